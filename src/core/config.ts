@@ -1,0 +1,87 @@
+import { z } from 'zod'
+import { InputError } from './errors.ts'
+import { TASK_TYPE_RE } from './validate.ts'
+
+/** Drone defaults, declared once (CONTRACT.md). Each is documented in README#configuration. */
+export const DRONE_DEFAULTS = {
+  /** Tasks buffered per worker process: the original's 15. Capacity per type = bufferPerWorker × processes. */
+  bufferPerWorker: 15,
+  /** Lease length on the database clock; extended every leaseMs/3 while the task is in hand. */
+  leaseMs: 30_000,
+  /** A task running longer is aborted, then its process killed and replaced. */
+  taskTimeoutMs: 60_000,
+  retryBaseMs: 1_000,
+  retryMaxMs: 3_600_000,
+  /** On stop, running tasks get this long to finish before they are handed back. */
+  graceMs: 30_000,
+  /** Pump timer: the drone also pumps on every wake-up and completion. */
+  pollMs: 1_000,
+} as const
+
+const positiveInt = z.number().int().positive()
+
+export const workerDefinitionSchema = z.strictObject({
+  module: z.string().min(1),
+  config: z.unknown().optional(),
+  processes: positiveInt.max(256).optional(),
+  concurrency: positiveInt.max(10_000).optional(),
+  taskTimeoutMs: positiveInt.optional(),
+  /** Recycle a worker process after it ran this many tasks (memory hygiene). */
+  maxTasksPerProcess: positiveInt.optional(),
+  /** Recycle a worker process when its RSS is above this many MB. */
+  maxRssMb: positiveInt.optional(),
+})
+
+export const droneOptionsSchema = z.strictObject({
+  name: z.string().min(1).max(100).optional(),
+  bufferPerWorker: positiveInt.max(100_000).optional(),
+  leaseMs: positiveInt.min(1_000).optional(),
+  taskTimeoutMs: positiveInt.optional(),
+  retryBaseMs: z.number().int().nonnegative().optional(),
+  retryMaxMs: z.number().int().nonnegative().optional(),
+  graceMs: z.number().int().nonnegative().optional(),
+  pollMs: positiveInt.optional(),
+  /** Path of the local queue database. Default: .swarmage/local/<name>.db beside the config. */
+  localQueuePath: z.string().min(1).optional(),
+})
+
+const queueAddressSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ module: z.string().min(1), config: z.record(z.string(), z.unknown()).optional() }),
+])
+
+export const configSchema = z.strictObject({
+  queue: queueAddressSchema.optional(),
+  workers: z.record(
+    z.string().regex(TASK_TYPE_RE, 'a task type: 1–100 characters of A-Z a-z 0-9 _ . : / -'),
+    z.union([workerDefinitionSchema, z.array(workerDefinitionSchema).min(1)]),
+  ),
+  drone: droneOptionsSchema.optional(),
+  /** Largest serialized payload, bytes. Default 1 MiB. */
+  maxPayloadBytes: positiveInt.optional(),
+})
+
+export type WorkerDefinition = z.infer<typeof workerDefinitionSchema>
+export type DroneOptions = z.infer<typeof droneOptionsSchema>
+export type SwarmageConfig = z.infer<typeof configSchema>
+
+/** Validates a config object; the error names the key path and what was expected. */
+export function validateConfig(input: unknown, source = 'config'): SwarmageConfig {
+  const parsed = configSchema.safeParse(input)
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]!
+  const path = issue.path.length ? issue.path.map(String).join('.') : '(root)'
+  throw new InputError(`${source}: ${path}: ${issue.message}`)
+}
+
+export function validateDroneOptions(input: unknown, source = 'drone options'): DroneOptions {
+  const parsed = droneOptionsSchema.safeParse(input ?? {})
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]!
+  throw new InputError(`${source}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
+}
+
+/** Identity helpers for typed config files (CONTRACT.md#the-library). */
+export function defineConfig<T extends SwarmageConfig>(config: T): T {
+  return config
+}

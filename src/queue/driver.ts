@@ -1,0 +1,179 @@
+import type { ClaimedTask, Completion, LeaseRef, Task, TaskError, TaskInsert, TaskState } from '../core/task.ts'
+
+/**
+ * The global queue behind one interface (after River's riverdriver): Noun-Verb methods taking one
+ * params object. Every driver passes the conformance suite in test/queue/conformance.ts. Dialect
+ * differences are capabilities, never `if (postgres)` in callers.
+ *
+ * Times are the database clock's: drivers compute lease expiry and run_at with their own `now()`, so a
+ * drone whose clock is off neither steals nor expires leases early.
+ */
+export interface GlobalQueueDriver {
+  /** 'sqlite', 'postgres', or the plug-in's name. */
+  readonly kind: string
+  readonly capabilities: DriverCapabilities
+
+  /** Creates or upgrades the schema; safe when several processes run it at once. */
+  schemaMigrate(): Promise<{ applied: number[] }>
+  /** Throws SchemaError naming `swarmage migrate` when the schema is missing or older than this code. */
+  schemaCheck(): Promise<void>
+
+  /** Inserts in one statement or transaction. Returns ids in input order; a live duplicate `key` yields the existing task's id. */
+  taskInsertMany(params: { tasks: TaskInsert[] }): Promise<string[]>
+  taskGet(params: { id: string }): Promise<Task | null>
+  taskList(params: TaskListParams): Promise<Task[]>
+  /** Counts matching a filter (for paging UIs); may be capped at `cap` for speed. */
+  taskCount(params: Omit<TaskListParams, 'limit' | 'before'> & { cap?: number }): Promise<number>
+  taskChildren(params: { id: string }): Promise<string[]>
+
+  /**
+   * Claims up to `limit` runnable tasks of each wanted type (state queued, run_at <= now), highest
+   * priority first then oldest run_at, marking them running with a lease of `leaseMs` from the
+   * database clock, `attempts + 1`, and a new `leaseSeq`. One short transaction.
+   */
+  taskClaim(params: { droneId: string; droneName: string; wants: ClaimWant[]; leaseMs: number }): Promise<ClaimedTask[]>
+  /**
+   * Records outcomes in one batch. Each is fenced by (id, leaseSeq, state running): completions whose
+   * lease was lost are refused and reported, never applied.
+   */
+  taskComplete(params: { droneId: string; completions: Completion[] }): Promise<{ refused: string[] }>
+  /** Extends the leases still held; returns the ids whose lease is lost (expired, rescued, cancelled, deleted). */
+  taskLeaseExtend(params: { droneId: string; leases: LeaseRef[]; leaseMs: number }): Promise<{ lost: string[] }>
+  /**
+   * Puts running tasks whose lease expired more than `graceMs` ago back in the queue (the attempt
+   * counts), or marks them failed when their attempts are exhausted.
+   */
+  taskRescue(params: { graceMs: number; limit: number }): Promise<{ requeued: string[]; failed: string[] }>
+  /** queued|running → cancelled. Returns the task after, or null when not found. Refuses final states with InputError. */
+  taskCancel(params: { id: string }): Promise<Task | null>
+  /** failed|cancelled → queued with a fresh set of attempts. Null when not found; InputError for other states. */
+  taskRetry(params: { id: string }): Promise<Task | null>
+  /** Deletes a task that is not running; true when it existed. */
+  taskDelete(params: { id: string }): Promise<boolean>
+
+  taskLogInsertMany(params: { logs: TaskLog[] }): Promise<void>
+  taskLogList(params: { id: string; limit?: number }): Promise<TaskLog[]>
+  taskAttemptList(params: { id: string }): Promise<TaskAttempt[]>
+
+  statsGet(): Promise<QueueStats>
+
+  /** Registers or refreshes a drone (heartbeat); `lastSeen` is the database clock. */
+  droneUpsert(params: { drone: DroneRecord }): Promise<void>
+  droneRemove(params: { id: string }): Promise<void>
+  /** Drones seen within `seenWithinMs` (default: all recorded). */
+  droneList(params?: { seenWithinMs?: number }): Promise<DroneInfo[]>
+
+  /**
+   * Runs one maintenance pass if no other process holds the maintenance lease: prunes finished tasks
+   * older than the retention in batches, forgets drones silent for a day. Returns null when another
+   * holder has it.
+   */
+  maintenanceRun(params: { holder: string; batchSize: number }): Promise<{ pruned: number } | null>
+  settingsGet(): Promise<QueueSettings>
+  settingsSet(params: Partial<QueueSettings>): Promise<QueueSettings>
+
+  /**
+   * Wake-ups: calls `listener` when tasks may have become runnable, or when tasks were cancelled.
+   * Pushed where the backend can (LISTEN/NOTIFY, data_version polling), else polling by the caller.
+   */
+  signalSubscribe(listener: (signal: QueueSignal) => void): Promise<Subscription>
+
+  /** The database clock. */
+  now(): Promise<Date>
+  /** A short description for `swarmage migrate` and the console's connection test: version and round trip. */
+  ping(): Promise<{ version: string; roundTripMs: number }>
+  close(): Promise<void>
+}
+
+export interface DriverCapabilities {
+  /** Whether this driver pushes wake-ups across processes (vs. the caller polling). */
+  pushSignals: boolean
+  /** Whether several processes may share the queue (true for all built-ins). */
+  shared: boolean
+}
+
+export interface ClaimWant {
+  type: string
+  limit: number
+}
+
+export interface TaskListParams {
+  state?: TaskState
+  type?: string
+  /** Case-insensitive text in payload or error. */
+  search?: string
+  parentId?: string
+  limit: number
+  /** Keyset cursor: tasks created strictly before this (createdAt, id) in the list order. */
+  before?: { createdAt: string; id: string }
+}
+
+export interface TaskLog {
+  taskId: string
+  attempt: number
+  level: 'debug' | 'info' | 'warn' | 'error'
+  message: string
+  data?: unknown
+  at: string
+}
+
+export interface TaskAttempt {
+  taskId: string
+  attempt: number
+  drone: string | null
+  workerPid: number | null
+  startedAt: string | null
+  finishedAt: string
+  outcome: 'succeeded' | 'failed' | 'retried' | 'lease-expired' | 'handed-back' | 'cancelled'
+  error: TaskError | null
+}
+
+export type StateCounts = Record<TaskState, number>
+
+/** The shape of `swarmage stats --json` and `queue.stats()`. */
+export interface QueueStats {
+  types: Record<string, StateCounts>
+  drones: DroneInfo[]
+}
+
+export interface DroneRecord {
+  /** Unique per drone run (a restart gets a new one). */
+  id: string
+  name: string
+  host: string
+  pid: number
+  /** Free-form live details the console shows (capacity, buffered, wake-up mode, tasks in hand). */
+  info?: Record<string, unknown>
+}
+
+export interface DroneInfo {
+  id: string
+  name: string
+  host: string
+  pid: number
+  startedAt: string
+  lastSeen: string
+  info: Record<string, unknown>
+}
+
+export interface QueueSettings {
+  /** How long finished tasks stay visible before maintenance prunes them. Default 7 days. */
+  retentionMs: number
+}
+
+export const DEFAULT_SETTINGS: QueueSettings = { retentionMs: 7 * 24 * 3600_000 }
+
+export type QueueSignal = { kind: 'tasks'; types?: string[] } | { kind: 'cancel'; ids: string[] }
+
+export interface Subscription {
+  /** 'push' while signals arrive from the backend; 'polling' when degraded (the drone polls faster). */
+  mode(): 'push' | 'polling'
+  close(): Promise<void>
+}
+
+/** What a plug-in queue module exports (default export, or named `createDriver`). */
+export type DriverFactory = (config: Record<string, unknown>, ctx: { baseDir: string }) => GlobalQueueDriver | Promise<GlobalQueueDriver>
+
+export function emptyCounts(): StateCounts {
+  return { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 }
+}

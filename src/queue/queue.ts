@@ -1,0 +1,124 @@
+import { InputError, NotFoundError } from '../core/errors.ts'
+import type { EnqueueOptions, NewTask, Task, TaskState } from '../core/task.ts'
+import { TASK_STATES } from '../core/task.ts'
+import { DEFAULT_MAX_PAYLOAD_BYTES, validateNewTask, type Limits } from '../core/validate.ts'
+import type { GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
+
+export interface QueueOptions {
+  /** Largest serialized payload accepted, in bytes. Default 1 MiB. */
+  maxPayloadBytes?: number
+}
+
+/** Rows per insert statement for enqueueMany: keeps statements under parameter limits. */
+const INSERT_BATCH = 1000
+
+/**
+ * The public queue API (CONTRACT.md#the-library): validation at the door, then the driver. Nothing
+ * reaches the driver unvalidated, so every entry (library, CLI, console, postback) shares the limits.
+ */
+export class Queue {
+  readonly limits: Limits
+  constructor(
+    readonly driver: GlobalQueueDriver,
+    readonly address: string,
+    options: QueueOptions = {},
+  ) {
+    this.limits = { maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES }
+  }
+
+  get kind(): string {
+    return this.driver.kind
+  }
+
+  async enqueue(type: string, payload?: unknown, options?: EnqueueOptions): Promise<string> {
+    const row = validateNewTask({ type, payload, options }, this.limits)
+    const [id] = await this.driver.taskInsertMany({ tasks: [row] })
+    return id!
+  }
+
+  /** Validates every task first: one bad task refuses the whole batch, and nothing is stored. */
+  async enqueueMany(tasks: NewTask[]): Promise<string[]> {
+    if (!Array.isArray(tasks)) throw new InputError('enqueueMany takes an array of { type, payload, options }')
+    const rows = tasks.map((t, i) => {
+      try {
+        return validateNewTask(t, this.limits)
+      } catch (err) {
+        if (err instanceof InputError) throw new InputError(`task ${i + 1}: ${err.message}`, { cause: err })
+        throw err
+      }
+    })
+    const ids: string[] = []
+    for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+      ids.push(...(await this.driver.taskInsertMany({ tasks: rows.slice(i, i + INSERT_BATCH) })))
+    }
+    return ids
+  }
+
+  get(id: string): Promise<Task | null> {
+    return this.driver.taskGet({ id })
+  }
+
+  async mustGet(id: string): Promise<Task> {
+    const task = await this.driver.taskGet({ id })
+    if (!task) throw new NotFoundError(`no task with id ${id}`)
+    return task
+  }
+
+  list(params: Partial<TaskListParams> = {}): Promise<Task[]> {
+    if (params.state !== undefined && !TASK_STATES.includes(params.state as TaskState)) {
+      throw new InputError(`unknown state "${params.state}": expected one of ${TASK_STATES.join(', ')}`)
+    }
+    return this.driver.taskList({ ...params, limit: params.limit ?? 100 })
+  }
+
+  children(id: string): Promise<string[]> {
+    return this.driver.taskChildren({ id })
+  }
+
+  logs(id: string, limit?: number): Promise<TaskLog[]> {
+    return this.driver.taskLogList(limit === undefined ? { id } : { id, limit })
+  }
+
+  attempts(id: string): Promise<TaskAttempt[]> {
+    return this.driver.taskAttemptList({ id })
+  }
+
+  async retry(id: string): Promise<Task> {
+    const task = await this.driver.taskRetry({ id })
+    if (!task) throw new NotFoundError(`no task with id ${id}`)
+    return task
+  }
+
+  async cancel(id: string): Promise<Task> {
+    const task = await this.driver.taskCancel({ id })
+    if (!task) throw new NotFoundError(`no task with id ${id}`)
+    return task
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.driver.taskDelete({ id }))) throw new NotFoundError(`no task with id ${id}`)
+  }
+
+  stats(): Promise<QueueStats> {
+    return this.driver.statsGet()
+  }
+
+  settings(): Promise<QueueSettings> {
+    return this.driver.settingsGet()
+  }
+
+  setSettings(settings: Partial<QueueSettings>): Promise<QueueSettings> {
+    if (settings.retentionMs !== undefined && (!Number.isInteger(settings.retentionMs) || settings.retentionMs < 0)) {
+      throw new InputError('retentionMs must be a non-negative integer')
+    }
+    return this.driver.settingsSet(settings)
+  }
+
+  migrate(): Promise<{ applied: number[] }> {
+    return this.driver.schemaMigrate()
+  }
+
+  close(): Promise<void> {
+    return this.driver.close()
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Messages between a drone and one worker process, as a discriminated union on `t`. Every message
+ * carries batches: a drone dispatches many tasks in one `run`, and the host flushes its events once
+ * per turn of its event loop, so a busy worker costs one message per batch, not per task.
+ */
+import type { TaskError } from '../core/task.ts'
+
+export interface RunItem {
+  id: string
+  type: string
+  payloadJson: string
+  attempt: number
+  maxAttempts: number
+  parentId: string | null
+  timeoutMs: number
+}
+
+export type ToWorker =
+  | { t: 'init'; type: string; modulePath: string; config: unknown; concurrency: number }
+  | { t: 'run'; tasks: RunItem[] }
+  | { t: 'abort'; ids: string[]; reason: 'cancelled' | 'timeout' | 'shutdown' | 'lease-lost' }
+  | { t: 'enqueued'; replies: Array<{ reqId: number; id?: string; error?: string }> }
+  /** Finish running tasks (they are aborted after graceMs), run teardown, then exit. */
+  | { t: 'shutdown'; graceMs: number }
+
+export type WorkerItem =
+  | { k: 'started'; id: string; at: number }
+  | { k: 'succeeded'; id: string; resultJson: string; at: number }
+  | { k: 'failed'; id: string; error: TaskError; permanent: boolean; at: number }
+  | { k: 'log'; id: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: unknown; at: number }
+  | { k: 'progress'; id: string; value: unknown; at: number }
+  | { k: 'enqueue'; reqId: number; parentId: string; type: string; payload: unknown; options: Record<string, unknown> }
+
+export type FromWorker =
+  | { t: 'ready'; pid: number }
+  | { t: 'init-error'; error: TaskError }
+  | { t: 'items'; items: WorkerItem[] }
+  | { t: 'stats'; rssBytes: number; cpuUserUs: number; cpuSystemUs: number }
+  | { t: 'bye' }
