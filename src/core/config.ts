@@ -69,16 +69,42 @@ export type SwarmageConfig = z.infer<typeof configSchema>
 export function validateConfig(input: unknown, source = 'config'): SwarmageConfig {
   const parsed = configSchema.safeParse(input)
   if (parsed.success) return parsed.data
-  const issue = parsed.error.issues[0]!
-  const path = issue.path.length ? issue.path.map(String).join('.') : '(root)'
-  throw new InputError(`${source}: ${path}: ${issue.message}`)
+  throw new InputError(`${source}: ${describeIssue(parsed.error.issues[0]!)}`)
 }
 
 export function validateDroneOptions(input: unknown, source = 'drone options'): DroneOptions {
   const parsed = droneOptionsSchema.safeParse(input ?? {})
   if (parsed.success) return parsed.data
-  const issue = parsed.error.issues[0]!
-  throw new InputError(`${source}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
+  throw new InputError(`${source}: ${describeIssue(parsed.error.issues[0]!)}`)
+}
+
+type Issue = z.core.$ZodIssue
+
+/**
+ * "workers.resize.processes: expected number, received string". A worker definition is a union
+ * (object | array), where zod reports only "Invalid input" at `workers.resize`; we descend into the
+ * branch that got furthest (not a mismatch of the value's own kind) so the path names the real key.
+ */
+export function describeIssue(issue: Issue, prefix: PropertyKey[] = []): string {
+  const path = [...prefix, ...issue.path]
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const deeper = issue.errors.map((branch) => branch[0]).find((i) => i && (i.path.length > 0 || i.code !== 'invalid_type'))
+    if (deeper) return describeIssue(deeper, path)
+    const kinds = issue.errors.map((b) => (b[0]?.code === 'invalid_type' ? b[0].expected : '?')).join(' or ')
+    const got = /received (\w+)/.exec(issue.errors[0]?.[0]?.message ?? '')?.[1] ?? 'something else'
+    return `${showPath(path)}: expected ${kinds}, received ${got}`
+  }
+  if (issue.code === 'invalid_key' && issue.issues[0]) return `${showPath(path)}: invalid key: ${issue.issues[0].message}`
+  const message = issue.message
+    .replace(/^Invalid input: /, '')
+    .replace(/expected record\b/, 'expected an object')
+    .replace(/, received undefined$/, ', but it is missing')
+  return `${showPath(path)}: ${message}`
+}
+
+function showPath(path: PropertyKey[]): string {
+  if (path.length === 0) return '(root)'
+  return path.map((k) => (typeof k === 'string' && !/^[A-Za-z_$][\w$]*$/.test(k) ? JSON.stringify(k) : String(k))).join('.')
 }
 
 /** Identity helpers for typed config files (CONTRACT.md#the-library). */

@@ -15,10 +15,13 @@ export interface RunItem {
   timeoutMs: number
 }
 
+/** Why a task's signal was aborted; also `signal.reason.reason` in the worker (see host-runtime.ts). */
+export type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'lease-lost'
+
 export type ToWorker =
   | { t: 'init'; type: string; modulePath: string; config: unknown; concurrency: number }
   | { t: 'run'; tasks: RunItem[] }
-  | { t: 'abort'; ids: string[]; reason: 'cancelled' | 'timeout' | 'shutdown' | 'lease-lost' }
+  | { t: 'abort'; ids: string[]; reason: AbortReason }
   | { t: 'enqueued'; replies: Array<{ reqId: number; id?: string; error?: string }> }
   /** Finish running tasks (they are aborted after graceMs), run teardown, then exit. */
   | { t: 'shutdown'; graceMs: number }
@@ -26,13 +29,17 @@ export type ToWorker =
 export type WorkerItem =
   | { k: 'started'; id: string; at: number }
   | { k: 'succeeded'; id: string; resultJson: string; at: number }
-  | { k: 'failed'; id: string; error: TaskError; permanent: boolean; at: number }
+  /** `aborted`: the task's signal had been aborted (for this reason) before it failed. */
+  | { k: 'failed'; id: string; error: TaskError; permanent: boolean; at: number; aborted?: AbortReason }
+  /** A task the host gives back unstarted (abort before start, shutdown): it used no attempt. */
+  | { k: 'released'; id: string; at: number }
   | { k: 'log'; id: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: unknown; at: number }
   | { k: 'progress'; id: string; value: unknown; at: number }
   | { k: 'enqueue'; reqId: number; parentId: string; type: string; payload: unknown; options: Record<string, unknown> }
 
 export type FromWorker =
-  | { t: 'ready'; pid: number }
+  /** `inspectUrl`: the inspector's ws:// address when the process runs with --inspect. */
+  | { t: 'ready'; pid: number; inspectUrl?: string }
   | { t: 'init-error'; error: TaskError }
   | { t: 'items'; items: WorkerItem[] }
   | { t: 'stats'; rssBytes: number; cpuUserUs: number; cpuSystemUs: number }
