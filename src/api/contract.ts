@@ -140,6 +140,8 @@ const enqueueOptions = z.strictObject({
 /** Method name → params schema. Keys are `noun.verb`; the IPC channel is `swarmage:<key>`. */
 export const apiInputs = {
   'app.info': z.strictObject({}),
+  /** desktop: accept (or withdraw) keeping passwords as plain text where safeStorage has no keyring (Linux 'basic_text') */
+  'app.acceptPlaintextSecrets': z.strictObject({ accept: z.boolean() }),
   'connections.list': z.strictObject({}),
   'connections.save': connectionInput,
   'connections.remove': z.strictObject({ id }),
@@ -188,6 +190,8 @@ export interface TaskDetail {
 
 export interface ApiResults {
   'app.info': { version: string; mode: 'desktop' | 'browser'; platform: string; dataDir: string; plaintextSecrets: boolean }
+  /** `plaintextSecrets`: the backend is plain text; `accepted`: the user's current answer */
+  'app.acceptPlaintextSecrets': { plaintextSecrets: boolean; accepted: boolean }
   'connections.list': Connection[]
   'connections.save': Connection
   'connections.remove': { removed: boolean }
@@ -228,3 +232,15 @@ export interface SwarmageApi {
 export const API_METHODS = Object.keys(apiInputs) as ApiMethod[]
 export const IPC_PREFIX = 'swarmage:'
 export const IPC_PUSH = 'swarmage:push'
+
+/** WebSocket frames of the browser console (`swarmage console`, src/console/server.ts) at `/ws?token=…`. */
+export interface ConsoleClientFrame {
+  id: number | string
+  method: ApiMethod
+  params: unknown
+}
+/** A reply (`id` null when the frame itself could not be read) or a push. */
+export type ConsoleServerFrame =
+  | { id: number | string; result: unknown }
+  | { id: number | string | null; error: ApiErrorShape }
+  | { push: PushMessage }

@@ -74,6 +74,11 @@ async function importConfig(file: string): Promise<unknown> {
   // `export default {…}`; a CommonJS `module.exports` arrives as default too. A default function
   // (sync or async) is called, so a config can compute itself (read env, look up files).
   let value: unknown = 'default' in mod ? mod.default : mod
+  // A .ts config in a CommonJS folder is compiled to `exports.default = …`, which ESM import shows
+  // as `default.default`.
+  if (isObject(value) && 'default' in value && (value.__esModule === true || Object.keys(value).every((k) => k === 'default' || k === '__esModule'))) {
+    value = value.default
+  }
   if (typeof value === 'function') {
     try {
       value = await (value as () => unknown)()
@@ -82,6 +87,10 @@ async function importConfig(file: string): Promise<unknown> {
     }
   }
   return value
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null
 }
 
 function firstLine(text: string): string {

@@ -12,8 +12,8 @@ export interface BackoffOptions {
 /** Delay before the attempt after `attempt` (1-based: attempt 1 failed → first retry). */
 export function retryDelayMs(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
   const n = Math.max(1, Math.floor(attempt))
-  // 2^(n-1) overflows to Infinity past n≈1024; min() with maxMs keeps it finite.
-  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** (n - 1))
+  // Exponent capped at 60: 2^(n-1) is Infinity past n≈1024, and 0 × Infinity is NaN.
+  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(n - 1, 60))
   return Math.round(ceiling * (0.5 + 0.5 * random()))
 }
 

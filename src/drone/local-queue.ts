@@ -33,6 +33,8 @@ export interface LocalTask {
   startedAt: number | null
   /** done: the completion to send */
   completion: Completion | null
+  /** In memory only: times a crashed process lost this task before it reported it started. */
+  unstartedLosses?: number
 }
 
 export type LocalUpdate =
@@ -80,6 +82,7 @@ interface Row {
 export class LocalQueue {
   private readonly tasks = new Map<string, LocalTask>()
   private readonly inHandByType = new Map<string, number>()
+  private readonly doneByType = new Map<string, number>()
   private readonly st: {
     insert: SqliteStatement
     dispatch: SqliteStatement
@@ -89,11 +92,14 @@ export class LocalQueue {
     remove: SqliteStatement
   }
   private closed = false
+  /** One reusable transaction wrapper (better-sqlite3 builds a function per transaction() call). */
+  private readonly runTx: (fn: () => void) => void
 
   private constructor(
     private readonly db: SqliteDatabase,
     readonly path: string,
   ) {
+    this.runTx = db.transaction((fn: () => void) => fn())
     this.st = {
       insert: db.prepare(
         `INSERT OR REPLACE INTO task (id, type, payload_json, attempt, max_attempts, parent_id, lease_seq, state)
@@ -174,6 +180,11 @@ export class LocalQueue {
     return this.inHandByType.get(params.type) ?? 0
   }
 
+  /** Tasks of a type whose outcome awaits acknowledgement by the global queue. */
+  countDone(params: { type: string }): number {
+    return this.doneByType.get(params.type) ?? 0
+  }
+
   countByState(params: { type?: string } = {}): Record<LocalTaskState, number> {
     const c: Record<LocalTaskState, number> = { buffered: 0, dispatched: 0, started: 0, done: 0 }
     for (const t of this.tasks.values()) if (params.type === undefined || t.type === params.type) c[t.state]++
@@ -240,6 +251,8 @@ export class LocalQueue {
       }
     })
     for (const { task, u } of applied) {
+      if (u.to === 'done' && task.state !== 'done') bump(this.doneByType, task.type, 1)
+      else if (u.to !== 'done' && task.state === 'done') bump(this.doneByType, task.type, -1)
       task.state = u.to
       if (u.to === 'dispatched') {
         task.workerId = u.workerId
@@ -286,20 +299,26 @@ export class LocalQueue {
   }
 
   private tx(fn: () => void): void {
-    this.db.transaction(fn)()
+    this.runTx(fn)
   }
 
   private remember(t: LocalTask): void {
     this.tasks.set(t.id, t)
-    this.inHandByType.set(t.type, (this.inHandByType.get(t.type) ?? 0) + 1)
+    bump(this.inHandByType, t.type, 1)
+    if (t.state === 'done') bump(this.doneByType, t.type, 1)
   }
 
   private forget(t: LocalTask): void {
     this.tasks.delete(t.id)
-    const n = (this.inHandByType.get(t.type) ?? 1) - 1
-    if (n <= 0) this.inHandByType.delete(t.type)
-    else this.inHandByType.set(t.type, n)
+    bump(this.inHandByType, t.type, -1)
+    if (t.state === 'done') bump(this.doneByType, t.type, -1)
   }
+}
+
+function bump(counts: Map<string, number>, type: string, by: number): void {
+  const n = (counts.get(type) ?? 0) + by
+  if (n <= 0) counts.delete(type)
+  else counts.set(type, n)
 }
 
 function fromRow(r: Row): LocalTask {

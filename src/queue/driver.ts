@@ -34,7 +34,8 @@ export interface GlobalQueueDriver {
   taskClaim(params: { droneId: string; droneName: string; wants: ClaimWant[]; leaseMs: number }): Promise<ClaimedTask[]>
   /**
    * Records outcomes in one batch. Each is fenced by (id, leaseSeq, state running): completions whose
-   * lease was lost are refused and reported, never applied.
+   * lease was lost are refused and reported, never applied. A failure with a retryDelayMs on a task
+   * whose attempts are exhausted still ends `failed` (never requeued past maxAttempts).
    */
   taskComplete(params: { droneId: string; completions: Completion[] }): Promise<{ refused: string[] }>
   /** Extends the leases still held; returns the ids whose lease is lost (expired, rescued, cancelled, deleted). */
@@ -52,6 +53,7 @@ export interface GlobalQueueDriver {
   taskDelete(params: { id: string }): Promise<boolean>
 
   taskLogInsertMany(params: { logs: TaskLog[] }): Promise<void>
+  /** The latest `limit` logs of a task (default 1,000), oldest first. */
   taskLogList(params: { id: string; limit?: number }): Promise<TaskLog[]>
   taskAttemptList(params: { id: string }): Promise<TaskAttempt[]>
 

@@ -40,7 +40,7 @@ const STATS_MS = 1_000
 
 export class HostRuntime {
   private worker: LoadedWorker | undefined
-  private initStarted = false
+  private initState: 'none' | 'loading' | 'ready' | 'failed' = 'none'
   private type = ''
   private config: unknown = undefined
   private concurrency = 1
@@ -105,8 +105,8 @@ export class HostRuntime {
   }
 
   private async init(message: Extract<ToWorker, { t: 'init' }>): Promise<void> {
-    if (this.initStarted) return
-    this.initStarted = true
+    if (this.initState !== 'none') return
+    this.initState = 'loading'
     this.type = message.type
     this.config = message.config
     this.concurrency = Math.max(1, message.concurrency)
@@ -121,14 +121,18 @@ export class HostRuntime {
         }
       }
       this.worker = worker
+      this.initState = 'ready'
     } catch (err) {
+      this.initState = 'failed'
       const e = err instanceof Error ? err : new Error(String(err))
       this.transport.send({ t: 'init-error', error: e.stack ? { message: e.message, stack: e.stack } : { message: e.message } })
+      if (this.shuttingDown) void this.finishShutdown()
       return
     }
     if (this.shuttingDown) return this.finishShutdown()
     const inspectUrl = inspector.url()
     this.transport.send(inspectUrl ? { t: 'ready', pid: process.pid, inspectUrl } : { t: 'ready', pid: process.pid })
+    this.sendStats() // so the pool shows memory from the start, not a second later
     this.pump()
   }
 
@@ -200,10 +204,11 @@ export class HostRuntime {
   private abort(id: string, reason: AbortReason): void {
     const running = this.running.get(id)
     if (!running) {
-      const index = this.queue.indexOf(this.queue.find((t, i) => i >= this.head && t.id === id)!)
-      if (index >= this.head) {
-        this.queue.splice(index, 1)
+      for (let i = this.head; i < this.queue.length; i++) {
+        if (this.queue[i]!.id !== id) continue
+        this.queue.splice(i, 1)
         this.push({ k: 'released', id, at: Date.now() })
+        return
       }
       return
     }
@@ -218,10 +223,8 @@ export class HostRuntime {
     for (let i = this.head; i < this.queue.length; i++) this.push({ k: 'released', id: this.queue[i]!.id, at: Date.now() })
     this.queue = []
     this.head = 0
-    if (this.initStarted && !this.worker) {
-      // Still loading (init finishes the shutdown once it returns), or init failed: nothing to tear down.
-      if (!this.initStarted || this.finishing) return
-    }
+    // Still loading: init() finishes the shutdown once the module is in (so teardown matches setup).
+    if (this.initState === 'loading') return
     if (this.running.size === 0) {
       void this.finishShutdown()
       return

@@ -65,18 +65,20 @@ CREATE TABLE task_logs (
 );
 CREATE INDEX task_logs_task ON task_logs (task_id, id);
 
+-- One row per claim that ended: (task_id, lease_seq) is unique and in time order. WITHOUT ROWID keeps
+-- rows in that key's B-tree, so recording an attempt is one B-tree insert, not a row plus an index entry.
 CREATE TABLE task_attempts (
-  id          INTEGER PRIMARY KEY,
   task_id     TEXT NOT NULL,
+  lease_seq   INTEGER NOT NULL,
   attempt     INTEGER NOT NULL,
   drone       TEXT,
   worker_pid  INTEGER,
   started_at  INTEGER,
   finished_at INTEGER NOT NULL,
   outcome     TEXT NOT NULL,
-  error       TEXT
-);
-CREATE INDEX task_attempts_task ON task_attempts (task_id, id);
+  error       TEXT,
+  PRIMARY KEY (task_id, lease_seq)
+) WITHOUT ROWID;
 
 CREATE TABLE drones (
   id         TEXT PRIMARY KEY,

@@ -31,6 +31,7 @@ export interface HeldRow {
   drone: string | null
   started_at: number | null
   key: string | null
+  lease_seq: number
 }
 
 export interface ClaimRow {

@@ -1,0 +1,113 @@
+// Swarmage on PostgreSQL or its embedded SQLite queue, workers in their own processes and every task
+// written through the drone's local queue (as in production). Extra drones (--drones N) run in their
+// own processes (runners/swarmage-drone.ts), sharing the queue.
+import { fork, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { Drone, openQueue } from '../../src/index.ts'
+import { droneOptions, workers } from './swarmage-config.ts'
+import { PG, deferred, emit, kib, latencySummary, parseArgs, rssSampler, sleep } from '../lib.ts'
+
+const args = parseArgs()
+const backend = (process.argv[3] ?? 'postgres') as 'postgres' | 'sqlite'
+const here = fileURLToPath(new URL('.', import.meta.url))
+const schema = `sw_bench_${process.pid}`
+const dir = mkdtempSync(join(tmpdir(), 'swarmage-bench-'))
+const address = backend === 'postgres' ? `${PG}${PG.includes('?') ? '&' : '?'}schema=${schema}` : `sqlite:${join(dir, 'swarm.db')}`
+
+const rss = rssSampler()
+const queue = await openQueue(address, { migrate: true })
+let workerPeak = 0
+let counted = 0
+let target = Infinity
+let finished = deferred()
+const starts = new Map<string, number>()
+let latIds = new Set<string>()
+const drone = new Drone({ queue, workers, drone: { ...droneOptions, name: `bench-${process.pid}` }, localQueuePath: join(dir, 'local-0.db') })
+drone.on('event', (e: any) => {
+  if (e.kind === 'started' && latIds.has(e.taskId)) starts.set(e.taskId, performance.now())
+  if (e.kind === 'succeeded' || e.kind === 'retried' || e.kind === 'failed') if (++counted === target) finished.resolve()
+})
+const sampler = setInterval(() => {
+  for (const p of drone.snapshot().processes as Array<{ rssBytes: number }>) workerPeak = Math.max(workerPeak, p.rssBytes)
+}, 100)
+
+// bulk enqueue
+let t0 = performance.now()
+const noop = Array.from({ length: args.tasks }, () => ({ type: 'noop', payload: {} }))
+for (let i = 0; i < noop.length; i += 5000) await queue.enqueueMany(noop.slice(i, i + 5000))
+const bulkPerSec = args.tasks / ((performance.now() - t0) / 1000)
+
+// burn-down, with extra drones in their own processes
+const extra: ChildProcess[] = []
+for (let i = 1; i < args.drones; i++) {
+  const child = fork(join(here, 'swarmage-drone.ts'), [address, join(dir, `local-${i}.db`)], { execArgv: ['--import', 'tsx'] })
+  extra.push(child)
+  await new Promise<void>((r) => child.once('message', () => r()))
+}
+counted = 0; target = args.tasks; finished = deferred()
+t0 = performance.now()
+await drone.start()
+if (args.drones > 1) {
+  // other drones' completions are not our events: watch the queue instead
+  void (async () => {
+    for (;;) {
+      const s = await queue.stats()
+      if ((s.types.noop?.succeeded ?? 0) >= args.tasks) return finished.resolve()
+      await sleep(50)
+    }
+  })()
+}
+await finished.promise
+const burnPerSec = args.tasks / ((performance.now() - t0) / 1000)
+for (const c of extra) c.kill('SIGTERM')
+await Promise.all(extra.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))))
+let duplicates: number | undefined
+if (backend === 'postgres') {
+  const c = new pg.Client({ connectionString: PG }); await c.connect()
+  duplicates = Number((await c.query(`select count(*)::int n from "${schema}".tasks where type = 'noop' and attempts > 1`)).rows[0].n)
+  await c.end()
+}
+
+// latency: one at a time, 5 ms apart, to an idle drone
+await sleep(300)
+counted = 0; target = args.latency; finished = deferred()
+const sent = new Map<string, number>()
+latIds = new Set()
+for (let i = 0; i < args.latency; i++) {
+  const t = performance.now()
+  const id = await queue.enqueue('lat', { i })
+  latIds.add(id)
+  sent.set(id, t)
+  await sleep(5)
+}
+await finished.promise
+const latency = latencySummary([...sent].map(([id, t]) => starts.get(id)! - t))
+
+// mixed: 4 types, 1 KiB payloads, 10% fail once; first pass timed (every task run once)
+counted = 0; target = args.mixed; finished = deferred()
+t0 = performance.now()
+const mixed = Array.from({ length: args.mixed }, (_, i) => ({ type: `m${(i % 4) + 1}`, payload: kib(i) }))
+for (let i = 0; i < mixed.length; i += 5000) await queue.enqueueMany(mixed.slice(i, i + 5000))
+await finished.promise
+const mixedPerSec = args.mixed / ((performance.now() - t0) / 1000)
+
+clearInterval(sampler)
+await drone.stop()
+await queue.close()
+if (backend === 'postgres') {
+  const c = new pg.Client({ connectionString: PG }); await c.connect(); await c.query(`drop schema if exists "${schema}" cascade`); await c.end()
+}
+rmSync(dir, { recursive: true, force: true })
+emit({
+  system: `Swarmage (${backend === 'postgres' ? 'PostgreSQL' : 'SQLite'}${args.drones > 1 ? `, ${args.drones} drones` : ''})`,
+  bulkPerSec, burnPerSec, latency, mixedPerSec,
+  workerPeakRssMb: Math.round((workerPeak / 1048576) * 10) / 10,
+  dronePeakRssMb: rss.peakMb(),
+  duplicates,
+  notes: 'workers out of process; mixed is timed from enqueue',
+})
+process.exit(0)

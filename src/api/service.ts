@@ -1,0 +1,292 @@
+/**
+ * The console service: everything the operator console does, behind one transport-agnostic
+ * `handle(method, params)` (the contract's methods, params validated here with zod) and one push
+ * stream (`subscribe`). The Electron main process routes IPC to it; `swarmage console` routes
+ * WebSocket frames to it (src/console/server.ts). It owns the console's settings (console.db), the
+ * open queues, the drones it runs and their live flow.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { z } from 'zod'
+import { InputError, errorMessage } from '../core/errors.ts'
+import type { ProcessSpawner } from '../workers/spawner.ts'
+import { Connections, EMBEDDED_ID } from './connections.ts'
+import { apiInputs, type ApiMethod, type ApiParams, type ApiResults, type PushMessage } from './contract.ts'
+import { Definitions } from './definitions.ts'
+import { Drones } from './drones.ts'
+import { ApiError, inputError, toApiError } from './errors.ts'
+import { defaultExamplesDir, exampleWorkerPaths } from './examples.ts'
+import { FLOW_WINDOW_MS } from './flow.ts'
+import { KeyFileSecretStore, type SecretStore } from './secrets.ts'
+import { SettingsStore } from './store.ts'
+import { enqueueDemo, enqueueTask, getTask, listTasks } from './tasks.ts'
+
+export { ApiError, toApiError } from './errors.ts'
+export { KeyFileSecretStore, type SecretStore } from './secrets.ts'
+export { EMBEDDED_ID } from './connections.ts'
+
+export interface ConsoleServiceOptions {
+  /** Folder of console.db, the embedded queue (swarm.db), drones' local queues and secret.key. */
+  dataDir: string
+  mode: 'desktop' | 'browser'
+  /** How worker processes are spawned; default: the drone's own (child_process.fork). */
+  spawner?: ProcessSpawner
+  /** Where connection passwords are kept; default: KeyFileSecretStore in dataDir (see secrets.ts). */
+  secrets?: SecretStore
+  /** Desktop: a native file dialog for `workers.pickModule`. */
+  pickModule?: () => Promise<string | null>
+  /** Desktop: opens DevTools on a worker's inspector URL. */
+  openDevTools?: (url: string) => Promise<boolean>
+  /** Address of the built-in `embedded` connection; default `sqlite:<dataDir>/swarm.db`. */
+  defaultQueue?: string
+  /** Add the example workers as definitions on the first run. Default true. */
+  seedExamples?: boolean
+  /** On start: restart remembered drones; on the very first launch start one with the examples and enqueue demo tasks. Default false. */
+  autostart?: boolean
+  /** Folder holding the example workers (the packaged app's resources/workers); default: the package's. */
+  examplesDir?: string
+  /** Reported by app.info; default: package.json's version. */
+  version?: string
+  /** Demo tasks enqueued once on the first autostart. Default 200. */
+  firstDemoCount?: number
+}
+
+type Handlers = { [M in ApiMethod]: (params: z.infer<(typeof apiInputs)[M]>) => Promise<ApiResults[M]> | ApiResults[M] }
+
+/** Every tenth flow tick (once a second) the drones' views are pushed while any drone runs. */
+const DRONES_EVERY_TICKS = Math.round(1000 / FLOW_WINDOW_MS)
+
+export class ConsoleService {
+  private readonly store: SettingsStore
+  private readonly secrets: SecretStore
+  private readonly connections: Connections
+  private readonly definitions: Definitions
+  private readonly drones: Drones
+  private readonly listeners = new Set<(m: PushMessage) => void>()
+  private readonly handlers: Handlers
+  private timer: NodeJS.Timeout | undefined
+  private ticks = 0
+  private state: 'new' | 'started' | 'stopped' = 'new'
+
+  constructor(private readonly options: ConsoleServiceOptions) {
+    mkdirSync(options.dataDir, { recursive: true })
+    this.store = SettingsStore.open(options.dataDir)
+    this.secrets = options.secrets ?? KeyFileSecretStore.inDataDir(options.dataDir)
+    this.connections = new Connections(this.store, this.secrets, {
+      dataDir: options.dataDir,
+      defaultQueue: options.defaultQueue,
+      inUse: (id) => this.drones.usedBy(id),
+      refusePassword: () => {
+        if (!this.secrets.available()) return 'no secret storage is available on this system'
+        if (this.secrets.plaintext() && this.store.getMeta('plaintext-secrets-accepted') !== 'yes') {
+          return 'this system has no keyring, so a password would be stored as plain text: accept that first (app.acceptPlaintextSecrets)'
+        }
+        return null
+      },
+    })
+    this.definitions = new Definitions(this.store, (def) => void this.moduleChanged(def))
+    this.drones = new Drones(this.store, this.connections, this.definitions, {
+      dataDir: options.dataDir,
+      spawner: options.spawner,
+      notice: (level, message) => this.notice(level, message),
+    })
+    this.handlers = this.makeHandlers()
+  }
+
+  /** Seeds the examples (first run), watches modules, and with autostart starts drones. Idempotent. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') return
+    this.state = 'started'
+    const firstRun = this.store.getMeta('examples-seeded') === null
+    const paths = exampleWorkerPaths(this.options.examplesDir ?? defaultExamplesDir())
+    this.definitions.seedExamples(paths, firstRun && (this.options.seedExamples ?? true))
+    if (firstRun) this.store.setMeta('examples-seeded', new Date().toISOString())
+    this.definitions.rewatch()
+    this.timer = setInterval(() => this.tick(), FLOW_WINDOW_MS)
+    this.timer.unref()
+    if (this.options.autostart) await this.autostart()
+  }
+
+  /** Drains every drone (they are restarted by the next start with autostart), closes queues and settings. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return
+    this.state = 'stopped'
+    clearInterval(this.timer)
+    this.definitions.close()
+    await this.drones.stopAll()
+    await this.connections.closeAll()
+    this.store.close()
+    this.listeners.clear()
+  }
+
+  /** Validates `rawParams` for `method` and runs it. Throws only ApiError (code + one-line message). */
+  async handle(method: string, rawParams: unknown): Promise<unknown> {
+    if (!Object.hasOwn(apiInputs, method)) throw new ApiError('input', `unknown method ${JSON.stringify(method).slice(0, 120)}`)
+    if (this.state === 'stopped') throw new ApiError('internal', 'the console service is stopped')
+    const m = method as ApiMethod
+    const parsed = apiInputs[m].safeParse(rawParams ?? {})
+    if (!parsed.success) throw inputError(m, parsed.error)
+    try {
+      return await (this.handlers[m] as (p: unknown) => unknown)(parsed.data)
+    } catch (err) {
+      const shape = toApiError(err)
+      throw new ApiError(shape.code, shape.message)
+    }
+  }
+
+  /** `handle`, typed: for in-process callers and tests. */
+  call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
+    return this.handle(method, params) as Promise<ApiResults[M]>
+  }
+
+  subscribe(listener: (m: PushMessage) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private push(message: PushMessage): void {
+    for (const l of this.listeners) {
+      try {
+        l(message)
+      } catch (err) {
+        // A broken transport must not stop the others, nor the flow.
+        process.stderr.write(`swarmage console: a push listener threw: ${errorMessage(err)}\n`)
+      }
+    }
+  }
+
+  private notice(level: 'info' | 'warn' | 'error', message: string): void {
+    this.push({ channel: 'notice', level, message })
+  }
+
+  private pushDefinitions(): void {
+    this.push({ channel: 'worker-definitions', definitions: this.definitions.list() })
+  }
+
+  private pushDrones(): void {
+    this.push({ channel: 'drones', drones: this.drones.list() })
+  }
+
+  private tick(): void {
+    if (this.drones.size === 0) return
+    // Windows are cut even with no one listening, so a client that connects later gets 100 ms deltas.
+    const listening = this.listeners.size > 0
+    for (const d of this.drones.all()) {
+      const delta = d.flow.take()
+      if (delta && listening) this.push({ channel: 'flow', delta })
+    }
+    if (++this.ticks % DRONES_EVERY_TICKS === 0 && listening) this.pushDrones()
+  }
+
+  private async moduleChanged(def: { id: string; type: string; module: string }): Promise<void> {
+    try {
+      const record = this.definitions.get(def.id)
+      const n = await this.drones.reload(record)
+      this.pushDefinitions()
+      if (n > 0) this.notice('info', `${def.module} changed: restarted the ${def.type} workers in ${n} drone${n === 1 ? '' : 's'}`)
+    } catch (err) {
+      this.notice('error', `${def.module} changed, but restarting the ${def.type} workers failed: ${errorMessage(err)}`)
+    }
+  }
+
+  private async autostart(): Promise<void> {
+    if (this.store.getMeta('first-launch') === null) {
+      this.store.setMeta('first-launch', new Date().toISOString())
+      const examples = this.definitions.list().filter((d) => d.id.startsWith('example-') && d.moduleExists)
+      if (examples.length === 0) return
+      try {
+        await this.drones.start({ connectionId: EMBEDDED_ID, workerIds: examples.map((d) => d.id) })
+        const queue = await this.connections.queue(EMBEDDED_ID)
+        await enqueueDemo(queue, this.options.firstDemoCount ?? 200)
+      } catch (err) {
+        this.notice('error', `could not start the example drone: ${errorMessage(err)}`)
+      }
+      return
+    }
+    await this.drones.restore()
+  }
+
+  private makeHandlers(): Handlers {
+    const queue = (id: string) => this.connections.queue(id)
+    return {
+      'app.info': () => ({
+        version: this.options.version ?? packageVersion(),
+        mode: this.options.mode,
+        platform: process.platform,
+        dataDir: this.options.dataDir,
+        plaintextSecrets: this.secrets.plaintext(),
+      }),
+      'app.acceptPlaintextSecrets': (p) => {
+        this.store.setMeta('plaintext-secrets-accepted', p.accept ? 'yes' : 'no')
+        return { plaintextSecrets: this.secrets.plaintext(), accepted: p.accept }
+      },
+      'connections.list': () => this.connections.list(),
+      'connections.save': (p) => this.connections.save(p),
+      'connections.remove': (p) => this.connections.remove(p.id),
+      'connections.test': (p) => this.connections.test(p),
+      'connections.migrate': (p) => this.connections.migrate(p.id),
+      'workers.list': () => this.definitions.list(),
+      'workers.save': (p) => {
+        const saved = this.definitions.save(p)
+        this.pushDefinitions()
+        return saved
+      },
+      'workers.remove': (p) => {
+        const removed = this.definitions.remove(p.id)
+        this.pushDefinitions()
+        return removed
+      },
+      'workers.pickModule': async () => {
+        if (!this.options.pickModule) return { path: null, reason: 'the browser console cannot open a file dialog on the server: type the module path' }
+        return { path: await this.options.pickModule() }
+      },
+      'drones.list': () => this.drones.list(),
+      'drones.start': async (p) => {
+        const view = await this.drones.start(p)
+        this.pushDrones()
+        return view
+      },
+      'drones.stop': async (p) => {
+        const result = await this.drones.stop(p.id, p.mode)
+        this.pushDrones()
+        return result
+      },
+      'drones.restartWorkers': (p) => this.drones.restartWorkers(p.id, p.type, p.workerId, p.inspect),
+      'drones.openDevTools': async (p) => {
+        const known = this.drones.list().some((d) => d.processes.some((w) => w.inspectUrl === p.inspectUrl))
+        if (!known) throw new InputError('inspectUrl: not the inspector address of a running worker process')
+        if (!this.options.openDevTools) return { opened: false, url: p.inspectUrl }
+        return { opened: await this.options.openDevTools(p.inspectUrl), url: p.inspectUrl }
+      },
+      'tasks.list': async (p) => listTasks(await queue(p.connectionId), p),
+      'tasks.get': async (p) => getTask(await queue(p.connectionId), p.id),
+      'tasks.retry': async (p) => (await queue(p.connectionId)).retry(p.id),
+      'tasks.cancel': async (p) => (await queue(p.connectionId)).cancel(p.id),
+      'tasks.delete': async (p) => ({ deleted: await (await queue(p.connectionId)).driver.taskDelete({ id: p.id }) }),
+      'tasks.enqueue': async (p) => enqueueTask(await queue(p.connectionId), p),
+      'tasks.demo': async (p) => enqueueDemo(await queue(p.connectionId), p.count),
+      'queue.stats': async (p) => (await queue(p.connectionId)).stats(),
+      'queue.drones': async (p) => (await queue(p.connectionId)).driver.droneList({}),
+    }
+  }
+}
+
+let cachedVersion: string | undefined
+function packageVersion(): string {
+  if (cachedVersion) return cachedVersion
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 5; i++) {
+    const file = join(dir, 'package.json')
+    if (existsSync(file)) {
+      try {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string }
+        if (pkg.name === 'swarmage' && pkg.version) return (cachedVersion = pkg.version)
+      } catch {
+        // not ours; keep looking
+      }
+    }
+    dir = resolve(dir, '..')
+  }
+  return (cachedVersion = '0.0.0')
+}

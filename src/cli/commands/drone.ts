@@ -1,0 +1,119 @@
+import { existsSync } from 'node:fs'
+import { relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Command } from 'commander'
+import type { WorkerDefinition } from '../../core/config.ts'
+import { InputError, errorMessage } from '../../core/errors.ts'
+import type { DroneEvent } from '../../core/events.ts'
+import { CONFIG_NAMES } from '../../config/load.ts'
+import { commandContext, common, openCliQueue, type CommonOptions } from '../context.ts'
+import type { Output } from '../output.ts'
+
+interface DroneCliOptions extends CommonOptions {
+  quiet?: boolean
+  verbose?: boolean
+}
+
+/** Task events shown without --verbose: what a person watching wants; claims and dispatches are noise at 10k/s. */
+const QUIET_KINDS = new Set(['claimed', 'dispatched', 'progress'])
+
+export function registerDrone(program: Command): void {
+  common(program.command('drone').description('run a drone until SIGINT/SIGTERM, then drain: running tasks finish or are handed back'))
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('-v, --verbose', 'also print claims, dispatches and progress')
+    .action(async (opts: DroneCliOptions) => {
+      const ctx = await commandContext(opts)
+      if (!ctx.loaded) {
+        throw new InputError(`no config file: none of ${CONFIG_NAMES.join(', ')} in ${ctx.cwd}; give --config FILE`)
+      }
+      const { config, baseDir, path } = ctx.loaded
+      checkWorkerModules(config.workers, ctx.cwd)
+      // Loaded here, not at start-up: `swarmage tasks` need not load the drone and the worker pool.
+      const { Drone } = await import('../../drone/drone.ts')
+      const queue = await openCliQueue(ctx, { migrate: true })
+      let failed: string | null = null
+      try {
+        const drone = new Drone({ queue, workers: config.workers, baseDir, ...(config.drone ? { drone: config.drone } : {}) })
+        const print = opts.quiet ? null : eventPrinter(ctx.out, opts.verbose === true)
+        const stopped = new Promise<void>((resolve) => {
+          let stopping: Promise<void> | null = null
+          const stop = (why: string): void => {
+            if (stopping === null) {
+              if (print && !ctx.out.json && why.startsWith('SIG')) ctx.out.text(`${why}: draining (send it again to stop at once)`)
+              stopping = drone.stop().then(resolve, (err: unknown) => {
+                failed = `stopping failed: ${errorMessage(err)}`
+                resolve()
+              })
+            } else {
+              if (print && !ctx.out.json) ctx.out.text(`${why} again: stopping now`)
+              // The drone's second stop() stops at once; the first stop's promise still resolves us.
+              void drone.stop().catch(() => undefined)
+            }
+          }
+          process.on('SIGINT', () => stop('SIGINT'))
+          process.on('SIGTERM', () => stop('SIGTERM'))
+          drone.on('event', (e: DroneEvent) => {
+            print?.(e)
+            if (e.kind === 'drone-state' && e.state === 'failed') {
+              failed = `drone failed: ${e.error?.message ?? 'unknown error'}`
+              stop('failure')
+            }
+          })
+        })
+        await drone.start()
+        if (print && !ctx.out.json) {
+          const types = Object.entries(config.workers).map(([t, d]) => `${t}×${(Array.isArray(d) ? d : [d]).reduce((n, w) => n + (w.processes ?? 1), 0)}`)
+          ctx.out.text(`drone running on ${queue.address} with ${relative(ctx.cwd, path) || path}: ${types.join(', ')}; Ctrl-C drains`)
+        }
+        await stopped
+      } finally {
+        await queue.close().catch(() => undefined)
+      }
+      if (failed !== null) throw new Error(failed)
+    })
+}
+
+/** A missing module is a config mistake (exit 2), found before any process is spawned. */
+function checkWorkerModules(workers: Record<string, WorkerDefinition | WorkerDefinition[]>, cwd: string): void {
+  for (const [type, def] of Object.entries(workers)) {
+    for (const w of Array.isArray(def) ? def : [def]) {
+      const file = w.module.startsWith('file:') ? fileURLToPath(w.module) : w.module
+      if (!existsSync(file)) throw new InputError(`worker "${type}": module ${relative(cwd, file) || file} not found (${file})`)
+    }
+  }
+}
+
+function clock(at: number): string {
+  return new Date(at).toISOString().slice(11, 23)
+}
+
+export function eventPrinter(output: Output, verbose: boolean): (e: DroneEvent) => void {
+  if (output.json) return (e) => output.doc(e)
+  // One event, one line: compile errors and stacks span lines.
+  const out = { text: (line: string) => output.text(line.replace(/\s*\n\s*/g, ' ')) }
+  return (e) => {
+    const t = clock(e.at)
+    switch (e.kind) {
+      case 'drone-state':
+        return out.text(`${t} drone ${e.state}${e.signals ? ` (wake-ups: ${e.signals})` : ''}${e.error ? `: ${e.error.message}` : ''}`)
+      case 'worker-spawned':
+      case 'worker-ready':
+      case 'worker-exited':
+      case 'worker-error': {
+        const detail = e.error ? `: ${e.error.message}` : e.kind === 'worker-exited' ? ` (code ${e.code ?? '-'}, signal ${e.signal ?? '-'})` : ''
+        return out.text(`${t} ${e.kind.padEnd(14)} ${e.type} ${e.workerId}${e.pid ? ` pid ${e.pid}` : ''}${detail}`)
+      }
+      default: {
+        if (!verbose && QUIET_KINDS.has(e.kind)) return
+        const parts = [t, e.kind.padEnd(11), e.type, e.taskId]
+        if (e.attempt !== undefined) parts.push(`#${e.attempt}`)
+        if (e.durationMs !== undefined) parts.push(`${e.durationMs} ms`)
+        if (e.retryInMs !== undefined) parts.push(`retry in ${e.retryInMs} ms`)
+        if (e.error) parts.push(`: ${e.error.message}`)
+        if (e.log) parts.push(`[${e.log.level}] ${e.log.message}`)
+        if (e.progress !== undefined && verbose) parts.push(JSON.stringify(e.progress))
+        return out.text(parts.join(' '))
+      }
+    }
+  }
+}

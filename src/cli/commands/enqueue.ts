@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs'
+import { Option, type Command } from 'commander'
+import { InputError, errorMessage } from '../../core/errors.ts'
+import type { EnqueueOptions, NewTask } from '../../core/task.ts'
+import { DEFAULT_MAX_PAYLOAD_BYTES, parseJsonArg, validateNewTask, type Limits } from '../../core/validate.ts'
+import { commandContext, common, intOpt, withQueue, type CommandContext, type CommonOptions } from '../context.ts'
+
+interface EnqueueCliOptions extends CommonOptions {
+  priority?: number
+  delay?: number
+  runAt?: string
+  maxAttempts?: number
+  key?: string
+  file?: string
+}
+
+/** Tasks per enqueueMany call for --file: each call is one transaction per 1000 rows in the driver. */
+const FILE_BATCH = 5000
+
+export function registerEnqueue(program: Command): void {
+  common(
+    program
+      .command('enqueue')
+      .description('enqueue one task and print its id, or one task per line of an NDJSON file (--file)')
+      .argument('[type]', 'task type: 1–100 characters of A-Z a-z 0-9 _ . : / -')
+      .argument('[payload]', 'the payload as JSON (default null); - reads it from stdin'),
+  )
+    .addOption(intOpt('--priority <n>', 'higher runs first (default 0)', -2147483648, 2147483647))
+    .addOption(intOpt('--delay <ms>', 'run no earlier than this many milliseconds from now', 0).conflicts('runAt'))
+    .addOption(new Option('--run-at <iso>', 'run no earlier than this ISO-8601 time'))
+    .addOption(intOpt('--max-attempts <n>', 'attempts before the task fails (default 5)', 1, 1000))
+    .option('--key <key>', 'idempotency key: while a task with this key is unfinished, no second one is created')
+    .addOption(
+      new Option('--file <file.ndjson>', 'one task per line: {"type","payload","options"?} or with priority, delayMs, runAt, maxAttempts, key').conflicts([
+        'priority',
+        'delay',
+        'runAt',
+        'maxAttempts',
+        'key',
+      ]),
+    )
+    .action(async (type: string | undefined, payload: string | undefined, opts: EnqueueCliOptions) => {
+      const ctx = await commandContext(opts)
+      if (opts.file !== undefined) {
+        if (type !== undefined) throw new InputError('give either a task TYPE or --file, not both')
+        const text = readInput(opts.file)
+        // Validated before the queue is even opened: a bad line costs no connection and stores nothing.
+        const tasks = parseTaskLines(text, opts.file, limitsOf(ctx))
+        await withQueue(ctx, async (queue) => {
+          const ids: string[] = []
+          for (let i = 0; i < tasks.length; i += FILE_BATCH) ids.push(...(await queue.enqueueMany(tasks.slice(i, i + FILE_BATCH))))
+          if (ctx.out.json) ctx.out.doc({ ids })
+          else ctx.out.text(`enqueued ${ids.length} task${ids.length === 1 ? '' : 's'} from ${opts.file}`)
+        })
+        return
+      }
+      if (type === undefined) throw new InputError('missing the task type: swarmage enqueue TYPE [PAYLOAD_JSON] (or --file FILE.ndjson)')
+      const options: EnqueueOptions = {}
+      if (opts.priority !== undefined) options.priority = opts.priority
+      if (opts.delay !== undefined) options.delayMs = opts.delay
+      if (opts.runAt !== undefined) options.runAt = opts.runAt
+      if (opts.maxAttempts !== undefined) options.maxAttempts = opts.maxAttempts
+      if (opts.key !== undefined) options.key = opts.key
+      const value = payload === undefined ? null : parseJsonArg(payload === '-' ? readInput('-') : payload, 'payload')
+      validateNewTask({ type, payload: value, options }, limitsOf(ctx))
+      await withQueue(ctx, async (queue) => {
+        const id = await queue.enqueue(type, value, options)
+        if (ctx.out.json) ctx.out.doc({ id })
+        else ctx.out.text(id)
+      })
+    })
+}
+
+function limitsOf(ctx: CommandContext): Limits {
+  return { maxPayloadBytes: ctx.loaded?.config.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES }
+}
+
+function readInput(file: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8')
+  } catch (err) {
+    throw new InputError(`cannot read ${file === '-' ? 'stdin' : file}: ${errorMessage(err)}`, { cause: err })
+  }
+}
+
+const LINE_KEYS = new Set(['type', 'payload', 'options', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'key'])
+const OPTION_KEYS = ['priority', 'delayMs', 'runAt', 'maxAttempts', 'key'] as const
+
+/**
+ * Parses and validates EVERY line before anything is stored: one malformed line refuses the whole
+ * file, naming its line number (blank lines are skipped but counted).
+ */
+export function parseTaskLines(text: string, file: string, limits: Limits): NewTask[] {
+  const tasks: NewTask[] = []
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim()
+    if (line === '') continue
+    const where = `${file} line ${i + 1}`
+    try {
+      const task = lineToTask(parseJsonArg(line, 'the line'))
+      validateNewTask(task, limits)
+      tasks.push(task)
+    } catch (err) {
+      throw new InputError(`${where}: ${errorMessage(err)} (nothing was enqueued)`, { cause: err })
+    }
+  }
+  if (tasks.length === 0) throw new InputError(`${file} has no tasks (expected one JSON object per line)`)
+  return tasks
+}
+
+function lineToTask(value: unknown): NewTask {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InputError('expected a JSON object {"type", "payload"}')
+  const obj = value as Record<string, unknown>
+  const unknown = Object.keys(obj).filter((k) => !LINE_KEYS.has(k))
+  if (unknown.length) throw new InputError(`unknown key ${JSON.stringify(unknown[0])} (expected type, payload, options, ${OPTION_KEYS.join(', ')})`)
+  if (obj.options !== undefined && (obj.options === null || typeof obj.options !== 'object' || Array.isArray(obj.options))) {
+    throw new InputError('"options" must be an object')
+  }
+  const badOption = Object.keys(obj.options ?? {}).find((k) => !(OPTION_KEYS as readonly string[]).includes(k))
+  if (badOption !== undefined) throw new InputError(`unknown option ${JSON.stringify(badOption)} (expected ${OPTION_KEYS.join(', ')})`)
+  const options: EnqueueOptions = { ...(obj.options as EnqueueOptions | undefined) }
+  for (const k of OPTION_KEYS) if (obj[k] !== undefined) (options as Record<string, unknown>)[k] = obj[k]
+  return { type: obj.type as string, payload: obj.payload ?? null, options }
+}

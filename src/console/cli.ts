@@ -1,0 +1,133 @@
+/**
+ * `swarmage console`: the operator console in a browser. Opens the queue (--queue, the config's,
+ * $SWARMAGE_QUEUE, or ./.swarmage/swarm.db) as the console's `embedded` connection, loads the
+ * config's workers as worker definitions and runs a drone with them, serves the console, prints the
+ * URL on one line, and drains on SIGINT/SIGTERM (a second signal exits at once).
+ */
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Command } from 'commander'
+import { InputError, errorMessage } from '../core/errors.ts'
+import { parseQueueAddress } from '../queue/address.ts'
+import { ConsoleService, EMBEDDED_ID } from '../api/service.ts'
+import { commandContext, intOption, type CommonOptions } from '../cli/context.ts'
+import { startConsoleServer } from './server.ts'
+
+interface ConsoleCliOptions extends CommonOptions {
+  port: number
+  host: string
+  token?: string
+  open: boolean
+  dataDir?: string
+}
+
+/** The built renderer: out/renderer of the package (src/console → ../../out/renderer). */
+export function defaultStaticDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(resolve(dir, 'package.json')) && existsSync(resolve(dir, 'src', 'console'))) return resolve(dir, 'out', 'renderer')
+    dir = dirname(dir)
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../../out/renderer')
+}
+
+export function consoleCommand(program: Command): void {
+  program
+    .command('console')
+    .description('serve the operator console to a browser (loopback only unless --host; other hosts need the printed token)')
+    .option('--port <n>', 'port to listen on (0: any free port)', intOption(0, 65535), 7777)
+    .option('--host <host>', 'address to bind; anything but loopback requires an access token', '127.0.0.1')
+    .option('--token <token>', 'access token to require (default: generated when --host is not loopback)')
+    .option('--queue <addr>', "queue address; default: the config's queue, else $SWARMAGE_QUEUE, else sqlite:./.swarmage/swarm.db")
+    .option('--config <file>', 'config file whose workers the console runs (default: swarmage.config.* in the working folder)')
+    .option('--data-dir <dir>', "the console's settings and drones' local queues (default ./.swarmage/console)")
+    .option('--json', 'print {"url": …} as JSON')
+    .option('--no-open', 'do not open a browser')
+    .action(async (opts: ConsoleCliOptions) => {
+      if (opts.token !== undefined && opts.token.length < 16) throw new InputError('--token must be at least 16 characters')
+      const ctx = await commandContext(opts)
+      if (typeof ctx.address !== 'string') throw new InputError('the console cannot open a plug-in queue module ({ module }) yet: give --queue sqlite:… or postgres://…')
+      const parsed = parseQueueAddress(ctx.address, ctx.baseDir)
+      const defaultQueue = parsed.kind === 'sqlite' ? `sqlite:${parsed.path}` : ctx.address
+      const dataDir = resolve(ctx.cwd, opts.dataDir ?? '.swarmage/console')
+      const service = new ConsoleService({ dataDir, mode: 'browser', defaultQueue, seedExamples: true, autostart: false })
+      await service.start()
+
+      let server: Awaited<ReturnType<typeof startConsoleServer>> | undefined
+      try {
+        // Fixed ids per (type, index): running the console again updates the same definitions.
+        const ids: string[] = []
+        for (const [type, defs] of Object.entries(ctx.loaded?.config.workers ?? {})) {
+          for (const [i, d] of (Array.isArray(defs) ? defs : [defs]).entries()) {
+            const params: Parameters<typeof service.call<'workers.save'>>[1] = {
+              id: `config-${type}-${i + 1}`,
+              type,
+              module: d.module,
+              processes: d.processes ?? 1,
+              concurrency: d.concurrency ?? 1,
+              watch: true,
+            }
+            if (d.config !== undefined) params.config = d.config
+            if (d.taskTimeoutMs !== undefined) params.taskTimeoutMs = d.taskTimeoutMs
+            ids.push((await service.call('workers.save', params)).id)
+          }
+        }
+        if (ids.length > 0) {
+          const name = ctx.loaded?.config.drone?.name
+          await service.call('drones.start', { connectionId: EMBEDDED_ID, workerIds: ids, ...(name ? { name } : {}) })
+        }
+        server = await startConsoleServer({
+          service,
+          host: opts.host,
+          port: opts.port,
+          ...(opts.token !== undefined ? { token: opts.token } : {}),
+          staticDir: defaultStaticDir(),
+        })
+      } catch (err) {
+        await service.stop()
+        throw err
+      }
+
+      if (opts.json) process.stdout.write(`${JSON.stringify({ url: server.url })}\n`)
+      else {
+        const running = ctx.loaded && Object.keys(ctx.loaded.config.workers).length > 0 ? ` (running the workers of ${ctx.loaded.path})` : ''
+        process.stdout.write(`swarmage console: ${server.url}${running}\n`)
+      }
+      if (opts.open) openBrowser(server.url)
+
+      const srv = server
+      await new Promise<void>((resolveStopped) => {
+        let stopping = false
+        const stop = (signal: string): void => {
+          if (stopping) {
+            process.stderr.write(`swarmage console: ${signal} again: exiting now\n`)
+            process.exit(130)
+          }
+          stopping = true
+          process.stderr.write(`swarmage console: ${signal}: draining drones (send it again to exit at once)\n`)
+          void srv
+            .close()
+            .then(() => service.stop())
+            .catch((err: unknown) => process.stderr.write(`swarmage console: stopping failed: ${errorMessage(err)}\n`))
+            .finally(resolveStopped)
+        }
+        process.on('SIGINT', () => stop('SIGINT'))
+        process.on('SIGTERM', () => stop('SIGTERM'))
+      })
+    })
+}
+
+/** Best effort: a missing opener (a server without a desktop) is not an error; the URL is printed. */
+function openBrowser(url: string): void {
+  const [cmd, args] =
+    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]]
+  try {
+    const child = spawn(cmd as string, args as string[], { stdio: 'ignore', detached: true })
+    child.on('error', () => undefined)
+    child.unref()
+  } catch {
+    // no opener
+  }
+}

@@ -1,0 +1,85 @@
+import type { Completion } from '../core/task.ts'
+import type { TaskLog } from '../queue/driver.ts'
+import { Batcher } from './batcher.ts'
+import type { DroneContext } from './context.ts'
+
+/** Completions per taskComplete call: one round trip for a burst, short enough to keep the transaction small. */
+const COMPLETE_BATCH = 500
+const LOG_BATCH = 500
+/** A log batch failing this many times in a row is dropped (reported): logs must not pin memory forever. */
+const LOG_MAX_RETRIES = 20
+
+/**
+ * Sends outcomes to the global queue. Every completion is first stored in the local queue (state
+ * done), so a crash between the worker's report and the acknowledgement resends it on restart; the
+ * row is deleted only once the queue acknowledged it. Completions are never dropped: a failing
+ * taskComplete is retried with backoff. Fenced completions the queue refuses emit 'lease-lost'.
+ */
+export class Completer {
+  private readonly completions: Batcher<Completion>
+  private readonly logs: Batcher<TaskLog>
+
+  constructor(
+    private readonly ctx: DroneContext,
+    /** Called after each acknowledged batch, with the types that freed capacity. */
+    onAcknowledged: (types: Set<string>) => void,
+  ) {
+    this.completions = new Batcher<Completion>({
+      name: 'completer',
+      maxBatch: COMPLETE_BATCH,
+      delayMs: 5,
+      onError: (err, name) => ctx.reportError(err, name),
+      send: async (batch) => {
+        const { refused } = await ctx.driver.taskComplete({ droneId: ctx.id, completions: batch })
+        const types = new Set<string>()
+        if (refused.length > 0) {
+          const refusedSet = new Set(refused)
+          for (const c of batch) {
+            if (!refusedSet.has(c.id)) continue
+            const t = ctx.local.taskGet({ id: c.id })
+            if (t && t.leaseSeq === c.leaseSeq) ctx.events.task('lease-lost', t)
+          }
+        }
+        for (const c of batch) {
+          const t = ctx.local.taskGet({ id: c.id })
+          if (t) types.add(t.type)
+        }
+        ctx.local.taskDeleteMany({ refs: batch })
+        onAcknowledged(types)
+      },
+    })
+    this.logs = new Batcher<TaskLog>({
+      name: 'log writer',
+      maxBatch: LOG_BATCH,
+      delayMs: 20,
+      maxRetries: LOG_MAX_RETRIES,
+      onError: (err, name) => ctx.reportError(err, name),
+      onDrop: (batch) => ctx.reportError(new Error(`dropped ${batch.length} task log lines after repeated failures`), 'log writer'),
+      send: (batch) => ctx.driver.taskLogInsertMany({ logs: batch }),
+    })
+  }
+
+  /** Queues completions already stored in the local queue. */
+  add(completions: readonly Completion[]): void {
+    this.completions.add(completions)
+  }
+
+  addLogs(logs: readonly TaskLog[]): void {
+    this.logs.add(logs)
+  }
+
+  get pending(): number {
+    return this.completions.size
+  }
+
+  /** Resolves when every completion and log line added so far is acknowledged. */
+  async idle(): Promise<void> {
+    await Promise.all([this.completions.idle(), this.logs.idle()])
+  }
+
+  /** Gives up retrying (stop at once): idle() then resolves with what could not be sent left in the local queue. */
+  stop(): void {
+    this.completions.stop()
+    this.logs.stop()
+  }
+}

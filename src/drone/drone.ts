@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { isAbsolute, join, resolve } from 'node:path'
+import { DRONE_DEFAULTS, validateConfig, validateDroneOptions, type DroneOptions, type WorkerDefinition } from '../core/config.ts'
+import { errorMessage, InputError } from '../core/errors.ts'
+import type { DroneEvent, DroneState, WorkerEvent } from '../core/events.ts'
+import type { GlobalQueueDriver, QueueSignal, Subscription } from '../queue/driver.ts'
+import type { Queue } from '../queue/queue.ts'
+import { ForkSpawner } from '../workers/fork-spawner.ts'
+import type { WorkerProcessInfo } from '../workers/pool.ts'
+import type { ProcessSpawner } from '../workers/spawner.ts'
+import { Completer } from './completer.ts'
+import { EventSink, type DroneContext, type DroneSettings } from './context.ts'
+import { heartbeatService, hostName, maintenanceService, rescueService } from './housekeeping.ts'
+import { LeaseKeeper } from './lease-keeper.ts'
+import { LocalQueue, LocalQueueLockedError } from './local-queue.ts'
+import { Pump } from './pump.ts'
+import { reconcile } from './reconcile.ts'
+import type { Periodic } from './service.ts'
+import { TaskFlow } from './task-flow.ts'
+import { WorkerSet } from './worker-set.ts'
+
+export interface DroneInit {
+  queue: Queue
+  /** Worker definitions by task type (one, or several sharing the type). */
+  workers: Record<string, WorkerDefinition | WorkerDefinition[]>
+  drone?: DroneOptions
+  /** Folder relative module and local-queue paths are resolved against (the config file's). Default: cwd. */
+  baseDir?: string
+  /** How worker processes are spawned. Default: child_process.fork (ForkSpawner). */
+  spawner?: ProcessSpawner
+  /** Local queue database. Default: drone.localQueuePath, else <baseDir>/.swarmage/local/<name>.db. */
+  localQueuePath?: string
+}
+
+export interface DroneTypeSnapshot {
+  type: string
+  /** bufferPerWorker × processes */
+  capacity: number
+  /** in hand, not started (buffered locally or waiting in a worker process) */
+  buffered: number
+  running: number
+  /** attempts succeeded since start */
+  done: number
+  /** attempts failed since start (retried or final) */
+  failed: number
+}
+
+export interface DroneSnapshot {
+  id: string
+  name: string
+  state: DroneState
+  signals: 'push' | 'polling'
+  types: DroneTypeSnapshot[]
+  leases: { held: number; lost: number; lastExtendAt: number | null }
+  processes: WorkerProcessInfo[]
+}
+
+/** Most suffixes tried for the default local queue (<name>-2, -3, …) before giving up. */
+const MAX_NAME_SUFFIX = 100
+
+/**
+ * Drone states (DroneState), every transition made by setState():
+ *
+ *   idle ──start()──▶ starting ──ok──▶ running ──stop()──▶ draining ──▶ stopped
+ *     │                  └──error──▶ failed                    │ stop() again: kill workers, hand back
+ *     └──stop()──▶ stopped                                     ▼
+ *
+ * A drone (CONTRACT.md#words): claims tasks from the global queue, buffers them in its local queue
+ * and dispatches them by type to its worker processes. Its parts are services with idempotent
+ * start/stop: the pump (claim + dispatch), the completer, the lease keeper, the rescuer, the
+ * heartbeat and maintenance. State machine: idle → starting → running → draining → stopped, and
+ * starting → failed (docs/architecture.md#drone).
+ */
+export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements DroneContext {
+  readonly id = randomUUID()
+  readonly queue: Queue
+  readonly driver: GlobalQueueDriver
+  readonly settings: DroneSettings
+  readonly events: EventSink
+  private _name: string
+  private readonly explicitName: boolean
+  private readonly localPath: string | undefined
+  private readonly baseDir: string
+  private _local: LocalQueue | undefined
+  private _state: DroneState = 'idle'
+  private _draining = false
+  private readonly workers: WorkerSet
+  private readonly completer: Completer
+  private readonly flow: TaskFlow
+  private readonly pump: Pump
+  private readonly leaseKeeper: LeaseKeeper
+  private readonly heartbeat: Periodic
+  private readonly rescuer: Periodic
+  private readonly maintenance: Periodic
+  private subscription: Subscription | null = null
+  private lastSignals: 'push' | 'polling' | undefined
+  private startPromise: Promise<void> | undefined
+  private stopPromise: Promise<void> | undefined
+
+  constructor(init: DroneInit) {
+    super()
+    const options = validateDroneOptions(init.drone)
+    const { workers } = validateConfig({ workers: init.workers }, 'drone')
+    this.queue = init.queue
+    this.driver = init.queue.driver
+    this.baseDir = init.baseDir ?? process.cwd()
+    this.settings = {
+      bufferPerWorker: options.bufferPerWorker ?? DRONE_DEFAULTS.bufferPerWorker,
+      leaseMs: options.leaseMs ?? DRONE_DEFAULTS.leaseMs,
+      taskTimeoutMs: options.taskTimeoutMs ?? DRONE_DEFAULTS.taskTimeoutMs,
+      retryBaseMs: options.retryBaseMs ?? DRONE_DEFAULTS.retryBaseMs,
+      retryMaxMs: options.retryMaxMs ?? DRONE_DEFAULTS.retryMaxMs,
+      graceMs: options.graceMs ?? DRONE_DEFAULTS.graceMs,
+      pollMs: options.pollMs ?? DRONE_DEFAULTS.pollMs,
+    }
+    this.explicitName = options.name !== undefined
+    this._name = options.name ?? hostName()
+    const localPath = init.localQueuePath ?? options.localQueuePath
+    this.localPath = localPath === undefined ? undefined : isAbsolute(localPath) ? localPath : resolve(this.baseDir, localPath)
+    this.events = new EventSink(this)
+    this.completer = new Completer(this, () => this.pump.kick())
+    this.workers = new WorkerSet(this, {
+      workers,
+      baseDir: this.baseDir,
+      spawner: init.spawner ?? new ForkSpawner(),
+      handlers: {
+        items: (entry, workerId, pid, items) => this.flow.onItems(entry, workerId, pid, items),
+        lost: (entry, pid, tasks, reason) => this.flow.onLost(entry, pid, tasks, reason),
+        worker: (e) => this.onWorkerEvent(e),
+      },
+    })
+    this.flow = new TaskFlow(this, this.workers, this.completer, () => this.pump.kick())
+    this.leaseKeeper = new LeaseKeeper(this, this.workers, () => this.pump.kick())
+    this.pump = new Pump(this, this.workers, (stale) => this.leaseKeeper.dropMany(stale, 'lease-lost'))
+    this.heartbeat = heartbeatService(this, () => this.summary())
+    this.rescuer = rescueService(this, () => this.pump.kick())
+    this.maintenance = maintenanceService(this)
+  }
+
+  /** The drone's name: options.name or the host name, with -2, -3… when another live drone has that local queue. */
+  get name(): string {
+    return this._name
+  }
+
+  get state(): DroneState {
+    return this._state
+  }
+
+  get draining(): boolean {
+    return this._draining
+  }
+
+  get local(): LocalQueue {
+    if (!this._local) throw new Error('the drone is not started: its local queue is not open')
+    return this._local
+  }
+
+  /** Starts the drone; resolves once it claims. Idempotent (a second call returns the same promise). */
+  start(): Promise<void> {
+    this.startPromise ??= this.run()
+    return this.startPromise
+  }
+
+  /**
+   * Drains and stops: nothing new is claimed, unstarted tasks are handed back without using an
+   * attempt, running ones get graceMs to finish (then are handed back), outcomes are flushed. A
+   * second call while draining stops at once (kills the worker processes, hands everything back).
+   */
+  stop(): Promise<void> {
+    if (this.stopPromise) {
+      if (this._state === 'draining') this.stopNow()
+      return this.stopPromise
+    }
+    this.stopPromise = this.drain()
+    return this.stopPromise
+  }
+
+  snapshot(): DroneSnapshot {
+    const types: DroneTypeSnapshot[] = []
+    for (const t of this.workers.byType.values()) {
+      const c = this._local?.countByState({ type: t.type }) ?? { buffered: 0, dispatched: 0, started: 0, done: 0 }
+      const n = this.flow.counts.get(t.type)
+      types.push({ type: t.type, capacity: t.capacity, buffered: c.buffered + c.dispatched, running: c.started, done: n?.succeeded ?? 0, failed: n?.failed ?? 0 })
+    }
+    return {
+      id: this.id,
+      name: this._name,
+      state: this._state,
+      signals: this.pump.signals,
+      types,
+      leases: { held: this._local?.size ?? 0, lost: this.leaseKeeper.lost, lastExtendAt: this.leaseKeeper.lastExtendAt },
+      processes: this.workers.processes(),
+    }
+  }
+
+  /** Gracefully replaces a type's worker processes (or one), optionally with the inspector on. */
+  async restartWorkers(type: string, workerId?: string, options: { inspect?: boolean } = {}): Promise<void> {
+    if (!this.workers.byType.has(type)) throw new InputError(`this drone has no workers for type "${type}"`)
+    await this.workers.restart(type, workerId, options)
+  }
+
+  reportError(err: unknown, where: string): void {
+    const message = `${where}: ${errorMessage(err)}`
+    if (this.listenerCount('event') > 0) this.emit('event', { kind: 'drone-state', state: this._state, at: Date.now(), error: { message } })
+    else process.stderr.write(`[swarmage drone ${this._name}] ${message}\n`)
+  }
+
+  private async run(): Promise<void> {
+    if (this._state !== 'idle') throw new InputError(`a ${this._state} drone cannot start again; create a new Drone`)
+    this.setState('starting')
+    try {
+      await this.queue.migrate()
+      this.openLocal()
+      await this.workers.start()
+      await this.heartbeat.runNow()
+      await reconcile(this, this.flow, this.completer)
+      this.subscription = await this.driver.signalSubscribe((s) => this.onSignal(s))
+      this.pump.subscription = this.subscription
+      this.lastSignals = this.pump.signals
+      this.leaseKeeper.start()
+      this.heartbeat.start()
+      this.rescuer.start()
+      this.maintenance.start()
+      this.pump.start()
+      this.setState('running')
+    } catch (err) {
+      this._draining = true
+      await Promise.allSettled([this.leaseKeeper.stop(), this.heartbeat.stop(), this.rescuer.stop(), this.maintenance.stop(), this.pump.stop()])
+      this.completer.stop()
+      await this.workers.stop(0)
+      await this.subscription?.close().catch(() => undefined)
+      await this.driver.droneRemove({ id: this.id }).catch(() => undefined)
+      this._local?.close()
+      this.setState('failed', err)
+      throw err
+    }
+  }
+
+  private openLocal(): void {
+    if (this.localPath !== undefined) {
+      this._local = LocalQueue.open({ path: this.localPath })
+      return
+    }
+    const base = this._name
+    const file = base.replace(/[^A-Za-z0-9_.-]/g, '_')
+    for (let n = 1; n <= MAX_NAME_SUFFIX; n++) {
+      const suffix = n === 1 ? '' : `-${n}`
+      try {
+        this._local = LocalQueue.open({ path: join(this.baseDir, '.swarmage', 'local', `${file}${suffix}.db`) })
+        this._name = `${base}${suffix}`
+        return
+      } catch (err) {
+        if (!(err instanceof LocalQueueLockedError)) throw err
+      }
+    }
+    throw new InputError(`${MAX_NAME_SUFFIX} drones named ${base}${this.explicitName ? '' : ' (the host name)'} already run from ${this.baseDir}`)
+  }
+
+  private async drain(): Promise<void> {
+    if (this.startPromise) await this.startPromise.catch(() => undefined)
+    if (this._state === 'idle') this.setState('stopped')
+    if (this._state !== 'running') return
+    this._draining = true
+    this.setState('draining')
+    await Promise.all([this.pump.stop(), this.rescuer.stop(), this.maintenance.stop()])
+    this.flow.handbackMany(this.local.taskList({ state: 'buffered' }))
+    await this.workers.stop(this.settings.graceMs)
+    // Whatever the pools did not report (a process gone without a word) goes back too.
+    this.flow.handbackMany(this.local.taskList().filter((t) => t.state !== 'done'))
+    await this.completer.idle()
+    await Promise.all([this.leaseKeeper.stop(), this.heartbeat.stop()])
+    await this.subscription?.close().catch((err: unknown) => this.reportError(err, 'signals'))
+    await this.driver.droneRemove({ id: this.id }).catch((err: unknown) => this.reportError(err, 'unregister'))
+    this.local.close()
+    this.setState('stopped')
+  }
+
+  /** Second stop(): kill the worker processes (their tasks are handed back) and send once, no retries. */
+  private stopNow(): void {
+    this.workers.killAll()
+    this.completer.stop()
+  }
+
+  private onSignal(signal: QueueSignal): void {
+    if (this._state !== 'running') return
+    if (signal.kind === 'cancel') this.leaseKeeper.onCancel(signal.ids)
+    else if (!signal.types || signal.types.some((t) => this.workers.byType.has(t))) this.pump.kick()
+  }
+
+  private onWorkerEvent(e: WorkerEvent): void {
+    if (this.listenerCount('event') > 0) this.emit('event', e)
+    // A new or replaced process has free slots: fill them.
+    if (e.kind === 'worker-ready' && this._state === 'running') this.workers.dispatch(e.type)
+  }
+
+  private summary(): Record<string, unknown> {
+    const signals = this.pump.signals
+    if (this.lastSignals !== undefined && signals !== this.lastSignals) {
+      this.lastSignals = signals
+      if (this.listenerCount('event') > 0) this.emit('event', { kind: 'drone-state', state: this._state, at: Date.now(), signals })
+    }
+    const s = this.snapshot()
+    return { state: s.state, signals: s.signals, types: s.types, leases: s.leases, processes: s.processes.length }
+  }
+
+  private setState(state: DroneState, err?: unknown): void {
+    this._state = state
+    if (this.listenerCount('event') === 0) return
+    const e: DroneEvent = { kind: 'drone-state', state, at: Date.now(), signals: this.pump.signals }
+    if (err !== undefined) e.error = { message: errorMessage(err) }
+    this.emit('event', e)
+  }
+}

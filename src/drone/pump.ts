@@ -1,0 +1,112 @@
+import type { ClaimedTask } from '../core/task.ts'
+import type { ClaimWant, Subscription } from '../queue/driver.ts'
+import type { LocalTask } from './local-queue.ts'
+import type { DroneContext } from './context.ts'
+import { Periodic } from './service.ts'
+import type { WorkerSet } from './worker-set.ts'
+
+/** Most tasks of one type per claim: keeps one claim transaction short even with a huge buffer. */
+const CLAIM_MAX = 1000
+/** Pump period while wake-ups are polled instead of pushed. */
+const POLLING_MS = 250
+
+/**
+ * Claims tasks for every type with room (capacity minus tasks in hand), buffers them in the local
+ * queue in one transaction, then dispatches. One claim call per run for all types; runs never
+ * overlap (Periodic coalesces kicks), so two claims are never in flight at once.
+ */
+export class Pump {
+  private readonly periodic: Periodic
+  subscription: Subscription | null = null
+  claimed = 0
+
+  constructor(
+    private readonly ctx: DroneContext,
+    private readonly workers: WorkerSet,
+    /** Drops tasks whose old lease this drone still held when it claimed them again. */
+    private readonly dropStale: (tasks: LocalTask[]) => void,
+  ) {
+    this.periodic = new Periodic({
+      name: 'pump',
+      intervalMs: () => (this.signals === 'polling' ? Math.min(POLLING_MS, ctx.settings.pollMs) : ctx.settings.pollMs),
+      run: () => this.run(),
+      onError: (err, name) => ctx.reportError(err, name),
+    })
+  }
+
+  get signals(): 'push' | 'polling' {
+    return this.subscription?.mode() ?? 'polling'
+  }
+
+  start(): void {
+    this.periodic.start()
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop()
+  }
+
+  /** Claim (and dispatch) soon; coalesces with a run in flight. */
+  kick(): void {
+    this.periodic.kick()
+  }
+
+  private async run(): Promise<void> {
+    if (this.ctx.draining) return
+    const wants: ClaimWant[] = []
+    for (const t of this.workers.byType.values()) {
+      // Slots may have freed without an item (a replaced process): dispatch before claiming more.
+      this.workers.dispatch(t.type)
+      // Finished tasks awaiting acknowledgement do not count, so claiming overlaps the completion
+      // round trip (measured: ~1.8× throughput on no-op tasks); while outcomes pile up beyond one
+      // capacity's worth (the queue is slow or down), nothing more is claimed.
+      const done = this.ctx.local.countDone({ type: t.type })
+      const room = done >= t.capacity ? 0 : t.capacity - (this.ctx.local.countInHand({ type: t.type }) - done)
+      if (room > 0) wants.push({ type: t.type, limit: Math.min(room, CLAIM_MAX) })
+    }
+    if (wants.length === 0) return
+    const claimed = await this.ctx.driver.taskClaim({
+      droneId: this.ctx.id,
+      droneName: this.ctx.name,
+      wants,
+      leaseMs: this.ctx.settings.leaseMs,
+    })
+    if (claimed.length === 0) return
+    const fresh = this.settleReclaimed(claimed)
+    // Stored even when stop() began meanwhile: the drain hands buffered tasks back.
+    const tasks = this.ctx.local.taskInsertMany({ tasks: fresh })
+    this.claimed += tasks.length
+    if (this.ctx.events.listening) for (const t of tasks) this.ctx.events.task('claimed', t)
+    const types = new Set(tasks.map((t) => t.type))
+    for (const type of types) this.workers.dispatch(type)
+  }
+
+  /**
+   * A task whose lease this drone lost while still running it (rescued, then claimed again by us):
+   * the old run is aborted and forgotten, and the new claim is handed back at once (no attempt used),
+   * because a worker process reports by task id and the two runs must never be confused. A task
+   * whose old outcome is merely awaiting acknowledgement is simply replaced (that completion will be
+   * refused by the fence).
+   */
+  private settleReclaimed(claimed: ClaimedTask[]): ClaimedTask[] {
+    const stale: LocalTask[] = []
+    const handback: ClaimedTask[] = []
+    const fresh: ClaimedTask[] = []
+    for (const c of claimed) {
+      const old = this.ctx.local.taskGet({ id: c.id })
+      if (old && old.state !== 'done' && old.state !== 'buffered') {
+        stale.push(old)
+        handback.push(c)
+      } else {
+        fresh.push(c)
+      }
+    }
+    if (stale.length > 0) {
+      this.dropStale(stale)
+      void this.ctx.driver
+        .taskComplete({ droneId: this.ctx.id, completions: handback.map((c) => ({ id: c.id, leaseSeq: c.leaseSeq, outcome: { kind: 'handback' } })) })
+        .catch((err: unknown) => this.ctx.reportError(err, 'pump (handback of a re-claimed task)'))
+    }
+    return fresh
+  }
+}

@@ -1,0 +1,422 @@
+import { performance } from 'node:perf_hooks'
+import pg from 'pg'
+import { InputError, SwarmageError } from '../../core/errors.ts'
+import type { ClaimedTask, Completion, LeaseRef, Task, TaskInsert } from '../../core/task.ts'
+import {
+  DEFAULT_SETTINGS,
+  emptyCounts,
+  type ClaimWant,
+  type DriverCapabilities,
+  type DroneInfo,
+  type DroneRecord,
+  type GlobalQueueDriver,
+  type QueueSettings,
+  type QueueSignal,
+  type QueueStats,
+  type Subscription,
+  type TaskAttempt,
+  type TaskListParams,
+  type TaskLog,
+} from '../driver.ts'
+import { pgCode, wrapPgError } from './errors.ts'
+import { channelFor, isUuid, textSafe } from './ident.ts'
+import { PgListener } from './listener.ts'
+import { check, migrate } from './migrations.ts'
+import { listQuery } from './list.ts'
+import { toAttempt, toDrone, toLog, toTask, type AttemptRow, type ClaimRow, type DroneRow, type LogRow, type TaskRow } from './rows.ts'
+import { buildStatements, type Statement, type Statements } from './sql.ts'
+
+export interface PostgresDriverOptions {
+  connectionString: string
+  /** Schema holding the queue's tables. Default 'swarmage'. */
+  schema?: string
+  /** Pool size. Default 10: a drone's hot path needs 2–3 (claim, complete, lease) plus the console's reads. */
+  poolSize?: number
+  /** application_name of the pool's connections (pg_stat_activity). Default 'swarmage'. */
+  applicationName?: string
+  /**
+   * A query unanswered this long fails (retryable) and its connection is dropped, so a connection that
+   * silently stopped answering cannot hang a drone. Default 30000.
+   */
+  queryTimeoutMs?: number
+  /** LISTEN connection probe interval, ms. Default 5000. */
+  heartbeatMs?: number
+  /** LISTEN probe timeout, ms. Default 3000. */
+  heartbeatTimeoutMs?: number
+}
+
+/** How long one maintenance pass holds the lease; the holder renews it on its next pass. */
+const MAINTENANCE_LEASE_MS = 60_000
+/** Bounds one maintenance pass (batches × batchSize rows); the rest waits for the next pass. */
+const MAINTENANCE_MAX_BATCHES = 100
+/** Attempts to settle ids of keyed tasks whose live duplicate finished while we inserted. */
+const INSERT_KEY_RETRIES = 3
+
+/**
+ * The PostgreSQL global queue. Every hot-path call (claim, complete, lease extension, insert) is one
+ * named prepared statement: one round trip per batch, whatever the batch size. Times come from the
+ * database clock. Wake-ups are LISTEN/NOTIFY on `swarmage_<schema>`, carrying only types or ids.
+ */
+export class PostgresDriver implements GlobalQueueDriver {
+  readonly kind = 'postgres'
+  readonly capabilities: DriverCapabilities = { pushSignals: true, shared: true }
+  private readonly sql: Statements
+  private readonly listener: PgListener
+  private closed: Promise<void> | null = null
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly schema: string,
+    private readonly options: PostgresDriverOptions,
+  ) {
+    this.sql = buildStatements(schema)
+    this.listener = new PgListener({
+      connectionString: options.connectionString,
+      channel: channelFor(schema),
+      // Names the schema so one queue's LISTEN connection can be told apart from another's.
+      applicationName: `${options.applicationName ?? 'swarmage'}-listen:${schema}`,
+      ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+      ...(options.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
+    })
+  }
+
+  static async open(options: PostgresDriverOptions): Promise<PostgresDriver> {
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      application_name: options.applicationName ?? 'swarmage',
+      keepAlive: true,
+      connectionTimeoutMillis: 10_000,
+      query_timeout: options.queryTimeoutMs ?? 30_000,
+      idleTimeoutMillis: 30_000,
+    })
+    // An idle client whose connection dies emits 'error' on the pool, which removes it; the next query
+    // gets a fresh one. Without a listener the event would crash the process. Queries report their
+    // own errors (retryable where the connection was the cause).
+    pool.on('error', () => undefined)
+    return new PostgresDriver(pool, options.schema ?? 'swarmage', options)
+  }
+
+  /** The LISTEN connection's backend pid (null while down): lets tests and operators find it. */
+  get listenerBackendPid(): number | null {
+    return this.listener.backendPid
+  }
+
+  private async run<R>(stmt: Statement, values: unknown[]): Promise<R[]> {
+    try {
+      return (await this.pool.query({ name: stmt.name, text: stmt.text, values })).rows as R[]
+    } catch (err) {
+      throw wrapPgError(err, stmt.name.replace(/^swarmage_/, ''))
+    }
+  }
+
+  async schemaMigrate(): Promise<{ applied: number[] }> {
+    const client = new pg.Client({
+      connectionString: this.options.connectionString,
+      application_name: this.options.applicationName ?? 'swarmage',
+      connectionTimeoutMillis: 10_000,
+    })
+    client.on('error', () => undefined) // reported by the query that fails
+    try {
+      await client.connect()
+      return await migrate(client, this.schema)
+    } catch (err) {
+      throw wrapPgError(err, 'migrate')
+    } finally {
+      await client.end().catch(() => undefined)
+    }
+  }
+
+  schemaCheck(): Promise<void> {
+    return check(this.pool, this.schema).catch((err: unknown) => {
+      throw wrapPgError(err, 'schema check')
+    })
+  }
+
+  async taskInsertMany({ tasks }: { tasks: TaskInsert[] }): Promise<string[]> {
+    return this.insert(tasks, 0)
+  }
+
+  private async insert(tasks: TaskInsert[], depth: number): Promise<string[]> {
+    if (tasks.length === 0) return []
+    const rows = await this.run<{ id: string | null }>(this.sql.insert, [
+      tasks.map((t) => t.id),
+      tasks.map((t) => t.type),
+      tasks.map((t) => t.payloadJson),
+      tasks.map((t) => t.priority),
+      tasks.map((t) => t.runAt),
+      tasks.map((t) => t.delayMs),
+      tasks.map((t) => t.maxAttempts),
+      tasks.map((t) => t.key),
+      tasks.map((t) => t.parentId),
+    ])
+    const ids = rows.map((r) => r.id)
+    const missing = ids.flatMap((id, i) => (id === null ? [i] : []))
+    if (missing.length === 0) return ids as string[]
+    // A keyed row conflicted with a task committed after this statement's snapshot: look it up now.
+    const keys = [...new Set(missing.map((i) => tasks[i]!.key!))]
+    const live = new Map((await this.run<{ key: string; id: string }>(this.sql.liveKeys, [keys])).map((r) => [r.key, r.id]))
+    const again: number[] = []
+    for (const i of missing) {
+      const id = live.get(tasks[i]!.key!)
+      if (id === undefined) again.push(i)
+      else ids[i] = id
+    }
+    if (again.length > 0) {
+      // ...and that task finished before the lookup: insert these rows once more.
+      if (depth >= INSERT_KEY_RETRIES) throw new SwarmageError('enqueue raced with tasks of the same key finishing; try again', { retryable: true })
+      const retried = await this.insert(
+        again.map((i) => tasks[i]!),
+        depth + 1,
+      )
+      again.forEach((i, j) => (ids[i] = retried[j]!))
+    }
+    return ids as string[]
+  }
+
+  async taskGet({ id }: { id: string }): Promise<Task | null> {
+    if (!isUuid(id)) return null
+    const [row] = await this.run<TaskRow>(this.sql.get, [id])
+    return row ? toTask(row) : null
+  }
+
+  async taskList(params: TaskListParams): Promise<Task[]> {
+    const q = listQuery(this.schema, params, 'list')
+    return (await this.query<TaskRow>(q.text, q.values, 'task list')).map(toTask)
+  }
+
+  async taskCount(params: Omit<TaskListParams, 'limit' | 'before'> & { cap?: number }): Promise<number> {
+    const q = listQuery(this.schema, params, 'count')
+    const [row] = await this.query<{ n: number }>(q.text, q.values, 'task count')
+    return row?.n ?? 0
+  }
+
+  async taskChildren({ id }: { id: string }): Promise<string[]> {
+    if (!isUuid(id)) return []
+    return (await this.run<{ id: string }>(this.sql.children, [id])).map((r) => r.id)
+  }
+
+  async taskClaim(params: { droneId: string; droneName: string; wants: ClaimWant[]; leaseMs: number }): Promise<ClaimedTask[]> {
+    // Merge repeated types: one LATERAL probe per type.
+    const limits = new Map<string, number>()
+    for (const w of params.wants) if (w.limit > 0) limits.set(w.type, (limits.get(w.type) ?? 0) + w.limit)
+    if (limits.size === 0) return []
+    const rows = await this.run<ClaimRow>(this.sql.claim, [[...limits.keys()], [...limits.values()], params.droneId, params.droneName, params.leaseMs])
+    return rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      payloadJson: r.payload,
+      attempt: r.attempts,
+      maxAttempts: r.max_attempts,
+      parentId: r.parent_id,
+      leaseSeq: r.lease_seq,
+    }))
+  }
+
+  async taskComplete({ completions }: { droneId: string; completions: Completion[] }): Promise<{ refused: string[] }> {
+    const valid = completions.filter((c) => isUuid(c.id))
+    const refused = completions.filter((c) => !isUuid(c.id)).map((c) => c.id)
+    if (valid.length === 0) return { refused }
+    const rows = await this.run<{ ord: number }>(this.sql.complete, [
+      valid.map((c) => c.id),
+      valid.map((c) => c.leaseSeq),
+      valid.map((c) => c.outcome.kind),
+      valid.map((c) => (c.outcome.kind === 'succeeded' ? c.outcome.resultJson ?? 'null' : null)),
+      valid.map((c) => (c.outcome.kind === 'failed' ? JSON.stringify(c.outcome.error) : null)),
+      valid.map((c) => (c.outcome.kind === 'failed' ? c.outcome.retryDelayMs : null)),
+      valid.map((c) => c.workerPid ?? null),
+      valid.map((c) => c.startedAt ?? null),
+    ])
+    // By position, not id: a batch naming one task twice (two lease sequences) refuses the stale one.
+    const applied = new Set(rows.map((r) => r.ord))
+    valid.forEach((c, i) => {
+      if (!applied.has(i + 1)) refused.push(c.id)
+    })
+    return { refused }
+  }
+
+  async taskLeaseExtend({ leases, leaseMs }: { droneId: string; leases: LeaseRef[]; leaseMs: number }): Promise<{ lost: string[] }> {
+    const valid = leases.filter((l) => isUuid(l.id))
+    const lost = leases.filter((l) => !isUuid(l.id)).map((l) => l.id)
+    if (valid.length === 0) return { lost }
+    const rows = await this.run<{ id: string }>(this.sql.leaseExtend, [valid.map((l) => l.id), valid.map((l) => l.leaseSeq), leaseMs])
+    const held = new Set(rows.map((r) => r.id))
+    for (const l of valid) if (!held.has(l.id)) lost.push(l.id)
+    return { lost }
+  }
+
+  async taskRescue({ graceMs, limit }: { graceMs: number; limit: number }): Promise<{ requeued: string[]; failed: string[] }> {
+    const rows = await this.run<{ id: string; state: string }>(this.sql.rescue, [graceMs, limit])
+    return { requeued: rows.filter((r) => r.state === 'queued').map((r) => r.id), failed: rows.filter((r) => r.state === 'failed').map((r) => r.id) }
+  }
+
+  async taskCancel({ id }: { id: string }): Promise<Task | null> {
+    if (!isUuid(id)) return null
+    const [row] = await this.run<TaskRow>(this.sql.cancel, [id])
+    if (row) return toTask(row)
+    const state = await this.stateOf(id)
+    if (state === null) return null
+    throw new InputError(`task ${id} is ${state}: only queued or running tasks can be cancelled`)
+  }
+
+  async taskRetry({ id }: { id: string }): Promise<Task | null> {
+    if (!isUuid(id)) return null
+    let row: TaskRow | undefined
+    try {
+      ;[row] = await this.run<TaskRow>(this.sql.retry, [id])
+    } catch (err) {
+      if (pgCode((err as { cause?: unknown }).cause) === '23505') {
+        throw new InputError(`task ${id} cannot be retried: another queued or running task has the same key`, { cause: err })
+      }
+      throw err
+    }
+    if (row) return toTask(row)
+    const state = await this.stateOf(id)
+    if (state === null) return null
+    throw new InputError(`task ${id} is ${state}: only failed or cancelled tasks can be retried`)
+  }
+
+  async taskDelete({ id }: { id: string }): Promise<boolean> {
+    if (!isUuid(id)) return false
+    const [row] = await this.run<{ state: string; deleted: number }>(this.sql.delete, [id])
+    if (!row) return false
+    if (row.deleted === 0) throw new InputError(`task ${id} is running: cancel it before deleting it`)
+    return true
+  }
+
+  private async stateOf(id: string): Promise<string | null> {
+    const [row] = await this.run<{ state: string }>(this.sql.stateOf, [id])
+    return row?.state ?? null
+  }
+
+  async taskLogInsertMany({ logs }: { logs: TaskLog[] }): Promise<void> {
+    const valid = logs.filter((l) => isUuid(l.taskId))
+    if (valid.length === 0) return
+    await this.run(this.sql.logInsert, [
+      valid.map((l) => l.taskId),
+      valid.map((l) => l.attempt),
+      valid.map((l) => l.level),
+      valid.map((l) => textSafe(String(l.message))),
+      valid.map((l) => logData(l.data)),
+      valid.map((l) => l.at),
+    ])
+  }
+
+  async taskLogList({ id, limit }: { id: string; limit?: number }): Promise<TaskLog[]> {
+    if (!isUuid(id)) return []
+    return (await this.run<LogRow>(this.sql.logList, [id, limit ?? 1000])).map(toLog)
+  }
+
+  async taskAttemptList({ id }: { id: string }): Promise<TaskAttempt[]> {
+    if (!isUuid(id)) return []
+    return (await this.run<AttemptRow>(this.sql.attemptList, [id])).map(toAttempt)
+  }
+
+  async statsGet(): Promise<QueueStats> {
+    const rows = await this.run<{ type: string; state: keyof ReturnType<typeof emptyCounts>; n: number }>(this.sql.stats, [])
+    const types: QueueStats['types'] = {}
+    for (const r of rows) (types[r.type] ??= emptyCounts())[r.state] = r.n
+    return { types, drones: await this.droneList() }
+  }
+
+  async droneUpsert({ drone }: { drone: DroneRecord }): Promise<void> {
+    await this.run(this.sql.droneUpsert, [drone.id, drone.name, drone.host, drone.pid, JSON.stringify(drone.info ?? {})])
+  }
+
+  async droneRemove({ id }: { id: string }): Promise<void> {
+    await this.run(this.sql.droneRemove, [id])
+  }
+
+  async droneList(params?: { seenWithinMs?: number }): Promise<DroneInfo[]> {
+    return (await this.run<DroneRow>(this.sql.droneList, [params?.seenWithinMs ?? null])).map(toDrone)
+  }
+
+  async maintenanceRun({ holder, batchSize: asked }: { holder: string; batchSize: number }): Promise<{ pruned: number } | null> {
+    const batchSize = Math.max(1, Math.floor(asked))
+    const took = await this.run(this.sql.leaseTake, [holder, MAINTENANCE_LEASE_MS])
+    if (took.length === 0) return null
+    const { retentionMs } = await this.settingsGet()
+    let pruned = 0
+    // Small batches: each is its own short transaction, so pruning never holds many row locks.
+    for (let i = 0; i < MAINTENANCE_MAX_BATCHES; i++) {
+      const [row] = await this.run<{ n: number }>(this.sql.prune, [retentionMs, batchSize])
+      pruned += row?.n ?? 0
+      if ((row?.n ?? 0) < batchSize) break
+    }
+    await this.run(this.sql.dronePrune, [])
+    return { pruned }
+  }
+
+  async settingsGet(): Promise<QueueSettings> {
+    const rows = await this.run<{ name: string; value: unknown }>(this.sql.settingsGet, [])
+    const settings: QueueSettings = { ...DEFAULT_SETTINGS }
+    for (const r of rows) {
+      if (r.name === 'retentionMs' && typeof r.value === 'number') settings.retentionMs = r.value
+    }
+    return settings
+  }
+
+  async settingsSet(params: Partial<QueueSettings>): Promise<QueueSettings> {
+    if (params.retentionMs !== undefined) {
+      if (!Number.isInteger(params.retentionMs) || params.retentionMs < 0) throw new InputError('retentionMs must be a non-negative integer')
+      await this.run(this.sql.settingSet, ['retentionMs', JSON.stringify(params.retentionMs)])
+    }
+    return this.settingsGet()
+  }
+
+  async signalSubscribe(listener: (signal: QueueSignal) => void): Promise<Subscription> {
+    if (this.closed) throw new SwarmageError('the queue is closed')
+    const unsubscribe = this.listener.subscribe(listener)
+    await this.listener.start()
+    let open = true
+    return {
+      mode: () => (open ? this.listener.mode() : 'polling'),
+      close: async () => {
+        if (!open) return
+        open = false
+        unsubscribe()
+        if (this.listener.subscriberCount === 0) await this.listener.stop()
+      },
+    }
+  }
+
+  async now(): Promise<Date> {
+    const [row] = await this.run<{ now: Date }>(this.sql.now, [])
+    return row!.now
+  }
+
+  async ping(): Promise<{ version: string; roundTripMs: number }> {
+    const started = performance.now()
+    const [row] = await this.query<{ v: string }>(`SELECT current_setting('server_version') AS v`, [], 'ping')
+    const roundTripMs = Math.round((performance.now() - started) * 100) / 100
+    return { version: `PostgreSQL ${row?.v ?? '?'}`, roundTripMs }
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.listener.stop()
+      await this.pool.end()
+    })()
+    return this.closed
+  }
+
+  /** Unnamed (not prepared) queries: those whose text varies, and one-offs. */
+  private async query<R>(text: string, values: unknown[], what: string): Promise<R[]> {
+    try {
+      return (await this.pool.query(text, values)).rows as R[]
+    } catch (err) {
+      throw wrapPgError(err, what)
+    }
+  }
+}
+
+function logData(data: unknown): string | null {
+  if (data === undefined || data === null) return null
+  let json: string | undefined
+  try {
+    json = JSON.stringify(data)
+  } catch {
+    json = JSON.stringify(String(data))
+  }
+  return json ?? null
+}

@@ -1,0 +1,49 @@
+import { InputError, SwarmageError, errorMessage } from '../../core/errors.ts'
+
+/**
+ * PostgreSQL and socket errors, classified once. A dropped or refused connection, a server shutting
+ * down or a serialization conflict is retryable (the pool replaces dead clients, so the drone's next
+ * try gets a fresh connection); bad data is an InputError; the rest are run-time failures.
+ */
+const RETRYABLE_SQLSTATES = new Set([
+  '57P01', // admin_shutdown (pg_terminate_backend, server restart)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, in recovery)
+  '53300', // too_many_connections
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '55P03', // lock_not_available
+])
+
+const RETRYABLE_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND'])
+
+const RETRYABLE_MESSAGES = [
+  /Connection terminated/i,
+  /connection error and is not queryable/i,
+  /timeout exceeded when trying to connect/i,
+  /Query read timeout/i,
+  /server closed the connection/i,
+]
+
+export function isRetryablePgError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false
+  const code = (err as { code?: unknown }).code
+  if (typeof code === 'string') {
+    if (code.startsWith('08') || RETRYABLE_SQLSTATES.has(code) || RETRYABLE_NODE_CODES.has(code)) return true
+  }
+  return RETRYABLE_MESSAGES.some((re) => re.test(err.message))
+}
+
+/** Wraps anything a query threw; our own SwarmageErrors pass through unchanged. */
+export function wrapPgError(err: unknown, what: string): SwarmageError {
+  if (err instanceof SwarmageError) return err
+  const code = (err as { code?: unknown } | null)?.code
+  const message = `PostgreSQL ${what} failed: ${errorMessage(err)}${typeof code === 'string' ? ` (${code})` : ''}`
+  if (typeof code === 'string' && code.startsWith('22')) return new InputError(message, { cause: err })
+  return new SwarmageError(message, { cause: err, retryable: isRetryablePgError(err) })
+}
+
+export function pgCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}

@@ -1,0 +1,183 @@
+import type pg from 'pg'
+import { SchemaError } from '../../core/errors.ts'
+import { quoteIdent, quoteLiteral } from './ident.ts'
+
+/**
+ * The PostgreSQL schema, as numbered, append-only migrations: never edit one that has shipped, add
+ * the next number. Each runs inside the migration transaction, with `S` the quoted schema name.
+ */
+export interface Migration {
+  version: number
+  name: string
+  sql: (S: string) => string
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'tasks, logs, attempts, drones, settings, maintenance lease',
+    sql: (S) => `
+-- JSON columns are json, not jsonb: the queue never looks inside them, json keeps the text exactly
+-- as given (a claim hands back the payload byte for byte, key order included), costs no parse into
+-- binary on insert nor re-serialization on claim, and accepts every escape JSON.stringify writes.
+CREATE TABLE ${S}.tasks (
+  id               uuid PRIMARY KEY,
+  type             text NOT NULL,
+  payload          json NOT NULL,
+  state            text NOT NULL DEFAULT 'queued'
+                   CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+  priority         integer NOT NULL DEFAULT 0,
+  run_at           timestamptz NOT NULL,
+  attempts         integer NOT NULL DEFAULT 0,
+  max_attempts     integer NOT NULL,
+  key              text,
+  parent_id        uuid,
+  result           json,
+  error            json,
+  drone            text,
+  claimed_by       text,
+  lease_seq        bigint NOT NULL DEFAULT 0,
+  lease_expires_at timestamptz,
+  worker_pid       integer,
+  progress         json,
+  created_at       timestamptz NOT NULL,
+  started_at       timestamptz,
+  finished_at      timestamptz
+) WITH (
+  -- Every claim, completion and lease extension rewrites the row (state and lease_expires_at are
+  -- indexed, so updates are not HOT); free space on the page keeps the new version beside the old.
+  fillfactor = 80,
+  autovacuum_vacuum_scale_factor = 0.02,
+  autovacuum_analyze_scale_factor = 0.02
+);
+-- Claim: one index range per wanted type, already in claim order.
+CREATE INDEX tasks_claim ON ${S}.tasks (type, priority DESC, run_at) WHERE state = 'queued';
+-- Rescue: running tasks by lease expiry (only running tasks hold a lease). The predicate is on
+-- lease_expires_at, not state, on purpose: completions fence on state = 'running', and with stale
+-- statistics (0 running at the last ANALYZE) the planner would walk every running task through an
+-- index whose predicate that fence implies, instead of probing the primary key by id.
+CREATE INDEX tasks_rescue ON ${S}.tasks (lease_expires_at) WHERE lease_expires_at IS NOT NULL;
+-- List paging (keyset on created_at, id), and pruning from the oldest end.
+CREATE INDEX tasks_list ON ${S}.tasks (created_at DESC, id DESC);
+-- Idempotent enqueue: one live task per key. ON CONFLICT names this predicate exactly.
+CREATE UNIQUE INDEX tasks_live_key ON ${S}.tasks (key) WHERE key IS NOT NULL AND state IN ('queued', 'running');
+CREATE INDEX tasks_parent ON ${S}.tasks (parent_id) WHERE parent_id IS NOT NULL;
+
+-- No foreign keys to tasks: a log line or attempt written while its task is being deleted must not
+-- fail the batch it arrived in; deletes and pruning remove them explicitly.
+CREATE TABLE ${S}.task_logs (
+  id       bigserial PRIMARY KEY,
+  task_id  uuid NOT NULL,
+  attempt  integer NOT NULL,
+  level    text NOT NULL,
+  message  text NOT NULL,
+  data     json,
+  at       timestamptz NOT NULL
+);
+CREATE INDEX task_logs_task ON ${S}.task_logs (task_id, id);
+
+CREATE TABLE ${S}.task_attempts (
+  id          bigserial PRIMARY KEY,
+  task_id     uuid NOT NULL,
+  attempt     integer NOT NULL,
+  drone       text,
+  worker_pid  integer,
+  started_at  timestamptz,
+  finished_at timestamptz NOT NULL,
+  outcome     text NOT NULL,
+  error       json
+);
+CREATE INDEX task_attempts_task ON ${S}.task_attempts (task_id, id);
+
+CREATE TABLE ${S}.drones (
+  id         text PRIMARY KEY,
+  name       text NOT NULL,
+  host       text NOT NULL,
+  pid        integer NOT NULL,
+  started_at timestamptz NOT NULL,
+  last_seen  timestamptz NOT NULL,
+  info       json NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE ${S}.settings (
+  name  text PRIMARY KEY,
+  value jsonb NOT NULL
+);
+
+CREATE TABLE ${S}.maintenance_lease (
+  name       text PRIMARY KEY,
+  holder     text,
+  expires_at timestamptz NOT NULL
+);
+INSERT INTO ${S}.maintenance_lease (name, holder, expires_at) VALUES ('maintenance', NULL, '-infinity');
+`,
+  },
+]
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
+
+/**
+ * Advisory lock class for migrations. The object half is hashtext(schema), so two schemas migrate in
+ * parallel while several processes migrating one schema queue up behind one lock.
+ */
+const MIGRATE_LOCK_CLASS = 0x5357_4d47 // "SWMG"
+
+/**
+ * Creates or upgrades the schema in one transaction under a transaction-scoped advisory lock: a
+ * second process waits, then finds the migrations already recorded and applies nothing. Runs on a
+ * client of its own (the caller's), without the pool's query timeout: a future migration building
+ * an index on a big table may take minutes.
+ */
+export async function migrate(client: pg.ClientBase, schema: string): Promise<{ applied: number[] }> {
+  const S = quoteIdent(schema)
+  try {
+    await client.query('BEGIN')
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATE_LOCK_CLASS, schema])
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${S}`)
+    await client.query(`CREATE TABLE IF NOT EXISTS ${S}.migrations (
+      version    integer PRIMARY KEY,
+      name       text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`)
+    const done = new Set((await client.query<{ version: number }>(`SELECT version FROM ${S}.migrations`)).rows.map((r) => r.version))
+    const newest = Math.max(0, ...done)
+    if (newest > LATEST_VERSION) throw newerError(schema, newest)
+    const applied: number[] = []
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue
+      await client.query(m.sql(S))
+      await client.query(`INSERT INTO ${S}.migrations (version, name) VALUES ($1, $2)`, [m.version, m.name])
+      applied.push(m.version)
+    }
+    await client.query('COMMIT')
+    return { applied }
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined)
+    throw err
+  }
+}
+
+/** Throws SchemaError naming `swarmage migrate` unless the schema is at this code's version. */
+export async function check(pool: pg.Pool, schema: string): Promise<void> {
+  const { rows } = await pool.query<{ reg: string | null }>('SELECT to_regclass($1) AS reg', [`${quoteIdent(schema)}.migrations`])
+  if (rows[0]?.reg == null) {
+    throw new SchemaError(
+      `the PostgreSQL schema ${quoteLiteral(schema)} is missing: run \`swarmage migrate\` (with the same --queue) to create it`,
+    )
+  }
+  const v = await pool.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${quoteIdent(schema)}.migrations`)
+  const version = v.rows[0]?.v ?? 0
+  if (version > LATEST_VERSION) throw newerError(schema, version)
+  if (version < LATEST_VERSION) {
+    throw new SchemaError(
+      `the PostgreSQL schema ${quoteLiteral(schema)} is outdated (version ${version}, this swarmage needs ${LATEST_VERSION}): ` +
+        'run `swarmage migrate` (with the same --queue) to upgrade it',
+    )
+  }
+}
+
+function newerError(schema: string, version: number): SchemaError {
+  return new SchemaError(
+    `the PostgreSQL schema ${quoteLiteral(schema)} is at version ${version}, newer than this swarmage knows (${LATEST_VERSION}): upgrade swarmage`,
+  )
+}

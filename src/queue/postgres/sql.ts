@@ -1,0 +1,303 @@
+import { channelFor, quoteIdent, quoteLiteral } from './ident.ts'
+
+/** A named statement: `name` makes pg prepare it once per connection (parse and plan are skipped after). */
+export interface Statement {
+  name: string
+  text: string
+}
+
+export const TASK_COLUMNS =
+  'id, type, payload, state, priority, run_at, attempts, max_attempts, key, parent_id, result, error, drone, created_at, started_at, finished_at'
+
+const LIVE = `('queued', 'running')`
+const FINAL = `('succeeded', 'failed', 'cancelled')`
+const MS = `interval '1 millisecond'`
+
+/**
+ * Every fixed SQL statement of the PostgreSQL driver, built once per schema. Identifiers are quoted,
+ * values always bound. Statements that make tasks runnable or cancel running ones NOTIFY from inside
+ * the same statement (delivered at commit), so a wake-up costs no extra round trip; the payload is
+ * only the deduplicated types or ids, never task data.
+ */
+export function buildStatements(schema: string) {
+  const S = quoteIdent(schema)
+  const chan = quoteLiteral(channelFor(schema))
+  const T = `${S}.tasks`
+  const st = (name: string, text: string): Statement => ({ name: `swarmage_${name}`, text })
+
+  // NOTIFY with the distinct types of `source` rows that are runnable now. Over ~7 kB of type names
+  // (the NOTIFY payload limit is 8000 bytes) it sends no list, which means "any type".
+  const notifyTypes = (source: string, where: string) => `
+    SELECT pg_notify(${chan}, CASE WHEN sum(length(type)) < 7000
+        THEN json_build_object('t', json_agg(type))::text ELSE '{"t":null}' END)
+    FROM (SELECT DISTINCT type FROM ${source} WHERE ${where}) d HAVING count(*) > 0`
+
+  return {
+    /**
+     * Inserts a batch; a row whose key is live (in the table, or earlier in the batch) is skipped by
+     * ON CONFLICT on tasks_live_key and answered with the live task's id. A conflict with a row
+     * committed after this statement's snapshot leaves the id null: the driver looks those up again.
+     */
+    insert: st(
+      'insert',
+      `WITH input AS (
+        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::float8[], $7::int[], $8::text[], $9::uuid[])
+          WITH ORDINALITY AS i(id, type, payload, priority, run_at, delay_ms, max_attempts, key, parent_id, ord)
+      ), ins AS (
+        INSERT INTO ${T} (id, type, payload, priority, run_at, max_attempts, key, parent_id, created_at)
+        SELECT id, type, payload::json, priority, coalesce(run_at, now() + delay_ms * ${MS}), max_attempts, key, parent_id,
+               date_trunc('milliseconds', now())
+        FROM input ORDER BY ord
+        ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ${LIVE} DO NOTHING
+        RETURNING id, key, type, run_at
+      ), n AS MATERIALIZED (${notifyTypes('ins', 'run_at <= now()')})
+      SELECT coalesce(x.id, k.id, e.id)::text AS id, i.key
+      FROM input i
+      LEFT JOIN ins x ON x.id = i.id
+      LEFT JOIN ins k ON k.key = i.key
+      LEFT JOIN LATERAL (
+        SELECT e.id FROM ${T} e WHERE i.key IS NOT NULL AND e.key = i.key AND e.state IN ${LIVE} LIMIT 1
+      ) e ON true
+      LEFT JOIN n ON true
+      ORDER BY i.ord`,
+    ),
+    liveKeys: st('live_keys', `SELECT key, id::text AS id FROM ${T} WHERE key = ANY($1::text[]) AND state IN ${LIVE}`),
+
+    /**
+     * One statement claims for every wanted type: a LATERAL probe of tasks_claim per (type, limit),
+     * rows locked with SKIP LOCKED so concurrent drones take disjoint sets without waiting.
+     */
+    claim: st(
+      'claim',
+      `WITH picked AS (
+        SELECT q.id FROM unnest($1::text[], $2::int[]) AS w(type, lim)
+        CROSS JOIN LATERAL (
+          SELECT t.id FROM ${T} t
+          WHERE t.state = 'queued' AND t.type = w.type AND t.run_at <= now()
+          ORDER BY t.priority DESC, t.run_at
+          LIMIT w.lim
+          FOR UPDATE SKIP LOCKED
+        ) q
+      ), claimed AS (
+        UPDATE ${T} t SET state = 'running', attempts = t.attempts + 1, lease_seq = t.lease_seq + 1,
+          claimed_by = $3, drone = $4, started_at = now(), lease_expires_at = now() + $5::float8 * ${MS},
+          worker_pid = NULL, finished_at = NULL
+        WHERE t.id = ANY (ARRAY(SELECT id FROM picked))
+        RETURNING t.id, t.type, t.payload, t.attempts, t.max_attempts, t.parent_id, t.lease_seq, t.priority, t.run_at
+      )
+      SELECT id::text AS id, type, payload::text AS payload, attempts, max_attempts, parent_id::text AS parent_id,
+             lease_seq::float8 AS lease_seq
+      FROM claimed ORDER BY priority DESC, run_at`,
+    ),
+
+    /**
+     * Records a batch of outcomes, each fenced by (id, lease_seq, running). A failure with a retry delay
+     * is requeued while attempts remain; handed-back tasks give their attempt back. Every outcome gets
+     * an attempt row in the same statement. Returns the input positions that applied; the rest are
+     * refused. (Every part of one statement sees the snapshot from before it, which is how the attempt
+     * row reads old values: PostgreSQL 15 has no OLD in RETURNING.)
+     */
+    complete: st(
+      'complete',
+      `WITH c AS (
+        SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[], $8::timestamptz[])
+          WITH ORDINALITY AS c(id, lease_seq, kind, result, error, delay_ms, worker_pid, started_at, ord)
+      ), done AS (
+        UPDATE ${T} t SET
+          state = CASE WHEN c.kind = 'succeeded' THEN 'succeeded'
+                       WHEN c.kind = 'handback' OR (c.delay_ms IS NOT NULL AND t.attempts < t.max_attempts) THEN 'queued'
+                       ELSE 'failed' END,
+          result = CASE WHEN c.kind = 'succeeded' THEN c.result::json ELSE t.result END,
+          error = CASE WHEN c.kind = 'failed' THEN c.error::json ELSE t.error END,
+          run_at = CASE WHEN c.kind = 'failed' AND c.delay_ms IS NOT NULL AND t.attempts < t.max_attempts
+                        THEN now() + c.delay_ms * ${MS} ELSE t.run_at END,
+          attempts = CASE WHEN c.kind = 'handback' THEN greatest(t.attempts - 1, 0) ELSE t.attempts END,
+          finished_at = CASE WHEN c.kind = 'handback' OR (c.kind = 'failed' AND c.delay_ms IS NOT NULL AND t.attempts < t.max_attempts)
+                             THEN NULL ELSE now() END,
+          drone = CASE WHEN c.kind = 'succeeded' OR c.kind = 'failed' AND (c.delay_ms IS NULL OR t.attempts >= t.max_attempts)
+                       THEN t.drone ELSE NULL END,
+          started_at = CASE WHEN c.kind = 'succeeded' OR c.kind = 'failed' AND (c.delay_ms IS NULL OR t.attempts >= t.max_attempts)
+                            THEN t.started_at ELSE NULL END,
+          worker_pid = CASE WHEN c.kind = 'handback' THEN NULL ELSE c.worker_pid END,
+          lease_expires_at = NULL, claimed_by = NULL
+        FROM c WHERE t.id = c.id AND t.lease_seq = c.lease_seq AND t.state = 'running'
+        RETURNING t.id, t.type, t.state, t.attempts, t.run_at, t.drone, t.started_at, c.kind, c.error, c.worker_pid,
+          c.started_at AS worker_started_at, c.ord
+      ), att AS (
+        -- Final outcomes keep drone and started_at on the row; for requeued ones the scalar subqueries
+        -- read them from this statement's snapshot, i.e. as they were while running.
+        INSERT INTO ${S}.task_attempts (task_id, attempt, drone, worker_pid, started_at, finished_at, outcome, error)
+        SELECT d.id, CASE WHEN d.kind = 'handback' THEN d.attempts + 1 ELSE d.attempts END,
+          CASE WHEN d.state = 'queued' THEN (SELECT o.drone FROM ${T} o WHERE o.id = d.id) ELSE d.drone END,
+          d.worker_pid,
+          coalesce(d.worker_started_at,
+            CASE WHEN d.state = 'queued' THEN (SELECT o.started_at FROM ${T} o WHERE o.id = d.id) ELSE d.started_at END),
+          now(),
+          CASE WHEN d.kind = 'succeeded' THEN 'succeeded' WHEN d.kind = 'handback' THEN 'handed-back'
+               WHEN d.state = 'queued' THEN 'retried' ELSE 'failed' END,
+          d.error::json
+        FROM done d
+      ), n AS MATERIALIZED (${notifyTypes('done', `state = 'queued' AND run_at <= now()`)})
+      SELECT d.ord::int AS ord FROM done d LEFT JOIN n ON true`,
+    ),
+
+    leaseExtend: st(
+      'lease_extend',
+      `WITH l AS (SELECT * FROM unnest($1::uuid[], $2::bigint[]) AS l(id, lease_seq))
+      UPDATE ${T} t SET lease_expires_at = now() + $3::float8 * ${MS}
+      FROM l WHERE t.id = l.id AND t.lease_seq = l.lease_seq AND t.state = 'running'
+        -- coalesce keeps tasks_rescue out of this plan (see its comment): each id probes the primary key.
+        AND coalesce(t.lease_expires_at > now(), false)
+      RETURNING t.id::text AS id`,
+    ),
+
+    /** Requeues (or fails, when attempts are exhausted) tasks whose lease ran out more than $1 ms ago. */
+    rescue: st(
+      'rescue',
+      `WITH r AS (
+        SELECT id, drone, started_at, worker_pid FROM ${T} WHERE state = 'running' AND lease_expires_at < now() - $1::float8 * ${MS}
+        ORDER BY lease_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
+      ), upd AS (
+        UPDATE ${T} t SET
+          state = CASE WHEN t.attempts >= t.max_attempts THEN 'failed' ELSE 'queued' END,
+          run_at = CASE WHEN t.attempts >= t.max_attempts THEN t.run_at ELSE now() END,
+          finished_at = CASE WHEN t.attempts >= t.max_attempts THEN now() ELSE NULL END,
+          error = json_build_object('message', 'lease expired: drone ' || coalesce(t.drone, '?') || ' stopped renewing it'),
+          drone = CASE WHEN t.attempts >= t.max_attempts THEN t.drone ELSE NULL END,
+          started_at = CASE WHEN t.attempts >= t.max_attempts THEN t.started_at ELSE NULL END,
+          lease_expires_at = NULL, claimed_by = NULL, worker_pid = NULL
+        WHERE t.id = ANY (ARRAY(SELECT id FROM r))
+        RETURNING t.id, t.type, t.state, t.attempts, t.run_at, t.error
+      ), att AS (
+        INSERT INTO ${S}.task_attempts (task_id, attempt, drone, worker_pid, started_at, finished_at, outcome, error)
+        SELECT u.id, u.attempts, o.drone, o.worker_pid, o.started_at, now(), 'lease-expired', u.error
+        FROM upd u JOIN r o ON o.id = u.id
+      ), n AS MATERIALIZED (${notifyTypes('upd', `state = 'queued'`)})
+      SELECT u.id::text AS id, u.state FROM upd u LEFT JOIN n ON true`,
+    ),
+
+    get: st('get', `SELECT ${TASK_COLUMNS} FROM ${T} WHERE id = $1`),
+    stateOf: st('state_of', `SELECT state FROM ${T} WHERE id = $1`),
+    children: st('children', `SELECT id::text AS id FROM ${T} WHERE parent_id = $1 ORDER BY created_at, id`),
+
+    /** queued|running → cancelled; a running task gets a 'cancelled' attempt row and a cancel signal. */
+    cancel: st(
+      'cancel',
+      `WITH old AS (
+        SELECT id, state, drone, started_at, worker_pid FROM ${T} WHERE id = $1 FOR UPDATE
+      ), upd AS (
+        UPDATE ${T} t SET state = 'cancelled', finished_at = now(), lease_expires_at = NULL, claimed_by = NULL
+        FROM old WHERE t.id = $1 AND t.id = old.id AND old.state IN ${LIVE}
+        RETURNING ${prefixed('t')}, old.state AS old_state, old.drone AS old_drone, old.started_at AS old_started_at,
+          old.worker_pid AS old_worker_pid
+      ), att AS (
+        INSERT INTO ${S}.task_attempts (task_id, attempt, drone, worker_pid, started_at, finished_at, outcome, error)
+        SELECT id, attempts, old_drone, old_worker_pid, old_started_at, now(), 'cancelled', NULL FROM upd WHERE old_state = 'running'
+      ), n AS MATERIALIZED (
+        SELECT pg_notify(${chan}, json_build_object('c', json_agg(id))::text) FROM upd WHERE old_state = 'running' HAVING count(*) > 0
+      )
+      SELECT ${TASK_COLUMNS} FROM upd LEFT JOIN n ON true`,
+    ),
+
+    /** failed|cancelled → queued with a fresh set of attempts. */
+    retry: st(
+      'retry',
+      `WITH old AS (SELECT id, state FROM ${T} WHERE id = $1 FOR UPDATE), upd AS (
+        UPDATE ${T} t SET state = 'queued', attempts = 0, run_at = now(), result = NULL, finished_at = NULL,
+          started_at = NULL, drone = NULL, claimed_by = NULL, lease_expires_at = NULL, worker_pid = NULL
+        FROM old WHERE t.id = $1 AND t.id = old.id AND old.state IN ('failed', 'cancelled')
+        RETURNING ${prefixed('t')}
+      ), n AS MATERIALIZED (${notifyTypes('upd', 'true')})
+      SELECT ${TASK_COLUMNS} FROM upd LEFT JOIN n ON true`,
+    ),
+
+    delete: st(
+      'delete',
+      `WITH old AS (SELECT id, state FROM ${T} WHERE id = $1 FOR UPDATE), del AS (
+        DELETE FROM ${T} t USING old WHERE t.id = $1 AND t.id = old.id AND old.state <> 'running' RETURNING t.id
+      ), dl AS (
+        DELETE FROM ${S}.task_logs WHERE task_id = ANY (ARRAY(SELECT id FROM del))
+      ), da AS (
+        DELETE FROM ${S}.task_attempts WHERE task_id = ANY (ARRAY(SELECT id FROM del))
+      )
+      SELECT old.state, (SELECT count(*) FROM del)::int AS deleted FROM old`,
+    ),
+
+    logInsert: st(
+      'log_insert',
+      `INSERT INTO ${S}.task_logs (task_id, attempt, level, message, data, at)
+      SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::json[], $6::timestamptz[])`,
+    ),
+    // The newest `limit` lines, returned oldest first.
+    logList: st(
+      'log_list',
+      `SELECT task_id::text AS task_id, attempt, level, message, data, at FROM (
+        SELECT id, task_id, attempt, level, message, data, at FROM ${S}.task_logs WHERE task_id = $1 ORDER BY id DESC LIMIT $2
+      ) l ORDER BY id`,
+    ),
+    attemptList: st(
+      'attempt_list',
+      `SELECT task_id::text AS task_id, attempt, drone, worker_pid, started_at, finished_at, outcome, error
+      FROM ${S}.task_attempts WHERE task_id = $1 ORDER BY id`,
+    ),
+
+    stats: st('stats', `SELECT type, state, count(*)::int AS n FROM ${T} GROUP BY type, state`),
+
+    droneUpsert: st(
+      'drone_upsert',
+      `INSERT INTO ${S}.drones (id, name, host, pid, started_at, last_seen, info) VALUES ($1, $2, $3, $4, now(), now(), $5::json)
+      ON CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host, pid = excluded.pid,
+        last_seen = excluded.last_seen, info = excluded.info`,
+    ),
+    droneRemove: st('drone_remove', `DELETE FROM ${S}.drones WHERE id = $1`),
+    droneList: st(
+      'drone_list',
+      `SELECT id, name, host, pid, started_at, last_seen, info FROM ${S}.drones
+      WHERE $1::float8 IS NULL OR last_seen >= now() - $1::float8 * ${MS} ORDER BY name, started_at, id`,
+    ),
+    dronePrune: st('drone_prune', `DELETE FROM ${S}.drones WHERE last_seen < now() - interval '1 day'`),
+
+    /** Takes or renews the maintenance lease: free, expired, or already ours. */
+    leaseTake: st(
+      'lease_take',
+      `UPDATE ${S}.maintenance_lease SET holder = $1, expires_at = now() + $2::float8 * ${MS}
+      WHERE name = 'maintenance' AND (holder = $1 OR holder IS NULL OR expires_at < now()) RETURNING holder`,
+    ),
+    /**
+     * Deletes one batch of finished tasks past retention, with their logs and attempts. created_at is
+     * never after finished_at, so the bound on it lets tasks_list serve the scan from the oldest end.
+     */
+    prune: st(
+      'prune',
+      `WITH d AS (
+        SELECT id FROM ${T} WHERE created_at <= now() - $1::float8 * ${MS}
+          AND state IN ${FINAL} AND finished_at <= now() - $1::float8 * ${MS}
+        ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+      ), del AS (
+        DELETE FROM ${T} t WHERE t.id = ANY (ARRAY(SELECT id FROM d)) RETURNING t.id
+      ), dl AS (
+        DELETE FROM ${S}.task_logs WHERE task_id = ANY (ARRAY(SELECT id FROM del))
+      ), da AS (
+        DELETE FROM ${S}.task_attempts WHERE task_id = ANY (ARRAY(SELECT id FROM del))
+      )
+      SELECT count(*)::int AS n FROM del`,
+    ),
+
+    settingsGet: st('settings_get', `SELECT name, value FROM ${S}.settings`),
+    settingSet: st(
+      'setting_set',
+      `INSERT INTO ${S}.settings (name, value) VALUES ($1, $2::json) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+    ),
+
+    now: st('now', 'SELECT now() AS now'),
+  }
+}
+
+export type Statements = ReturnType<typeof buildStatements>
+
+/** The task columns qualified by a table alias, for RETURNING lists that also name other tables. */
+function prefixed(alias: string): string {
+  return TASK_COLUMNS.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ')
+}

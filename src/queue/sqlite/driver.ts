@@ -1,0 +1,429 @@
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { InputError, SwarmageError } from '../../core/errors.ts'
+import { openSqlite, type SqliteDatabase, type SqliteStatement } from '../../core/sqlite-lib.ts'
+import type { ClaimedTask, Completion, LeaseRef, Task, TaskInsert } from '../../core/task.ts'
+import {
+  DEFAULT_SETTINGS,
+  emptyCounts,
+  type ClaimWant,
+  type DriverCapabilities,
+  type DroneInfo,
+  type DroneRecord,
+  type GlobalQueueDriver,
+  type QueueSettings,
+  type QueueSignal,
+  type QueueStats,
+  type Subscription,
+  type TaskAttempt,
+  type TaskListParams,
+  type TaskLog,
+} from '../driver.ts'
+import { checkSchema, migrate } from './migrations.ts'
+import { toAttempt, toDrone, toLog, toTask, type ClaimRow, type HeldRow } from './rows.ts'
+import { SIGNAL_TTL_MS, SignalHub } from './signals.ts'
+import { ListStatements, prepareStatements, type Statements } from './statements.ts'
+import { applyCompletions, rescueExpired } from './transitions.ts'
+
+/** How long a lock may be waited for before a write gives up with SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000
+/** The maintenance lease: the holder keeps it by running again within this time; others get null. */
+export const MAINTENANCE_LEASE_MS = 60_000
+const DRONE_FORGET_MS = 24 * 3600_000
+const DEFAULT_LOG_LIMIT = 1000
+/** Prune old signal rows once every this many signal writes (cheap: indexed by id, rows are tiny). */
+const SIGNAL_PRUNE_EVERY = 256
+
+/**
+ * The embedded global queue: one SQLite file in WAL mode that drones in separate processes share.
+ * The database clock is this machine's Date.now(). Every write is one short BEGIN IMMEDIATE
+ * transaction (a deferred one that upgrades to a write can fail with SQLITE_BUSY_SNAPSHOT without
+ * waiting), and batches (claim, complete, insertMany) are one transaction each: a commit in WAL with
+ * synchronous=NORMAL costs no fsync, so a batch of 1,000 inserts costs a few ms, not 1,000 commits.
+ */
+export class SqliteDriver implements GlobalQueueDriver {
+  readonly kind = 'sqlite'
+  readonly capabilities: DriverCapabilities = { pushSignals: true, shared: true }
+  private statements: Statements | null = null
+  private readonly lists: ListStatements
+  private readonly signals: SignalHub
+  private pendingSignals: QueueSignal[] = []
+  private signalWrites = 0
+  private closed = false
+  private versionStmt: SqliteStatement<[], string> | null = null
+
+  private constructor(
+    private readonly db: SqliteDatabase,
+    readonly path: string,
+  ) {
+    this.lists = new ListStatements(db)
+    this.signals = new SignalHub(path, randomUUID())
+  }
+
+  static async open({ path }: { path: string }): Promise<SqliteDriver> {
+    mkdirSync(dirname(path), { recursive: true })
+    const db = openSqlite(path)
+    try {
+      // busy_timeout first: switching to WAL takes a lock another process may briefly hold.
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+      db.pragma('journal_mode = WAL')
+      // NORMAL in WAL: durable against a process crash, only an OS crash may lose the last commits.
+      db.pragma('synchronous = NORMAL')
+    } catch (err) {
+      db.close()
+      throw new SwarmageError(`cannot open the SQLite queue at ${path}: ${(err as Error).message}`, { cause: err })
+    }
+    return new SqliteDriver(db, path)
+  }
+
+  /** Statements are prepared on first use, once the schema exists; a missing schema is a SchemaError. */
+  private get s(): Statements {
+    if (this.statements === null) {
+      try {
+        this.statements = prepareStatements(this.db)
+      } catch (err) {
+        checkSchema(this.db, this.path)
+        throw err
+      }
+    }
+    return this.statements
+  }
+
+  /** Runs `fn` in BEGIN IMMEDIATE; signals it queued are delivered to local subscribers after the commit. */
+  private write<T>(fn: () => T): T {
+    try {
+      const result = this.db.transaction(fn).immediate()
+      const pending = this.pendingSignals
+      this.pendingSignals = []
+      for (const signal of pending) this.signals.emitLocal(signal)
+      return result
+    } catch (err) {
+      this.pendingSignals = []
+      const code = (err as { code?: unknown }).code
+      if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) {
+        throw new SwarmageError(`the SQLite queue at ${this.path} stayed locked for ${BUSY_TIMEOUT_MS} ms`, { cause: err, retryable: true })
+      }
+      throw err
+    }
+  }
+
+  /** Records a signal inside the current write transaction, for other processes and this one. */
+  private signal(signal: QueueSignal, now: number): void {
+    const body = signal.kind === 'cancel' ? { ids: signal.ids } : signal.types ? { types: signal.types } : {}
+    this.s.signalInsert.run(this.signals.origin, signal.kind, JSON.stringify(body), now)
+    if (++this.signalWrites % SIGNAL_PRUNE_EVERY === 0) this.s.signalPrune.run(now - SIGNAL_TTL_MS)
+    this.pendingSignals.push(signal)
+  }
+
+  async schemaMigrate(): Promise<{ applied: number[] }> {
+    const applied = migrate(this.db)
+    this.statements = null
+    return { applied }
+  }
+
+  async schemaCheck(): Promise<void> {
+    checkSchema(this.db, this.path)
+  }
+
+  async taskInsertMany({ tasks }: { tasks: TaskInsert[] }): Promise<string[]> {
+    if (tasks.length === 0) return []
+    const s = this.s
+    return this.write(() => {
+      const now = Date.now()
+      const ids: string[] = []
+      const types = new Set<string>()
+      for (const t of tasks) {
+        const args = {
+          id: t.id,
+          type: t.type,
+          payload: t.payloadJson,
+          priority: t.priority,
+          runAt: t.runAt ? t.runAt.getTime() : now + t.delayMs,
+          maxAttempts: t.maxAttempts,
+          key: t.key,
+          parentId: t.parentId,
+          now,
+        }
+        if (s.insertTask.run(args).changes === 1) {
+          ids.push(t.id)
+          types.add(t.type)
+          continue
+        }
+        // Not inserted: a live task holds this key (possibly one earlier in this batch).
+        const existing = t.key === null ? undefined : s.liveKey.get(t.key)
+        if (existing === undefined) throw new SwarmageError(`task id ${t.id} already exists`)
+        ids.push(existing)
+      }
+      if (types.size > 0) this.signal({ kind: 'tasks', types: [...types] }, now)
+      return ids
+    })
+  }
+
+  async taskGet({ id }: { id: string }): Promise<Task | null> {
+    const row = this.s.getTask.get(id)
+    return row ? toTask(row) : null
+  }
+
+  async taskList(params: TaskListParams): Promise<Task[]> {
+    const { stmt, args } = this.lists.list(params)
+    return stmt.all(args).map(toTask)
+  }
+
+  async taskCount(params: Omit<TaskListParams, 'limit' | 'before'> & { cap?: number }): Promise<number> {
+    const { stmt, args } = this.lists.count(params)
+    return stmt.get(args) ?? 0
+  }
+
+  async taskChildren({ id }: { id: string }): Promise<string[]> {
+    return this.s.children.all(id)
+  }
+
+  async taskClaim(params: { droneId: string; droneName: string; wants: ClaimWant[]; leaseMs: number }): Promise<ClaimedTask[]> {
+    const s = this.s
+    return this.write(() => {
+      const now = Date.now()
+      const claimed: ClaimedTask[] = []
+      for (const want of params.wants) {
+        if (want.limit <= 0) continue
+        const rows = s.claim.all({
+          droneId: params.droneId,
+          droneName: params.droneName,
+          now,
+          expires: now + params.leaseMs,
+          type: want.type,
+          limit: want.limit,
+        })
+        rows.sort(claimOrder)
+        for (const r of rows) {
+          claimed.push({
+            id: r.id,
+            type: r.type,
+            payloadJson: r.payload,
+            attempt: r.attempts,
+            maxAttempts: r.max_attempts,
+            parentId: r.parent_id,
+            leaseSeq: r.lease_seq,
+          })
+        }
+      }
+      return claimed
+    })
+  }
+
+  async taskComplete({ completions }: { droneId: string; completions: Completion[] }): Promise<{ refused: string[] }> {
+    if (completions.length === 0) return { refused: [] }
+    const s = this.s
+    return this.write(() => {
+      const now = Date.now()
+      const { refused, requeuedTypes } = applyCompletions(s, completions, now)
+      if (requeuedTypes.size > 0) this.signal({ kind: 'tasks', types: [...requeuedTypes] }, now)
+      return { refused }
+    })
+  }
+
+  async taskLeaseExtend({ leases, leaseMs }: { droneId: string; leases: LeaseRef[]; leaseMs: number }): Promise<{ lost: string[] }> {
+    if (leases.length === 0) return { lost: [] }
+    const s = this.s
+    return this.write(() => {
+      const now = Date.now()
+      const lost: string[] = []
+      for (const l of leases) {
+        if (s.leaseExtend.run({ id: l.id, leaseSeq: l.leaseSeq, now, expires: now + leaseMs }).changes === 0) lost.push(l.id)
+      }
+      return { lost }
+    })
+  }
+
+  async taskRescue({ graceMs, limit }: { graceMs: number; limit: number }): Promise<{ requeued: string[]; failed: string[] }> {
+    const s = this.s
+    return this.write(() => {
+      const now = Date.now()
+      const { requeued, failed, types } = rescueExpired(s, { cutoff: now - graceMs, limit }, now)
+      if (types.size > 0) this.signal({ kind: 'tasks', types: [...types] }, now)
+      return { requeued, failed }
+    })
+  }
+
+  async taskCancel({ id }: { id: string }): Promise<Task | null> {
+    const s = this.s
+    return this.write(() => {
+      const now = Date.now()
+      const row = s.stateOf.get(id)
+      if (!row) return null
+      if (row.state !== 'queued' && row.state !== 'running') {
+        throw new InputError(`task ${id} is ${row.state}: only queued or running tasks can be cancelled`)
+      }
+      s.cancel.run({ id, now })
+      if (row.state === 'running') {
+        s.insertAttempt.run({ taskId: id, leaseSeq: row.lease_seq, attempt: row.attempts, drone: row.drone, workerPid: null, startedAt: row.started_at, now, outcome: 'cancelled', error: null })
+      }
+      this.signal({ kind: 'cancel', ids: [id] }, now)
+      return toTask(s.getTask.get(id)!)
+    })
+  }
+
+  async taskRetry({ id }: { id: string }): Promise<Task | null> {
+    const s = this.s
+    return this.write(() => {
+      const now = Date.now()
+      const row: HeldRow | undefined = s.stateOf.get(id)
+      if (!row) return null
+      if (row.state !== 'failed' && row.state !== 'cancelled') {
+        throw new InputError(`task ${id} is ${row.state}: only failed or cancelled tasks can be retried`)
+      }
+      try {
+        s.retry.run({ id, now })
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          throw new InputError(`task ${id} cannot be retried: another task with key "${row.key}" is queued or running`, { cause: err })
+        }
+        throw err
+      }
+      this.signal({ kind: 'tasks', types: [row.type] }, now)
+      return toTask(s.getTask.get(id)!)
+    })
+  }
+
+  async taskDelete({ id }: { id: string }): Promise<boolean> {
+    const s = this.s
+    return this.write(() => {
+      const row = s.stateOf.get(id)
+      if (!row) return false
+      if (row.state === 'running') throw new InputError(`task ${id} is running: cancel it before deleting it`)
+      s.deleteLogs.run(id)
+      s.deleteAttempts.run(id)
+      s.deleteTask.run(id)
+      return true
+    })
+  }
+
+  async taskLogInsertMany({ logs }: { logs: TaskLog[] }): Promise<void> {
+    if (logs.length === 0) return
+    const s = this.s
+    this.write(() => {
+      const now = Date.now()
+      for (const l of logs) {
+        const at = Date.parse(l.at)
+        s.insertLog.run({
+          taskId: l.taskId,
+          attempt: l.attempt,
+          level: l.level,
+          message: l.message,
+          data: l.data === undefined ? null : JSON.stringify(l.data),
+          at: Number.isNaN(at) ? now : at,
+        })
+      }
+    })
+  }
+
+  /** The latest `limit` logs (default 1,000), oldest first. */
+  async taskLogList({ id, limit }: { id: string; limit?: number }): Promise<TaskLog[]> {
+    return this.s.listLogs.all(id, limit ?? DEFAULT_LOG_LIMIT).reverse().map(toLog)
+  }
+
+  async taskAttemptList({ id }: { id: string }): Promise<TaskAttempt[]> {
+    return this.s.listAttempts.all(id).map(toAttempt)
+  }
+
+  async statsGet(): Promise<QueueStats> {
+    const types: QueueStats['types'] = {}
+    for (const r of this.s.stats.all()) {
+      const counts = (types[r.type] ??= emptyCounts())
+      counts[r.state as keyof typeof counts] = r.n
+    }
+    return { types, drones: await this.droneList() }
+  }
+
+  async droneUpsert({ drone }: { drone: DroneRecord }): Promise<void> {
+    const s = this.s
+    this.write(() => {
+      s.droneUpsert.run({ id: drone.id, name: drone.name, host: drone.host, pid: drone.pid, now: Date.now(), info: JSON.stringify(drone.info ?? {}) })
+    })
+  }
+
+  async droneRemove({ id }: { id: string }): Promise<void> {
+    const s = this.s
+    this.write(() => s.droneRemove.run(id))
+  }
+
+  async droneList(params?: { seenWithinMs?: number }): Promise<DroneInfo[]> {
+    const since = params?.seenWithinMs === undefined ? Number.MIN_SAFE_INTEGER : Date.now() - params.seenWithinMs
+    return this.s.droneList.all(since).map(toDrone)
+  }
+
+  async maintenanceRun({ holder, batchSize }: { holder: string; batchSize: number }): Promise<{ pruned: number } | null> {
+    const s = this.s
+    const now = Date.now()
+    const held = this.write(() => {
+      const lease = s.leaseGet.get()
+      if (lease && lease.holder !== holder && lease.expires_at > now) return false
+      s.leaseSet.run({ holder, expires: now + MAINTENANCE_LEASE_MS })
+      return true
+    })
+    if (!held) return null
+    const { retentionMs } = await this.settingsGet()
+    const cutoff = now - retentionMs
+    const limit = Math.max(1, Math.floor(batchSize))
+    let pruned = 0
+    // One transaction per batch, so drones claiming meanwhile wait for one batch at most.
+    for (;;) {
+      const n = this.write(() => {
+        const ids = s.prunable.all({ cutoff, limit })
+        if (ids.length === 0) return 0
+        const json = JSON.stringify(ids)
+        s.pruneLogs.run(json)
+        s.pruneAttempts.run(json)
+        s.pruneTasks.run(json)
+        return ids.length
+      })
+      pruned += n
+      if (n < limit) break
+    }
+    this.write(() => {
+      s.dronePrune.run(now - DRONE_FORGET_MS)
+      s.signalPrune.run(now - SIGNAL_TTL_MS)
+    })
+    return { pruned }
+  }
+
+  async settingsGet(): Promise<QueueSettings> {
+    const raw = this.s.settingGet.get('retentionMs')
+    return { retentionMs: raw === undefined ? DEFAULT_SETTINGS.retentionMs : (JSON.parse(raw) as number) }
+  }
+
+  async settingsSet(params: Partial<QueueSettings>): Promise<QueueSettings> {
+    const s = this.s
+    if (params.retentionMs !== undefined) {
+      const value = JSON.stringify(params.retentionMs)
+      this.write(() => s.settingSet.run('retentionMs', value))
+    }
+    return this.settingsGet()
+  }
+
+  async signalSubscribe(listener: (signal: QueueSignal) => void): Promise<Subscription> {
+    return this.signals.subscribe(listener)
+  }
+
+  async now(): Promise<Date> {
+    return new Date()
+  }
+
+  async ping(): Promise<{ version: string; roundTripMs: number }> {
+    const t0 = performance.now()
+    this.versionStmt ??= this.db.prepare('SELECT sqlite_version()').pluck() as SqliteStatement<[], string>
+    const version = this.versionStmt.get()!
+    return { version: `SQLite ${version}`, roundTripMs: performance.now() - t0 }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.signals.close()
+    this.db.close()
+  }
+}
+
+function claimOrder(a: ClaimRow, b: ClaimRow): number {
+  return b.priority - a.priority || a.run_at - b.run_at || a.created_at - b.created_at
+}

@@ -1,0 +1,65 @@
+import { useEffect } from 'react'
+import { Help } from './components/Help.tsx'
+import { Nav } from './components/Nav.tsx'
+import { Notices } from './components/Notices.tsx'
+import { TopBar } from './components/TopBar.tsx'
+import { reloadAll } from './stores/resources.ts'
+import { useUi } from './stores/ui.ts'
+import { useTransportStatus } from './transport/index.ts'
+import { ClusterView } from './views/cluster/ClusterView.tsx'
+import { ConnectionsView } from './views/connections/ConnectionsView.tsx'
+import { DronesView } from './views/drones/DronesView.tsx'
+import { EnqueueView } from './views/enqueue/EnqueueView.tsx'
+import { FlowView } from './views/flow/FlowView.tsx'
+import { TasksView } from './views/tasks/TasksView.tsx'
+import { WorkersView } from './views/workers/WorkersView.tsx'
+
+function CurrentView() {
+  const view = useUi((s) => s.view)
+  switch (view) {
+    case 'connections':
+      return <ConnectionsView />
+    case 'workers':
+      return <WorkersView />
+    case 'drones':
+      return <DronesView />
+    case 'flow':
+      return <FlowView />
+    case 'tasks':
+      return <TasksView />
+    case 'enqueue':
+      return <EnqueueView />
+    case 'cluster':
+      return <ClusterView />
+  }
+}
+
+export function App() {
+  const theme = useUi((s) => s.theme)
+  const opens = useTransportStatus((s) => s.opens)
+  const view = useUi((s) => s.view)
+
+  useEffect(() => {
+    if (theme === 'system') delete document.documentElement.dataset.theme
+    else document.documentElement.dataset.theme = theme
+  }, [theme])
+
+  // Every (re)connect reloads the lists: pushes missed while disconnected are not replayed.
+  useEffect(() => {
+    if (opens > 0) reloadAll()
+  }, [opens])
+
+  return (
+    <div className="app" data-testid="app" data-view={view}>
+      <Nav />
+      <div className="main">
+        <TopBar />
+        <main className="view" data-testid={`view-${view}`}>
+          <CurrentView />
+        </main>
+      </div>
+      <Notices />
+      <Help />
+    </div>
+  )
+}

@@ -1,0 +1,37 @@
+import { useUi, VIEWS } from '../stores/ui.ts'
+import { useDrones } from '../stores/resources.ts'
+
+export function Nav() {
+  const view = useUi((s) => s.view)
+  const go = useUi((s) => s.go)
+  const running = useDrones((s) => s.items.filter((d) => d.state === 'running').length)
+  return (
+    <nav className="nav" data-testid="nav" aria-label="Views">
+      <div className="brand">
+        <span className="brand-mark" aria-hidden>
+          ⬡
+        </span>
+        Swarmage
+      </div>
+      {VIEWS.map((v, i) => (
+        <button
+          key={v.id}
+          type="button"
+          className={`nav-item${view === v.id ? ' active' : ''}`}
+          aria-current={view === v.id ? 'page' : undefined}
+          onClick={() => go(v.id)}
+          data-testid={`nav-${v.id}`}
+          title={`${v.label} (g ${v.key} or ${i + 1})`}
+        >
+          <span>{v.label}</span>
+          {v.id === 'drones' && running > 0 ? <span className="badge">{running}</span> : <kbd>{i + 1}</kbd>}
+        </button>
+      ))}
+      <div className="nav-foot">
+        <button type="button" className="link" onClick={() => useUi.setState({ showHelp: true })} data-testid="nav-help">
+          Shortcuts <kbd>?</kbd>
+        </button>
+      </div>
+    </nav>
+  )
+}

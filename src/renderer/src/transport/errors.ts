@@ -1,0 +1,68 @@
+import type { ApiErrorShape } from '../../../api/contract.ts'
+
+export type ApiErrorCode = ApiErrorShape['code'] | 'transport'
+
+/** Every failed call reaches the UI as this: `code` picks the "how to fix it" hint. */
+export class ApiError extends Error {
+  override name = 'ApiError'
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly method?: string,
+  ) {
+    super(message)
+  }
+}
+
+const CODES: ReadonlySet<string> = new Set(['input', 'not-found', 'schema', 'internal', 'forbidden', 'transport'])
+
+/**
+ * Normalises whatever a transport rejected with. Electron wraps errors thrown in IPC handlers as
+ * "Error invoking remote method 'swarmage:x.y': Error: msg"; the shell may also encode the shape
+ * as JSON in the message. Both are unwrapped so the UI shows the server's own words.
+ */
+export function toApiError(err: unknown, method?: string): ApiError {
+  if (err instanceof ApiError) return err
+  const raw = err as { code?: unknown; message?: unknown } | null
+  let message = typeof raw?.message === 'string' ? raw.message : String(err)
+  let code: ApiErrorCode = typeof raw?.code === 'string' && CODES.has(raw.code) ? (raw.code as ApiErrorCode) : 'internal'
+  const wrapped = /^Error invoking remote method '[^']*': (?:\w*Error: )?([\s\S]*)$/.exec(message)
+  if (wrapped?.[1] !== undefined) message = wrapped[1]
+  const json = /^\{[\s\S]*\}$/.test(message.trim()) ? safeParse(message) : null
+  if (json && typeof json.message === 'string') {
+    message = json.message
+    if (typeof json.code === 'string' && CODES.has(json.code)) code = json.code as ApiErrorCode
+  }
+  const prefixed = /^\[(input|not-found|schema|internal|forbidden)\] ([\s\S]*)$/.exec(message)
+  if (prefixed) {
+    code = prefixed[1] as ApiErrorCode
+    message = prefixed[2]!
+  }
+  return new ApiError(code, message, method)
+}
+
+function safeParse(text: string): { code?: unknown; message?: unknown } | null {
+  try {
+    return JSON.parse(text) as { code?: unknown; message?: unknown }
+  } catch {
+    return null
+  }
+}
+
+/** One sentence on how to get past an error of this kind. */
+export function fixHint(code: ApiErrorCode): string {
+  switch (code) {
+    case 'input':
+      return 'Correct the value named above and try again.'
+    case 'not-found':
+      return 'It may have been deleted or pruned meanwhile: refresh the list.'
+    case 'schema':
+      return 'The queue schema is missing or old: press "Migrate" on the Connections view (or run `swarmage migrate`).'
+    case 'forbidden':
+      return 'Open the console from the address `swarmage console` printed: it carries the access token (#token=…).'
+    case 'transport':
+      return 'The console lost its server: it reconnects by itself; check that `swarmage console` (or the app) still runs.'
+    case 'internal':
+      return 'The server failed unexpectedly: its log (terminal or app log) has the details.'
+  }
+}

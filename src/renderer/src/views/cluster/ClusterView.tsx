@@ -1,0 +1,129 @@
+import { useState } from 'react'
+import type { ApiResults } from '../../../../api/contract.ts'
+import { EmptyState } from '../../components/EmptyState.tsx'
+import { ErrorBox } from '../../components/ErrorBox.tsx'
+import { useInterval } from '../../components/hooks.ts'
+import { fmtAgo, fmtCount, fmtTime } from '../../lib/format.ts'
+import { useConnections } from '../../stores/resources.ts'
+import { useUi } from '../../stores/ui.ts'
+import { call, toApiError, type ApiError } from '../../transport/index.ts'
+
+const POLL_MS = 2000
+/** A drone silent longer than this is shown as stale (heartbeats come every few seconds). */
+const STALE_MS = 30_000
+const STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const
+
+/** Every drone on the selected queue (any machine), and counts per type and state. */
+export function ClusterView() {
+  const connectionId = useUi((s) => s.connectionId)
+  const conn = useConnections((s) => s.items.find((c) => c.id === connectionId))
+  const [drones, setDrones] = useState<ApiResults['queue.drones'] | null>(null)
+  const [stats, setStats] = useState<ApiResults['queue.stats'] | null>(null)
+  const [error, setError] = useState<ApiError | null>(null)
+
+  useInterval(
+    () => {
+      if (!connectionId) return
+      Promise.all([call('queue.drones', { connectionId }), call('queue.stats', { connectionId })]).then(
+        ([d, s]) => {
+          setDrones(d)
+          setStats(s)
+          setError(null)
+        },
+        (err) => setError(toApiError(err)),
+      )
+    },
+    POLL_MS,
+    !!connectionId,
+  )
+
+  if (!connectionId) {
+    return (
+      <EmptyState title="No queue selected" testId="cluster-no-connection">
+        Add a connection on <strong>Connections</strong> (g c) first.
+      </EmptyState>
+    )
+  }
+  const types = stats ? Object.keys(stats.types).sort() : []
+  const now = Date.now()
+  return (
+    <div className="stack">
+      <div className="view-head">
+        <h1>Cluster</h1>
+        <p className="muted">
+          Everything on <strong>{conn?.name}</strong> <span className="mono">{conn?.display}</span>, refreshed every {POLL_MS / 1000} s.
+        </p>
+      </div>
+      <ErrorBox error={error} what="Could not read the queue" testId="cluster-error" />
+      <h2 className="section">Drones</h2>
+      {drones && drones.length === 0 ? (
+        <EmptyState title="No drone has registered on this queue" testId="cluster-drones-empty">
+          Start one on <strong>Drones</strong> (g d), or run <code>swarmage drone --queue …</code> on any machine.
+        </EmptyState>
+      ) : (
+        <table className="table compact" data-testid="cluster-drones">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Host</th>
+              <th className="num">PID</th>
+              <th>Started</th>
+              <th>Last heartbeat</th>
+              <th className="num">Tasks in hand</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(drones ?? []).map((d) => {
+              const stale = now - new Date(d.lastSeen).getTime() > STALE_MS
+              const inHand = typeof d.info.inHand === 'number' ? d.info.inHand : typeof d.info.leases === 'number' ? d.info.leases : null
+              return (
+                <tr key={d.id} data-testid={`cluster-drone-${d.name}`} className={stale ? 'stale' : ''}>
+                  <td>{d.name}</td>
+                  <td>{d.host}</td>
+                  <td className="num mono">{d.pid}</td>
+                  <td>{fmtTime(d.startedAt)}</td>
+                  <td className={stale ? 'warn-text' : ''}>
+                    {fmtAgo(d.lastSeen, now)}
+                    {stale && ' (stale)'}
+                  </td>
+                  <td className="num">{inHand ?? '–'}</td>
+                </tr>
+              )
+            })}
+          </tbody>
+        </table>
+      )}
+      <h2 className="section">Tasks by type and state</h2>
+      {stats && types.length === 0 ? (
+        <EmptyState title="This queue has no tasks" testId="cluster-stats-empty">
+          Enqueue some on <strong>Enqueue</strong> (g e).
+        </EmptyState>
+      ) : (
+        <table className="table compact fixed" data-testid="cluster-stats">
+          <thead>
+            <tr>
+              <th>Type</th>
+              {STATES.map((s) => (
+                <th key={s} className="num">
+                  {s}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {types.map((t) => (
+              <tr key={t} data-testid={`cluster-type-${t}`}>
+                <td className="mono">{t}</td>
+                {STATES.map((s) => (
+                  <td key={s} className={`num${s === 'failed' && stats!.types[t]![s] ? ' bad-text' : ''}`} data-testid={`cluster-${t}-${s}`}>
+                    {fmtCount(stats!.types[t]![s])}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  )
+}

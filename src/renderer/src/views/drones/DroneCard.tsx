@@ -1,0 +1,92 @@
+import type { DroneView } from '../../../../api/contract.ts'
+import { ErrorBox } from '../../components/ErrorBox.tsx'
+import { useAction } from '../../components/hooks.ts'
+import { fmtAgo, fmtTime } from '../../lib/format.ts'
+import { useConnections, useDrones } from '../../stores/resources.ts'
+import { call } from '../../transport/index.ts'
+
+export function DroneCard({ drone }: { drone: DroneView }) {
+  const conn = useConnections((s) => s.items.find((c) => c.id === drone.connectionId))
+  const stop = useAction(async (mode: 'drain' | 'now') => {
+    const r = await call('drones.stop', { id: drone.id, mode })
+    await useDrones.getState().load()
+    return r
+  })
+  const live = drone.state === 'running' || drone.state === 'starting'
+  return (
+    <section className="panel drone" data-testid={`drone-${drone.name}`} data-state={drone.state}>
+      <header className="drone-head">
+        <h3>{drone.name}</h3>
+        <span className={`state state-${drone.state}`} data-testid="drone-state">
+          {drone.state}
+        </span>
+        <span className={`tag ${drone.signals === 'push' ? 'good' : 'warn'}`} title={drone.signals === 'push' ? 'wake-ups are pushed by the queue' : 'wake-ups degraded: the drone polls'} data-testid="drone-signals">
+          {drone.signals}
+        </span>
+        <span className="muted">
+          on {conn?.name ?? drone.connectionId} · started {fmtTime(drone.startedAt)}
+        </span>
+        <div className="spacer" />
+        {live && (
+          <>
+            <button type="button" className="btn small" disabled={stop.busy} onClick={() => void stop.run('drain')} data-testid="drone-drain" title="Finish running tasks, hand back the rest, then stop">
+              {stop.busy ? 'Stopping…' : 'Stop (drain)'}
+            </button>
+            <button type="button" className="btn small danger" disabled={stop.busy} onClick={() => void stop.run('now')} data-testid="drone-stop-now" title="Hand back everything now; running tasks are interrupted and retried">
+              Stop now
+            </button>
+          </>
+        )}
+      </header>
+      {drone.error && <ErrorBox error={{ code: 'internal', message: drone.error }} testId="drone-error" />}
+      <ErrorBox error={stop.error} what="Stop failed" testId="drone-stop-error" />
+      <table className="table compact">
+        <thead>
+          <tr>
+            <th>Type</th>
+            <th className="num">Capacity</th>
+            <th className="num">Buffered</th>
+            <th className="num">Running</th>
+            <th className="num">Done</th>
+            <th className="num">Failed</th>
+          </tr>
+        </thead>
+        <tbody>
+          {drone.types.map((t) => (
+            <tr key={t.type} data-testid={`drone-type-${t.type}`}>
+              <td className="mono">{t.type}</td>
+              <td className="num">{t.capacity}</td>
+              <td className="num">
+                <Meter value={t.buffered} max={Math.max(1, t.capacity)} />
+                {t.buffered}
+              </td>
+              <td className="num">{t.running}</td>
+              <td className="num" data-testid="drone-type-done">
+                {t.done}
+              </td>
+              <td className={`num${t.failed ? ' bad-text' : ''}`}>{t.failed}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="kv">
+        <span>leases held</span>
+        <strong data-testid="drone-leases-held">{drone.leases.held}</strong>
+        <span>lost</span>
+        <strong className={drone.leases.lost ? 'bad-text' : ''}>{drone.leases.lost}</strong>
+        <span>last extended</span>
+        <strong>{fmtAgo(drone.leases.lastExtendAt)}</strong>
+        <span>processes</span>
+        <strong>{drone.processes.length}</strong>
+      </div>
+    </section>
+  )
+}
+
+function Meter({ value, max }: { value: number; max: number }) {
+  return (
+    <span className="meter" aria-hidden>
+      <span className="meter-fill" style={{ width: `${Math.min(100, (value / max) * 100)}%` }} />
+    </span>
+  )
+}

@@ -1,0 +1,121 @@
+import { useState, type FormEvent } from 'react'
+import type { ApiParams } from '../../../../api/contract.ts'
+import { EmptyState } from '../../components/EmptyState.tsx'
+import { ErrorBox } from '../../components/ErrorBox.tsx'
+import { JsonField } from '../../components/JsonField.tsx'
+import { useAction } from '../../components/hooks.ts'
+import { parseJson } from '../../lib/json.ts'
+import { useConnections, useWorkerDefs } from '../../stores/resources.ts'
+import { useUi } from '../../stores/ui.ts'
+import { call } from '../../transport/index.ts'
+
+const TYPE_RE = /^[A-Za-z0-9_.:/-]{1,100}$/
+const INT_RE = /^-?\d+$/
+
+export function EnqueueView() {
+  const connectionId = useUi((s) => s.connectionId)
+  const conn = useConnections((s) => s.items.find((c) => c.id === connectionId))
+  const defs = useWorkerDefs((s) => s.items)
+  const openTask = useUi((s) => s.openTask)
+  const [type, setType] = useState(defs[0]?.type ?? '')
+  const [payload, setPayload] = useState('{}')
+  const [priority, setPriority] = useState('')
+  const [delay, setDelay] = useState('')
+  const [maxAttempts, setMaxAttempts] = useState('')
+  const [key, setKey] = useState('')
+  const [demoCount, setDemoCount] = useState('200')
+  const parsed = parseJson(payload, { allowEmpty: true })
+
+  const bad = {
+    type: type && !TYPE_RE.test(type) ? 'a task type is 1–100 characters of A-Z a-z 0-9 _ . : / -' : null,
+    priority: priority && !INT_RE.test(priority) ? 'a whole number; higher runs first' : null,
+    delay: delay && !/^\d+$/.test(delay) ? 'milliseconds, 0 or more' : null,
+    maxAttempts: maxAttempts && (!/^\d+$/.test(maxAttempts) || Number(maxAttempts) < 1 || Number(maxAttempts) > 1000) ? '1–1000' : null,
+  }
+  const invalid = !type || !parsed.ok || Object.values(bad).some(Boolean)
+
+  const send = useAction(async () => {
+    const options: NonNullable<ApiParams<'tasks.enqueue'>['options']> = {}
+    if (priority) options.priority = Number(priority)
+    if (delay) options.delayMs = Number(delay)
+    if (maxAttempts) options.maxAttempts = Number(maxAttempts)
+    if (key.trim()) options.key = key.trim()
+    const value = parsed.ok ? parsed.value : undefined
+    return call('tasks.enqueue', { connectionId: connectionId!, type, payload: value === undefined ? null : value, options })
+  })
+  const demo = useAction(() => call('tasks.demo', { connectionId: connectionId!, count: Number(demoCount) }))
+
+  if (!connectionId) {
+    return (
+      <EmptyState title="No queue selected" testId="enqueue-no-connection">
+        Add a connection on <strong>Connections</strong> (g c) first.
+      </EmptyState>
+    )
+  }
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    if (!invalid) void send.run()
+  }
+  return (
+    <div className="stack narrow-view">
+      <div className="view-head">
+        <h1>Enqueue</h1>
+        <p className="muted">
+          Into <strong>{conn?.name ?? connectionId}</strong> <span className="mono">{conn?.display}</span>
+        </p>
+      </div>
+      <form className="panel form" onSubmit={submit} data-testid="enqueue-form">
+        <div className="row">
+          <Field label="Type" value={type} set={setType} bad={bad.type} testId="enqueue-type" list="enqueue-types" mono />
+          <datalist id="enqueue-types">
+            {defs.map((d) => (
+              <option key={d.id} value={d.type} />
+            ))}
+          </datalist>
+          <Field label="Priority" value={priority} set={setPriority} bad={bad.priority} testId="enqueue-priority" placeholder="0" />
+          <Field label="Delay (ms)" value={delay} set={setDelay} bad={bad.delay} testId="enqueue-delay" placeholder="0" />
+          <Field label="Max attempts" value={maxAttempts} set={setMaxAttempts} bad={bad.maxAttempts} testId="enqueue-max-attempts" placeholder="5" />
+          <Field label="Key (idempotency)" value={key} set={setKey} testId="enqueue-key" placeholder="none" mono />
+        </div>
+        <JsonField label="Payload (JSON, at most 1 MiB)" value={payload} onChange={setPayload} testId="enqueue-payload" rows={8} hint="valid JSON (empty: null)" />
+        <div className="actions">
+          <button type="submit" className="btn primary" disabled={invalid || send.busy} data-testid="enqueue-send">
+            {send.busy ? 'Enqueueing…' : 'Enqueue'}
+          </button>
+          {send.result && (
+            <span data-testid="enqueue-result" data-id={send.result.id}>
+              enqueued{' '}
+              <button type="button" className="link mono" onClick={() => openTask(send.result!.id)} data-testid="enqueue-result-open">
+                {send.result.id}
+              </button>
+            </span>
+          )}
+        </div>
+        <ErrorBox error={send.error} what="Not enqueued" testId="enqueue-error" />
+      </form>
+      <div className="panel form" data-testid="demo-form">
+        <h2>Demo tasks</h2>
+        <p className="muted">Enqueues a mix of the example task types (the app's example workers serve them), so the Flow view has something to show.</p>
+        <div className="actions">
+          <input className="narrow-input" value={demoCount} onChange={(e) => setDemoCount(e.target.value)} aria-label="How many" data-testid="demo-count" />
+          <button type="button" className="btn" disabled={demo.busy || !/^\d+$/.test(demoCount) || Number(demoCount) < 1 || Number(demoCount) > 100000} onClick={() => void demo.run()} data-testid="demo-send">
+            {demo.busy ? 'Sending…' : 'Send demo tasks'}
+          </button>
+          {demo.busy && <span className="spinner" />}
+          {demo.result && <span data-testid="demo-result">{demo.result.ids} tasks enqueued</span>}
+        </div>
+        <ErrorBox error={demo.error} what="Demo tasks not sent" testId="demo-error" />
+      </div>
+    </div>
+  )
+}
+
+function Field({ label, value, set, bad, testId, placeholder, list, mono }: { label: string; value: string; set: (v: string) => void; bad?: string | null; testId: string; placeholder?: string; list?: string; mono?: boolean }) {
+  return (
+    <div className="field">
+      <label htmlFor={testId}>{label}</label>
+      <input id={testId} className={`${mono ? 'mono' : ''}${bad ? ' invalid' : ''}`} value={value} onChange={(e) => set(e.target.value)} placeholder={placeholder} list={list} data-testid={testId} />
+      {bad && <div className="field-note bad">{bad}</div>}
+    </div>
+  )
+}

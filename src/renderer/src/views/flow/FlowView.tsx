@@ -1,0 +1,121 @@
+import { useState } from 'react'
+import type { ApiResults } from '../../../../api/contract.ts'
+import { EmptyState } from '../../components/EmptyState.tsx'
+import { useInterval } from '../../components/hooks.ts'
+import { fmtCount, fmtMs, fmtRate, fmtTime, shortId } from '../../lib/format.ts'
+import { byType, recent } from '../../stores/flow.ts'
+import { useConnections, useDrones } from '../../stores/resources.ts'
+import { useUi } from '../../stores/ui.ts'
+import { call } from '../../transport/index.ts'
+import { FlowCharts } from './FlowCharts.tsx'
+import { DroneFlow, RATE_WINDOW_S } from './FlowDiagram.tsx'
+import { useFlowTick } from './useFlowTick.ts'
+
+type Stats = ApiResults['queue.stats']
+
+/** Queue counts come from the database: polled every 2 s (a stats query per connection), not pushed. */
+const STATS_POLL_MS = 2000
+
+export function FlowView() {
+  const drones = useDrones((s) => s.items)
+  const connections = useConnections((s) => s.items)
+  const openTask = useUi((s) => s.openTask)
+  const fast = useFlowTick(250)
+  const slow = useFlowTick(1000)
+  const [stats, setStats] = useState<Record<string, Stats>>({})
+  const live = drones.filter((d) => d.state !== 'stopped')
+  const connIds = [...new Set(live.map((d) => d.connectionId))]
+
+  useInterval(
+    () => {
+      for (const id of connIds) {
+        call('queue.stats', { connectionId: id }).then(
+          (s) => setStats((cur) => ({ ...cur, [id]: s })),
+          () => undefined,
+        )
+      }
+    },
+    STATS_POLL_MS,
+    connIds.length > 0,
+  )
+
+  const now = Date.now()
+  void fast
+  const types = byType.keys()
+  return (
+    <div className="stack">
+      <div className="view-head">
+        <h1>Flow</h1>
+        <p className="muted">Live: rates over the last {RATE_WINDOW_S} s; totals since this console opened.</p>
+      </div>
+      {live.length === 0 ? (
+        <EmptyState title="Nothing is flowing: no drone is running" testId="flow-empty">
+          Start one on <strong>Drones</strong> (g d). Tasks enqueued meanwhile (g e) wait in the global queue.
+        </EmptyState>
+      ) : (
+        <div className="flow" data-testid="flow-diagram">
+          {live.map((d) => (
+            <DroneFlow key={d.id} drone={d} stats={stats[d.connectionId]} connectionName={connections.find((c) => c.id === d.connectionId)?.name ?? d.connectionId} now={now} />
+          ))}
+        </div>
+      )}
+      {types.length > 0 && (
+        <table className="table compact fixed" data-testid="flow-types">
+          <thead>
+            <tr>
+              <th>Type</th>
+              <th className="num">Claimed</th>
+              <th className="num">Started</th>
+              <th className="num">Succeeded</th>
+              <th className="num">Failed</th>
+              <th className="num">Retried</th>
+              <th className="num">Total done</th>
+              <th className="num">Total failed</th>
+            </tr>
+          </thead>
+          <tbody>
+            {types.map((t) => (
+              <tr key={t} data-testid={`flow-type-${t}`}>
+                <td className="mono">{t}</td>
+                <td className="num">{fmtRate(byType.rate('claimed', RATE_WINDOW_S, now, [t]))}</td>
+                <td className="num">{fmtRate(byType.rate('started', RATE_WINDOW_S, now, [t]))}</td>
+                <td className="num">{fmtRate(byType.rate('succeeded', RATE_WINDOW_S, now, [t]))}</td>
+                <td className={`num${byType.rate('failed', RATE_WINDOW_S, now, [t]) > 0 ? ' bad-text' : ''}`}>{fmtRate(byType.rate('failed', RATE_WINDOW_S, now, [t]))}</td>
+                <td className="num">{fmtRate(byType.rate('retried', RATE_WINDOW_S, now, [t]))}</td>
+                <td className="num" data-testid="flow-type-succeeded-total">
+                  {fmtCount(byType.total('succeeded', [t]))}
+                </td>
+                <td className={`num${byType.total('failed', [t]) ? ' bad-text' : ''}`} data-testid="flow-type-failed-total">
+                  {fmtCount(byType.total('failed', [t]))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <FlowCharts tick={slow} />
+      <div className="panel">
+        <h3>Recent events</h3>
+        <ol className="event-log mono" data-testid="flow-events">
+          {recent
+            .slice(-12)
+            .reverse()
+            .map((e, i) => (
+              <li key={`${e.at}-${i}`} className={e.kind === 'failed' || e.kind === 'lease-lost' || e.kind === 'worker-error' ? 'bad-text' : ''}>
+                <span className="muted">{fmtTime(new Date(e.at).toISOString())}</span> <span className="ev-kind">{e.kind}</span>{' '}
+                {'taskId' in e ? (
+                  <button type="button" className="link mono" onClick={() => openTask(e.taskId)}>
+                    {e.type} {shortId(e.taskId)}
+                  </button>
+                ) : (
+                  <span>{'type' in e ? e.type : ''}</span>
+                )}
+                {'durationMs' in e && e.durationMs !== undefined && <span className="muted"> {fmtMs(e.durationMs)}</span>}
+                {'error' in e && e.error && <span className="bad-text"> {e.error.message}</span>}
+              </li>
+            ))}
+        </ol>
+      </div>
+    </div>
+  )
+}

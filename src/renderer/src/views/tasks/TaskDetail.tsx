@@ -1,0 +1,194 @@
+import { useEffect, useState } from 'react'
+import type { TaskDetail as Detail } from '../../../../api/contract.ts'
+import { ErrorBox } from '../../components/ErrorBox.tsx'
+import { useInterval } from '../../components/hooks.ts'
+import { fmtMs, fmtTime } from '../../lib/format.ts'
+import { pretty } from '../../lib/json.ts'
+import { progress } from '../../stores/flow.ts'
+import { useUi } from '../../stores/ui.ts'
+import { call, toApiError, type ApiError } from '../../transport/index.ts'
+import { TaskActions } from './TaskActions.tsx'
+
+/** A running or queued task's detail is re-read this often; finished tasks are not polled. */
+const POLL_MS = 1000
+
+export function TaskDetail({ connectionId, id, onClose }: { connectionId: string; id: string; onClose: () => void }) {
+  const openTask = useUi((s) => s.openTask)
+  const [detail, setDetail] = useState<Detail | null>(null)
+  const [error, setError] = useState<ApiError | null>(null)
+
+  const load = async () => {
+    try {
+      const d = await call('tasks.get', { connectionId, id })
+      setDetail(d)
+      setError(null)
+    } catch (err) {
+      setError(toApiError(err))
+    }
+  }
+  useEffect(() => {
+    setDetail(null)
+    setError(null)
+  }, [id])
+  const live = !detail || detail.task.state === 'queued' || detail.task.state === 'running'
+  useInterval(() => void load(), POLL_MS, live && !error)
+  useEffect(() => {
+    if (!live) void load()
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- one reload when the task turns final
+  }, [live])
+
+  const t = detail?.task
+  const prog = progress.get(id)
+  return (
+    <aside className="detail" data-testid="task-detail" data-id={id} data-state={t?.state}>
+      <header className="detail-head">
+        <h2 className="mono selectable" data-testid="task-detail-id">
+          {id}
+        </h2>
+        <button type="button" className="btn small ghost" onClick={onClose} aria-label="Close (Esc)" data-testid="task-detail-close">
+          ×
+        </button>
+      </header>
+      <ErrorBox error={error} what="Could not load the task" onRetry={() => void load()} testId="task-detail-error" />
+      {!t ? (
+        !error && <div className="muted">loading…</div>
+      ) : (
+        <div className="detail-body">
+          <div className="kv">
+            <span>type</span>
+            <strong className="mono">{t.type}</strong>
+            <span>state</span>
+            <strong>
+              <span className={`state state-${t.state}`} data-testid="task-detail-state">
+                {t.state}
+              </span>
+            </strong>
+            <span>attempts</span>
+            <strong>
+              {t.attempts} / {t.maxAttempts}
+            </strong>
+            <span>priority</span>
+            <strong>{t.priority}</strong>
+            <span>key</span>
+            <strong className="mono">{t.key ?? '–'}</strong>
+            <span>run at</span>
+            <strong>{fmtTime(t.runAt)}</strong>
+            <span>created</span>
+            <strong>{fmtTime(t.createdAt)}</strong>
+            <span>started</span>
+            <strong>{fmtTime(t.startedAt)}</strong>
+            <span>finished</span>
+            <strong>{fmtTime(t.finishedAt)}</strong>
+            <span>drone</span>
+            <strong>{t.drone ?? '–'}</strong>
+          </div>
+          {(t.state === 'running' || prog !== undefined) && (
+            <div className="progress-line" data-testid="task-progress">
+              progress: <span className="mono">{prog === undefined ? 'none reported' : JSON.stringify(prog)}</span>
+              {typeof prog === 'number' && prog >= 0 && prog <= 1 && (
+                <span className="meter wide">
+                  <span className="meter-fill" style={{ width: `${prog * 100}%` }} />
+                </span>
+              )}
+            </div>
+          )}
+          <TaskActions connectionId={connectionId} detail={detail} onChanged={load} />
+          {detail.parent && (
+            <div>
+              parent:{' '}
+              <button type="button" className="link mono" onClick={() => openTask(detail.parent!.id)} data-testid="task-parent">
+                {detail.parent.type} {detail.parent.id}
+              </button>{' '}
+              <span className={`state state-${detail.parent.state}`}>{detail.parent.state}</span>
+            </div>
+          )}
+          {detail.children.length > 0 && (
+            <div data-testid="task-children">
+              children ({detail.children.length}):{' '}
+              {detail.children.slice(0, 50).map((c) => (
+                <button key={c} type="button" className="link mono" onClick={() => openTask(c)} data-testid="task-child">
+                  {c}
+                </button>
+              ))}
+            </div>
+          )}
+          {t.error && (
+            <section className="error-section" data-testid="task-error">
+              <h3>Error</h3>
+              <div className="bad-text" data-testid="task-error-message">
+                {t.error.message}
+              </div>
+              {t.error.stack && (
+                <pre className="code" data-testid="task-error-stack">
+                  {t.error.stack}
+                </pre>
+              )}
+            </section>
+          )}
+          <Json title="Payload" value={t.payload} testId="task-payload" />
+          {t.result !== null && <Json title="Result" value={t.result} testId="task-result" />}
+          <section>
+            <h3>Attempts</h3>
+            {detail.attempts.length === 0 ? (
+              <div className="muted">none finished yet</div>
+            ) : (
+              <table className="table compact attempts" data-testid="task-attempts">
+                <thead>
+                  <tr>
+                    <th className="num">#</th>
+                    <th>Drone</th>
+                    <th className="num">PID</th>
+                    <th>Start</th>
+                    <th className="num">Took</th>
+                    <th>Outcome</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {detail.attempts.map((a) => (
+                    <tr key={`${a.attempt}-${a.finishedAt}`} title={a.error?.message}>
+                      <td className="num">{a.attempt}</td>
+                      <td className="ellipsis">{a.drone ?? '–'}</td>
+                      <td className="num mono">{a.workerPid ?? '–'}</td>
+                      <td title={`ended ${fmtTime(a.finishedAt)}`}>{fmtTime(a.startedAt)}</td>
+                      <td className="num">{a.startedAt ? fmtMs(new Date(a.finishedAt).getTime() - new Date(a.startedAt).getTime()) : '–'}</td>
+                      <td>
+                        <span className={`state state-${a.outcome}`}>{a.outcome}</span>
+                        {a.error && <div className="bad-text small-text">{a.error.message}</div>}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </section>
+          <section>
+            <h3>Logs</h3>
+            {detail.logs.length === 0 ? (
+              <div className="muted">no log lines (ctx.log.info(…) in the worker adds them)</div>
+            ) : (
+              <ol className="logs mono" data-testid="task-logs">
+                {detail.logs.map((l, i) => (
+                  <li key={i} className={`log-${l.level}`}>
+                    <span className="muted">{fmtTime(l.at)}</span> <span className="log-level">{l.level}</span> {l.message}
+                    {l.data !== undefined && <span className="muted"> {JSON.stringify(l.data)}</span>}
+                  </li>
+                ))}
+              </ol>
+            )}
+          </section>
+        </div>
+      )}
+    </aside>
+  )
+}
+
+function Json({ title, value, testId }: { title: string; value: unknown; testId: string }) {
+  return (
+    <section>
+      <h3>{title}</h3>
+      <pre className="code" data-testid={testId}>
+        {pretty(value) || 'null'}
+      </pre>
+    </section>
+  )
+}

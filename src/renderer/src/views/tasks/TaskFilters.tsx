@@ -1,0 +1,63 @@
+import { useEffect, useState } from 'react'
+import { TASK_STATES, type TaskState } from '../../../../core/task.ts'
+import { fmtCount, fmtMs } from '../../lib/format.ts'
+import { useTasks, type TaskFilters as Filters } from '../../stores/tasks.ts'
+
+/** Text filters wait this long after the last key before querying (one query per word, not per key). */
+const DEBOUNCE_MS = 300
+
+export function TaskFilters({ filters, onChange, types }: { filters: Filters; onChange: (f: Filters) => void; types: string[] }) {
+  const [type, setType] = useState(filters.type ?? '')
+  const [search, setSearch] = useState(filters.search ?? '')
+  const total = useTasks((s) => s.total)
+  const capped = useTasks((s) => s.totalCapped)
+  const loaded = useTasks((s) => s.rows.length)
+  const loading = useTasks((s) => s.loading)
+  const lastLoadMs = useTasks((s) => s.lastLoadMs)
+
+  useEffect(() => {
+    const t = setTimeout(() => {
+      const next: Filters = { ...filters }
+      if (type.trim()) next.type = type.trim()
+      else delete next.type
+      if (search.trim()) next.search = search.trim()
+      else delete next.search
+      if (next.type !== filters.type || next.search !== filters.search) onChange(next)
+    }, DEBOUNCE_MS)
+    return () => clearTimeout(t)
+  }, [type, search, filters, onChange])
+
+  return (
+    <div className="filters" data-testid="tasks-filters">
+      <select
+        value={filters.state ?? ''}
+        onChange={(e) => {
+          const next: Filters = { ...filters }
+          if (e.target.value) next.state = e.target.value as TaskState
+          else delete next.state
+          onChange(next)
+        }}
+        aria-label="State"
+        data-testid="tasks-state"
+      >
+        <option value="">all states</option>
+        {TASK_STATES.map((s) => (
+          <option key={s} value={s}>
+            {s}
+          </option>
+        ))}
+      </select>
+      <input className="mono" list="task-types" value={type} onChange={(e) => setType(e.target.value)} placeholder="type" aria-label="Type" data-testid="tasks-type" />
+      <datalist id="task-types">
+        {types.map((t) => (
+          <option key={t} value={t} />
+        ))}
+      </datalist>
+      <input className="grow" type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="search payload and error text  ( / )" aria-label="Search" data-testid="tasks-search" />
+      <span className="muted count" data-testid="tasks-count">
+        {loading && <span className="spinner" aria-label="loading" />} {fmtCount(total)}
+        {capped ? '+' : ''} tasks · {fmtCount(loaded)} loaded{lastLoadMs !== null ? ` · ${fmtMs(lastLoadMs)}` : ''}
+      </span>
+    </div>
+  )
+}

@@ -1,0 +1,73 @@
+/**
+ * The script every worker process runs (forked Node with the tsx loader, or an Electron utility
+ * process). It picks its channel to the drone, then hands every message to HostRuntime.
+ * argv[2] is the process's display name ("resize#1"), shown in `ps` as "swarmage worker resize#1".
+ *
+ * A worker process must never outlive its drone: a forked one exits when the IPC channel closes
+ * ('disconnect'), and both kinds poll `process.ppid` (a utility process has no 'disconnect'; a
+ * SIGKILLed parent re-parents us to init), every second, unref'd so it never keeps us alive.
+ */
+import { HostRuntime, type HostTransport } from './host-runtime.ts'
+import type { FromWorker, ToWorker } from './protocol.ts'
+
+interface ParentPort {
+  on(event: 'message', listener: (event: { data: unknown }) => void): void
+  postMessage(message: unknown): void
+}
+
+const name = process.argv[2]
+if (name) {
+  try {
+    process.title = `swarmage worker ${name}`
+  } catch {
+    // Some platforms refuse a new title; it is cosmetic.
+  }
+}
+
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort
+
+function connect(): { transport: HostTransport; listen(handler: (m: ToWorker) => void): void } | undefined {
+  if (parentPort) {
+    return {
+      transport: {
+        send: (m: FromWorker) => parentPort.postMessage(m),
+        // postMessage has no delivery callback; a moment lets the message leave before exit.
+        sendLastAndExit: (m: FromWorker) => {
+          parentPort.postMessage(m)
+          setTimeout(() => process.exit(0), 50)
+        },
+      },
+      listen: (handler) => parentPort.on('message', (e) => handler(e.data as ToWorker)),
+    }
+  }
+  const send = process.send?.bind(process)
+  if (!send) return undefined
+  return {
+    transport: {
+      send: (m: FromWorker) => {
+        // After the drone is gone, sending throws; the disconnect handler below ends the process.
+        if (process.connected) send(m)
+      },
+      sendLastAndExit: (m: FromWorker) => {
+        if (!process.connected) process.exit(0)
+        send(m, undefined, {}, () => process.exit(0))
+      },
+    },
+    listen: (handler) => process.on('message', (m) => handler(m as ToWorker)),
+  }
+}
+
+const channel = connect()
+if (!channel) {
+  process.stderr.write('swarmage worker host: no parent channel (run it through a drone, not directly)\n')
+  process.exit(2)
+}
+
+const runtime = new HostRuntime(channel.transport)
+process.on('unhandledRejection', (reason) => runtime.onUnhandledRejection(reason))
+process.on('disconnect', () => process.exit(0))
+const parentPid = process.ppid
+setInterval(() => {
+  if (process.ppid !== parentPid) process.exit(0)
+}, 1_000).unref()
+channel.listen((message) => runtime.handle(message))

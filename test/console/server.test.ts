@@ -1,0 +1,193 @@
+/**
+ * The console's HTTP + WebSocket server in front of a real ConsoleService: the API round trip,
+ * errors, pushes, the static shell and its headers, and the security checks (token, Origin, Host).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import type { ConsoleServerFrame, PushMessage } from '../../src/api/contract.ts'
+import { ConsoleService } from '../../src/api/service.ts'
+import { startConsoleServer, type ConsoleServer } from '../../src/console/server.ts'
+import { tempDir, until } from '../helpers.ts'
+
+let tmp: ReturnType<typeof tempDir>
+let service: ConsoleService
+let server: ConsoleServer
+let staticDir: string
+const logs: string[] = []
+
+function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => (body += c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** Opens a socket; resolves with it, or rejects with the HTTP status of a refused upgrade. */
+function connect(port: number, query = '', headers: Record<string, string> = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${query}`, { headers })
+    ws.once('open', () => resolve(ws))
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
+    ws.once('error', reject)
+  })
+}
+
+class Client {
+  private nextId = 1
+  readonly pushes: PushMessage[] = []
+  private readonly replies = new Map<number | string | null, ConsoleServerFrame>()
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as ConsoleServerFrame
+      if ('push' in frame) this.pushes.push(frame.push)
+      else this.replies.set(frame.id, frame)
+    })
+  }
+  async call(method: string, params: unknown): Promise<ConsoleServerFrame> {
+    const id = this.nextId++
+    this.ws.send(JSON.stringify({ id, method, params }))
+    await until(() => this.replies.has(id), 10_000, `reply to ${method}`)
+    return this.replies.get(id)!
+  }
+  async raw(text: string): Promise<ConsoleServerFrame> {
+    this.ws.send(text)
+    await until(() => this.replies.has(null), 10_000, 'reply to a bad frame')
+    return this.replies.get(null)!
+  }
+}
+
+beforeAll(async () => {
+  tmp = tempDir('swarmage-console-server-')
+  staticDir = join(tmp.dir, 'renderer')
+  mkdirSync(join(staticDir, 'assets'), { recursive: true })
+  writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>console</title><script type="module" src="/assets/app.js"></script>')
+  writeFileSync(join(staticDir, 'assets', 'app.js'), 'console.log("hi")')
+  writeFileSync(join(tmp.dir, 'secret.txt'), 'outside the static folder')
+  service = new ConsoleService({ dataDir: join(tmp.dir, 'data'), mode: 'browser', seedExamples: false })
+  await service.start()
+  server = await startConsoleServer({ service, port: 0, staticDir, log: (l) => logs.push(l) })
+})
+
+afterAll(async () => {
+  await server.close()
+  await service.stop()
+  tmp.cleanup()
+})
+
+describe('console server on loopback', () => {
+  it('binds 127.0.0.1 without a token by default', () => {
+    expect(server.token).toBeNull()
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/`)
+  })
+
+  it('serves the shell with a strict CSP and the static files', async () => {
+    const page = await get(server.port, '/')
+    expect(page.status).toBe(200)
+    expect(page.body).toContain('<title>console</title>')
+    const csp = String(page.headers['content-security-policy'])
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/)
+    expect(csp).toContain("frame-ancestors 'none'")
+    expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${server.port}`)
+    expect(page.headers['x-frame-options']).toBe('DENY')
+    expect(page.headers['x-content-type-options']).toBe('nosniff')
+    const js = await get(server.port, '/assets/app.js')
+    expect(js.status).toBe(200)
+    expect(js.headers['content-type']).toMatch(/text\/javascript/)
+    // An app route gets the shell; a missing asset does not; nothing outside the folder is reachable.
+    expect((await get(server.port, '/tasks')).body).toContain('<title>console</title>')
+    expect((await get(server.port, '/assets/missing.js')).status).toBe(404)
+    const escape = await get(server.port, '/%2e%2e/secret.txt')
+    expect(escape.status).toBe(404)
+    expect(escape.body).not.toContain('outside')
+  })
+
+  it('answers /api/health, and refuses a foreign Host header (DNS rebinding)', async () => {
+    const health = await get(server.port, '/api/health')
+    expect(health.status).toBe(200)
+    expect(JSON.parse(health.body)).toEqual({ ok: true })
+    expect((await get(server.port, '/api/health', { Host: `attacker.example:${server.port}` })).status).toBe(403)
+    await expect(connect(server.port, '', { Host: `attacker.example:${server.port}` })).rejects.toThrow('HTTP 403')
+  })
+
+  it('round-trips calls over the WebSocket, with input errors for bad params and frames', async () => {
+    const client = new Client(await connect(server.port, '', { Origin: `http://127.0.0.1:${server.port}` }))
+    try {
+      const info = await client.call('app.info', {})
+      expect(info).toMatchObject({ id: 1, result: { mode: 'browser' } })
+      const bad = await client.call('tasks.list', { connectionId: 'embedded', limit: 'ten' })
+      expect('error' in bad && bad.error.code).toBe('input')
+      expect('error' in bad && bad.error.message).toMatch(/limit/)
+      const unknown = await client.call('nope.nothing', {})
+      expect('error' in unknown && unknown.error.code).toBe('input')
+      const notFound = await client.call('tasks.get', { connectionId: 'embedded', id: 'missing' })
+      expect('error' in notFound && notFound.error).toEqual({ code: 'not-found', message: 'no task with id missing' })
+      const garbage = await client.raw('{not json')
+      expect('error' in garbage && garbage.error.code).toBe('input')
+      // Pushes arrive as {push} frames: saving a definition pushes the definitions.
+      writeFileSync(join(tmp.dir, 'w.mjs'), 'export default () => 1\n')
+      await client.call('workers.save', { type: 'w', module: join(tmp.dir, 'w.mjs'), watch: false })
+      await until(() => client.pushes.some((p) => p.channel === 'worker-definitions' && p.definitions.some((d) => d.type === 'w')), 5_000, 'the push')
+    } finally {
+      client.ws.close()
+    }
+  })
+
+  it('refuses a WebSocket from another origin with 403', async () => {
+    await expect(connect(server.port, '', { Origin: 'http://evil.example' })).rejects.toThrow('HTTP 403')
+    await expect(connect(server.port, '', { Origin: `http://localhost:${server.port + 1}` })).rejects.toThrow('HTTP 403')
+  })
+})
+
+describe('console server on a non-loopback host', () => {
+  let open: ConsoleServer
+  beforeAll(async () => {
+    open = await startConsoleServer({ service, host: '0.0.0.0', port: 0, staticDir, log: (l) => logs.push(l) })
+  })
+  afterAll(() => open.close())
+
+  it('requires the generated token on /api and /ws, but not on the shell', async () => {
+    expect(open.token).toMatch(/^[A-Za-z0-9_-]{32}$/)
+    expect(open.url).toMatch(new RegExp(`:${open.port}/#token=${open.token}$`))
+    expect((await get(open.port, '/api/health')).status).toBe(401)
+    expect((await get(open.port, '/api/health', { Authorization: 'Bearer wrong-token-wrong-token-wrong-tok' })).status).toBe(401)
+    expect((await get(open.port, '/api/health', { Authorization: `Bearer ${open.token}` })).status).toBe(200)
+    expect((await get(open.port, `/api/health?token=${open.token}`)).status).toBe(200)
+    expect((await get(open.port, '/')).status).toBe(200)
+    await expect(connect(open.port)).rejects.toThrow('HTTP 401')
+    await expect(connect(open.port, '?token=nope')).rejects.toThrow('HTTP 401')
+    const client = new Client(await connect(open.port, `?token=${open.token}`))
+    try {
+      expect(await client.call('app.info', {})).toMatchObject({ result: { mode: 'browser' } })
+    } finally {
+      client.ws.close()
+    }
+    expect(logs.join('\n')).not.toContain(open.token!)
+  })
+})
+
+describe('console server without a built renderer', () => {
+  it('says to run npm run build, on the page and in the log', async () => {
+    const lines: string[] = []
+    const bare = await startConsoleServer({ service, port: 0, staticDir: join(tmp.dir, 'not-built'), log: (l) => lines.push(l) })
+    try {
+      const page = await get(bare.port, '/')
+      expect(page.status).toBe(503)
+      expect(page.body).toContain('npm run build')
+      expect(page.headers['content-security-policy']).toBeDefined()
+      expect(lines.join('\n')).toMatch(/not built.*npm run build/)
+      expect((await get(bare.port, '/api/health')).status).toBe(200)
+    } finally {
+      await bare.close()
+    }
+  })
+})

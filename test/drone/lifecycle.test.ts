@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { InputError, WorkerModuleError } from '../../src/core/errors.ts'
+import type { WorkerEvent } from '../../src/core/events.ts'
+import { Drone } from '../../src/drone/drone.ts'
+import { LocalQueue } from '../../src/drone/local-queue.ts'
+import { until } from '../helpers.ts'
+import { BACKENDS, BEHAVE, EventLog, FAST, FIXTURES, testQueue } from './setup.ts'
+
+describe.each(BACKENDS)('drone lifecycle on %s', (backend) => {
+  const cleanups: Array<() => Promise<void> | void> = []
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!()
+  })
+
+  it('fails start with the worker module error, stops what it started, and can be stopped', async () => {
+    const q = await testQueue(backend, 'broken')
+    cleanups.push(q.cleanup)
+    const drone = new Drone({
+      queue: q.queue,
+      baseDir: FIXTURES,
+      localQueuePath: join(q.dir, 'local.db'),
+      workers: { good: { module: './behave.ts' }, bad: { module: './broken.ts' } },
+      drone: FAST,
+    })
+    const log = new EventLog(drone)
+    const err = await drone.start().then(() => null, (e: unknown) => e)
+    expect(err).toBeInstanceOf(WorkerModuleError)
+    expect((err as Error).message).toContain('broken fixture refuses to load')
+    expect(drone.state).toBe('failed')
+    await drone.stop()
+    expect(drone.state).toBe('failed')
+    // the good pool's process was stopped too, and the local queue released
+    const spawned = log.events.filter((e): e is WorkerEvent => e.kind === 'worker-spawned' && e.type === 'good')
+    expect(spawned).toHaveLength(1)
+    await until(() => log.events.some((e) => e.kind === 'worker-exited' && (e as WorkerEvent).type === 'good'), 5_000, 'good worker exit')
+    LocalQueue.open({ path: join(q.dir, 'local.db') }).close()
+    expect((await q.queue.stats()).drones).toEqual([])
+  })
+
+  it('validates options and worker definitions at construction', async () => {
+    const q = await testQueue(backend, 'validate')
+    cleanups.push(q.cleanup)
+    expect(() => new Drone({ queue: q.queue, workers: { a: { module: BEHAVE } }, drone: { leaseMs: 10 } })).toThrow(InputError)
+    expect(() => new Drone({ queue: q.queue, workers: { a: { module: BEHAVE } }, drone: { bogus: 1 } as never })).toThrow(/bogus/)
+    expect(() => new Drone({ queue: q.queue, workers: { 'bad type!': { module: BEHAVE } } })).toThrow(/task type/)
+    expect(() => new Drone({ queue: q.queue, workers: { a: { module: BEHAVE, processes: 0 } } })).toThrow(InputError)
+  })
+
+  it('starts and stops idempotently, registers with a heartbeat, snapshots, restarts workers', async () => {
+    const q = await testQueue(backend, 'life')
+    cleanups.push(q.cleanup)
+    const drone = new Drone({
+      queue: q.queue,
+      baseDir: q.dir,
+      workers: { a: [{ module: BEHAVE, processes: 2 }, { module: BEHAVE }] },
+      drone: { ...FAST, name: 'life', bufferPerWorker: 5 },
+    })
+    cleanups.push(() => drone.stop())
+    const log = new EventLog(drone)
+    const p1 = drone.start()
+    expect(drone.start()).toBe(p1)
+    await p1
+    expect(drone.state).toBe('running')
+    const drones = (await q.queue.stats()).drones
+    expect(drones).toHaveLength(1)
+    expect(drones[0]).toMatchObject({ name: 'life', pid: process.pid })
+    await until(async () => ((await q.queue.stats()).drones[0]?.info as { state?: string }).state === 'running', 5_000, 'a heartbeat')
+    const snap = drone.snapshot()
+    expect(snap).toMatchObject({ name: 'life', state: 'running', leases: { held: 0, lost: 0 } })
+    expect(snap.types).toEqual([{ type: 'a', capacity: 15, buffered: 0, running: 0, done: 0, failed: 0 }])
+    expect(snap.processes.map((p) => p.workerId).sort()).toEqual(['a#1', 'a#2', 'a[2]#1'])
+    // both definitions of the type get work
+    const ids = await q.queue.enqueueMany(Array.from({ length: 60 }, (_, n) => ({ type: 'a', payload: { n } })))
+    await until(async () => (await q.queue.stats()).types.a?.succeeded === 60, 20_000, '60 successes')
+    expect(new Set(log.task('started').map((e) => e.workerId)).size).toBe(3)
+    expect(ids).toHaveLength(60)
+    const old = drone.snapshot().processes.find((p) => p.workerId === 'a[2]#1')!.pid
+    await drone.restartWorkers('a', 'a[2]#1')
+    const now = drone.snapshot().processes.find((p) => p.workerId === 'a[2]#1')!
+    expect(now.pid).not.toBe(old)
+    await expect(drone.restartWorkers('nope')).rejects.toThrow(InputError)
+    const s1 = drone.stop()
+    const s2 = drone.stop()
+    await Promise.all([s1, s2])
+    expect(drone.state).toBe('stopped')
+    await drone.stop()
+    expect((await q.queue.stats()).drones).toEqual([])
+  })
+
+  it('a lost lease aborts the running task in its worker with reason lease-lost', async () => {
+    const q = await testQueue(backend, 'lease')
+    cleanups.push(q.cleanup)
+    // graceMs short: the re-claimed task waits for an abort, which the stop's grace brings
+    const drone = new Drone({ queue: q.queue, baseDir: q.dir, workers: { a: { module: BEHAVE } }, drone: { ...FAST, graceMs: 100 } })
+    cleanups.push(() => drone.stop())
+    const log = new EventLog(drone)
+    await drone.start()
+    const abortFile = join(q.dir, 'abort.txt')
+    const id = await q.queue.enqueue('a', { waitAbort: abortFile })
+    await log.waitTask('started', id)
+    const leaseSeq = drone.local.taskGet({ id })!.leaseSeq
+    await until(async () => {
+      await q.queue.driver.taskLeaseExtend({ droneId: drone.id, leases: [{ id, leaseSeq }], leaseMs: 1 })
+      return (await q.queue.driver.taskRescue({ graceMs: 0, limit: 10 })).requeued.includes(id)
+    }, 10_000, 'the rescue')
+    await log.waitTask('lease-lost', id)
+    await until(() => {
+      try {
+        return readFileSync(abortFile, 'utf8') === 'lease-lost'
+      } catch {
+        return false
+      }
+    }, 10_000, 'the worker to see lease-lost')
+    expect(drone.snapshot().leases.lost).toBeGreaterThanOrEqual(1)
+  })
+})

@@ -1,0 +1,121 @@
+/**
+ * E2E harness: builds the renderer (once per source state, into a temp folder shared by test files),
+ * runs the real ConsoleService + console server in-process on port 0, and drives Debian's Chromium
+ * through playwright-core. Everything is real: SQLite files, PostgreSQL, drones, worker processes.
+ */
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { ConsoleService } from '../../src/api/service.ts'
+import { startConsoleServer, type ConsoleServer } from '../../src/console/server.ts'
+
+export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
+export const FIXTURE_WORKER = join(ROOT, 'test/e2e/fixtures/worker.mjs')
+export const SCREENSHOTS = join(ROOT, 'test-results/screenshots')
+
+function newestMtime(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)
+  }
+  return newest
+}
+
+/**
+ * The built renderer for the current sources: a temp folder named by a hash of the sources' newest
+ * mtime and the build config, built at most once (to a private folder, then renamed: files running
+ * in parallel never see a half-written build).
+ */
+export function buildRenderer(): string {
+  const config = join(ROOT, 'test/e2e/vite.renderer.config.ts')
+  const stamp = `${newestMtime(join(ROOT, 'src/renderer'))}:${newestMtime(join(ROOT, 'src/api'))}:${statSync(config).mtimeMs}`
+  const dir = join(tmpdir(), `swarmage-renderer-${createHash('sha1').update(stamp).digest('hex').slice(0, 12)}`)
+  if (existsSync(join(dir, 'index.html'))) return dir
+  const work = `${dir}.build-${process.pid}`
+  rmSync(work, { recursive: true, force: true })
+  mkdirSync(work, { recursive: true })
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', config], {
+    cwd: ROOT,
+    env: { ...process.env, OUT_DIR: work },
+    stdio: 'pipe',
+  })
+  try {
+    renameSync(work, dir)
+  } catch {
+    // Another file built it meanwhile: use theirs.
+    rmSync(work, { recursive: true, force: true })
+  }
+  return dir
+}
+
+export interface ConsoleHandle {
+  url: string
+  port: number
+  service: ConsoleService
+  server: ConsoleServer
+  /** Restarts only the HTTP/WebSocket server on the same port (the page must reconnect by itself). */
+  restartServer(): Promise<void>
+  stopServer(): Promise<void>
+  close(): Promise<void>
+}
+
+export async function startConsole(opts: { dataDir: string; staticDir: string; defaultQueue?: string; token?: string }): Promise<ConsoleHandle> {
+  const service = new ConsoleService({
+    dataDir: opts.dataDir,
+    mode: 'browser',
+    seedExamples: false,
+    ...(opts.defaultQueue ? { defaultQueue: opts.defaultQueue } : {}),
+  })
+  await service.start()
+  const log = (): void => undefined
+  const token = opts.token ? { token: opts.token } : {}
+  let server = await startConsoleServer({ service, port: 0, staticDir: opts.staticDir, log, ...token })
+  const port = server.port
+  const handle: ConsoleHandle = {
+    url: server.url,
+    port,
+    service,
+    server,
+    async stopServer() {
+      await server.close()
+    },
+    async restartServer() {
+      server = await startConsoleServer({ service, port, staticDir: opts.staticDir, log, ...token })
+      handle.server = server
+    },
+    async close() {
+      await server.close()
+      await service.stop()
+    },
+  }
+  return handle
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+}
+
+/** Collects page errors and console errors so a test can assert the page stayed clean. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`)
+  })
+  return errors
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  const path = join(SCREENSHOTS, `${name}.png`)
+  await page.screenshot({ path })
+  return path
+}
