@@ -3,10 +3,11 @@
  *
  * - out/main: ESM (package.json says "type": "module"; Electron ≥ 28 runs an ESM main). Two entries:
  *   `index` (the app) and `worker-host`, the script every worker utility process runs. We build the
- *   host rather than run src/workers/host.ts through tsx's loader because `utilityProcess.fork`
- *   takes a module path and Node flags we cannot fully rely on (`--import` handling in utility
- *   processes has varied between Electron versions), and a built file needs no loader for our own
- *   code. The entry itself imports `tsx` first, so the user's `.ts` worker modules still load as-is.
+ *   host rather than run src/workers/host.ts through tsx's loader because that needs `--import tsx`
+ *   in the utility process's execArgv, which we cannot verify here (no Electron binary offline),
+ *   whereas a built file needs no loader for our own code and works with any execArgv. The entry
+ *   imports `tsx` first, so the user's `.ts` worker modules still load as they are (tested with
+ *   plain Node in test/desktop/built-output.test.ts).
  *   Native and server-side packages stay external (loaded from node_modules at run time):
  *   better-sqlite3 must not be bundled (a .node binary), pg and tsx resolve files relative to
  *   themselves, and the Node-20 alias is a devDependency electron-vite would otherwise inline.

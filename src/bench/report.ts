@@ -12,7 +12,7 @@ export interface BenchResult {
   /** From the first claim to the last completion, measured by the drone's events. */
   burnDown: { tasks: number; ms: number; perSec: number }
   /** Enqueue call → 'started' event, tasks sent one at a time to an idle drone. */
-  latency: { tasks: number; intervalMs: number; p50: number; p95: number; p99: number; max: number }
+  latency: { tasks: number; intervalMs: number; p50: number; p95: number; p99: number; max: number; claimP50: number }
   /** Peak resident set sizes, sampled every 100 ms. */
   rss: { droneMb: number; workerMb: number; workersTotalMb: number }
 }
@@ -60,6 +60,7 @@ export function formatReport(report: BenchReport): string {
     ['latency p50 (ms)', (x) => ms(x.latency.p50)],
     ['latency p95 (ms)', (x) => ms(x.latency.p95)],
     ['latency p99 (ms)', (x) => ms(x.latency.p99)],
+    ['  of which to claim, p50 (ms)', (x) => ms(x.latency.claimP50)],
     ['peak RSS drone (MB)', (x) => int(x.rss.droneMb)],
     ['peak RSS per worker (MB)', (x) => int(x.rss.workerMb)],
   ]

@@ -85,6 +85,8 @@ async function measure(target: BenchTarget, queue: Queue, o: BenchOptions): Prom
   let lastProgress = performance.now()
   // Phase 3 bookkeeping: 'started' seen per task id, at receipt in this process (sub-ms clock).
   const started = new Map<string, number>()
+  // …and 'claimed', to tell wake-up + claim time apart from dispatch to the worker process.
+  const claimed = new Map<string, number>()
   let phase: 'burn' | 'latency' = 'burn'
   let wake: (() => void) | null = null
   const failures: string[] = []
@@ -93,6 +95,7 @@ async function measure(target: BenchTarget, queue: Queue, o: BenchOptions): Prom
     if (e.kind === 'claimed' && firstClaim === 0) firstClaim = now
     else if (e.kind === 'worker-ready' && ++ready === o.processes) readyAt = now
     else if (e.kind === 'started' && phase === 'latency') started.set(e.taskId, now)
+    else if (e.kind === 'claimed' && phase === 'latency') claimed.set(e.taskId, now)
     else if (e.kind === 'succeeded' && phase === 'burn') {
       done++
       lastDone = now
@@ -135,6 +138,7 @@ async function measure(target: BenchTarget, queue: Queue, o: BenchOptions): Prom
     }
     await waitFor('latency', () => started.size >= o.latency, () => started.size)
     const lat = [...sent].map(([id, t0]) => (started.get(id) ?? NaN) - t0).sort((a, b) => a - b)
+    const toClaim = [...sent].map(([id, t0]) => (claimed.get(id) ?? NaN) - t0).sort((a, b) => a - b)
     say(`latency p50 ${percentile(lat, 50).toFixed(2)} ms`)
     sample()
     return {
@@ -152,6 +156,7 @@ async function measure(target: BenchTarget, queue: Queue, o: BenchOptions): Prom
         p95: round(percentile(lat, 95)),
         p99: round(percentile(lat, 99)),
         max: round(lat[lat.length - 1] ?? NaN),
+        claimP50: round(percentile(toClaim, 50)),
       },
       rss: { droneMb: mb(rss.drone), workerMb: mb(rss.worker), workersTotalMb: mb(rss.workersTotal) },
     }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { validateConfig, type SwarmageConfig, type WorkerDefinition } from '../core/config.ts'
+import type { SwarmageConfig, WorkerDefinition } from '../core/config.ts'
 import { InputError, errorMessage } from '../core/errors.ts'
 
 /** Looked up in this order in the working folder when no `--config` is given (CONTRACT.md). */
@@ -41,6 +41,8 @@ export async function loadConfig(path?: string, cwd = process.cwd()): Promise<Lo
   if (file === null) return null
   const name = basename(file)
   const raw = file.endsWith('.json') ? readJson(file) : await importConfig(file)
+  // zod loads only when there is a config to check (~40 ms of every `swarmage tasks` otherwise).
+  const { validateConfig } = await import('../core/config.ts')
   const config = validateConfig(raw, name)
   const baseDir = dirname(file)
   return { config: resolvePaths(config, baseDir), baseDir, path: file }

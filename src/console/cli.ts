@@ -21,6 +21,7 @@ interface ConsoleCliOptions extends CommonOptions {
   token?: string
   open: boolean
   dataDir?: string
+  examples?: boolean
 }
 
 /** The built renderer: out/renderer of the package (src/console → ../../out/renderer). */
@@ -45,6 +46,7 @@ export function consoleCommand(program: Command): void {
     .option('--data-dir <dir>', "the console's settings and drones' local queues (default ./.swarmage/console)")
     .option('--json', 'print {"url": …} as JSON')
     .option('--no-open', 'do not open a browser')
+    .option('--examples', 'run the example workers from resources/ on the queue and send demo tasks on first launch (npm start does; also SWARMAGE_CONSOLE_EXAMPLES=1)')
     .action(async (opts: ConsoleCliOptions) => {
       if (opts.token !== undefined && opts.token.length < 16) throw new InputError('--token must be at least 16 characters')
       const ctx = await commandContext(opts)
@@ -52,7 +54,7 @@ export function consoleCommand(program: Command): void {
       const parsed = parseQueueAddress(ctx.address, ctx.baseDir)
       const defaultQueue = parsed.kind === 'sqlite' ? `sqlite:${parsed.path}` : ctx.address
       const dataDir = resolve(ctx.cwd, opts.dataDir ?? '.swarmage/console')
-      const service = new ConsoleService({ dataDir, mode: 'browser', defaultQueue, seedExamples: true, autostart: false })
+      const service = new ConsoleService({ dataDir, mode: 'browser', defaultQueue, seedExamples: true, autostart: opts.examples === true || process.env.SWARMAGE_CONSOLE_EXAMPLES === '1' })
       await service.start()
 
       let server: Awaited<ReturnType<typeof startConsoleServer>> | undefined

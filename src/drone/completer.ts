@@ -1,7 +1,7 @@
 import type { Completion } from '../core/task.ts'
 import type { TaskLog } from '../queue/driver.ts'
 import { Batcher } from './batcher.ts'
-import type { DroneContext } from './context.ts'
+import type { DroneContext, Pending } from './context.ts'
 
 /** Completions per taskComplete call: one round trip for a burst, short enough to keep the transaction small. */
 const COMPLETE_BATCH = 500
@@ -13,11 +13,14 @@ const LOG_MAX_RETRIES = 20
  * Sends outcomes to the global queue. Every completion is first stored in the local queue (state
  * done), so a crash between the worker's report and the acknowledgement resends it on restart; the
  * row is deleted only once the queue acknowledged it. Completions are never dropped: a failing
- * taskComplete is retried with backoff. Fenced completions the queue refuses emit 'lease-lost'.
+ * taskComplete is retried with backoff. Outcome events are emitted on acknowledgement; fenced
+ * completions the queue refuses emit 'lease-lost' instead.
  */
 export class Completer {
   private readonly completions: Batcher<Completion>
   private readonly logs: Batcher<TaskLog>
+  /** Outcome events to emit once their completion is acknowledged (only while someone listens). */
+  private readonly announce = new Map<Completion, Pending>()
 
   constructor(
     private readonly ctx: DroneContext,
@@ -32,17 +35,17 @@ export class Completer {
       send: async (batch) => {
         const { refused } = await ctx.driver.taskComplete({ droneId: ctx.id, completions: batch })
         const types = new Set<string>()
-        if (refused.length > 0) {
-          const refusedSet = new Set(refused)
-          for (const c of batch) {
-            if (!refusedSet.has(c.id)) continue
-            const t = ctx.local.taskGet({ id: c.id })
-            if (t && t.leaseSeq === c.leaseSeq) ctx.events.task('lease-lost', t)
-          }
-        }
+        const refusedSet = refused.length > 0 ? new Set(refused) : null
         for (const c of batch) {
           const t = ctx.local.taskGet({ id: c.id })
           if (t) types.add(t.type)
+          const a = this.announce.get(c)
+          if (a) this.announce.delete(c)
+          if (refusedSet?.has(c.id)) {
+            if (t && t.leaseSeq === c.leaseSeq) ctx.events.task('lease-lost', t)
+          } else if (a) {
+            ctx.events.task(a.kind, a.task, a.extra)
+          }
         }
         ctx.local.taskDeleteMany({ refs: batch })
         onAcknowledged(types)
@@ -59,8 +62,9 @@ export class Completer {
     })
   }
 
-  /** Queues completions already stored in the local queue. */
-  add(completions: readonly Completion[]): void {
+  /** Queues completions already stored in the local queue, with the events to emit once acknowledged. */
+  add(completions: readonly Completion[], announce?: ReadonlyMap<Completion, Pending>): void {
+    if (announce) for (const [c, a] of announce) this.announce.set(c, a)
     this.completions.add(completions)
   }
 

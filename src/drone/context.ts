@@ -4,6 +4,15 @@ import type { GlobalQueueDriver } from '../queue/driver.ts'
 import type { Queue } from '../queue/queue.ts'
 import type { LocalQueue } from './local-queue.ts'
 
+export type EventExtra = Omit<TaskEvent, 'kind' | 'taskId' | 'type' | 'at'>
+
+/** A task event not yet emitted (outcome events wait for the queue's acknowledgement). */
+export interface Pending {
+  kind: TaskEventKind
+  task: { id: string; type: string; attempt?: number }
+  extra: EventExtra | undefined
+}
+
 /** The drone's options after validation, every default filled in (DRONE_DEFAULTS). */
 export interface DroneSettings {
   bufferPerWorker: number

@@ -7,7 +7,6 @@ import type { DroneEvent, DroneState, WorkerEvent } from '../core/events.ts'
 import type { GlobalQueueDriver, QueueSignal, Subscription } from '../queue/driver.ts'
 import type { Queue } from '../queue/queue.ts'
 import { ForkSpawner } from '../workers/fork-spawner.ts'
-import type { WorkerProcessInfo } from '../workers/pool.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
 import { Completer } from './completer.ts'
 import { EventSink, type DroneContext, type DroneSettings } from './context.ts'
@@ -18,7 +17,7 @@ import { Pump } from './pump.ts'
 import { reconcile } from './reconcile.ts'
 import type { Periodic } from './service.ts'
 import { TaskFlow } from './task-flow.ts'
-import { WorkerSet } from './worker-set.ts'
+import { WorkerSet, type DroneProcessInfo } from './worker-set.ts'
 
 export interface DroneInit {
   queue: Queue
@@ -53,7 +52,7 @@ export interface DroneSnapshot {
   signals: 'push' | 'polling'
   types: DroneTypeSnapshot[]
   leases: { held: number; lost: number; lastExtendAt: number | null }
-  processes: WorkerProcessInfo[]
+  processes: DroneProcessInfo[]
 }
 
 /** Most suffixes tried for the default local queue (<name>-2, -3, …) before giving up. */

@@ -1,7 +1,7 @@
 import type { Completion } from '../core/task.ts'
 import type { Completer } from './completer.ts'
 import type { DroneContext } from './context.ts'
-import type { LocalUpdate } from './local-queue.ts'
+import type { LocalTask } from './local-queue.ts'
 import type { TaskFlow } from './task-flow.ts'
 
 export const RESTARTED_ERROR = 'drone restarted while the task ran'
@@ -21,31 +21,19 @@ export async function reconcile(
   const tasks = ctx.local.taskList()
   if (tasks.length === 0) return { resent: 0, handedBack: 0, failed: 0 }
   const resend: Completion[] = []
-  const failures: Completion[] = []
-  const updates: LocalUpdate[] = []
-  const unstarted = []
+  const failures: Array<{ task: LocalTask; completion: Completion }> = []
+  const unstarted: LocalTask[] = []
   for (const t of tasks) {
     if (t.state === 'done') {
       if (t.completion) resend.push(t.completion)
     } else if (t.state === 'started') {
-      const c = flow.failure(t, { message: RESTARTED_ERROR }, false, { pid: t.pid, startedAt: t.startedAt })
-      updates.push({ id: t.id, to: 'done', completion: c })
-      failures.push(c)
+      failures.push({ task: t, completion: flow.failure(t, { message: RESTARTED_ERROR }, false, { pid: t.pid, startedAt: t.startedAt }) })
     } else {
       unstarted.push(t)
     }
   }
-  if (updates.length > 0) ctx.local.taskUpdateMany({ updates })
-  if (ctx.events.listening) {
-    for (const c of failures) {
-      const t = ctx.local.taskGet({ id: c.id })
-      if (!t || c.outcome.kind !== 'failed') continue
-      const retry = c.outcome.retryDelayMs
-      ctx.events.task(retry === null ? 'failed' : 'retried', t, retry === null ? { error: c.outcome.error } : { error: c.outcome.error, retryInMs: retry })
-    }
-  }
   completer.add(resend)
-  completer.add(failures)
+  flow.failMany(failures)
   flow.handbackMany(unstarted)
   await completer.idle()
   return { resent: resend.length, handedBack: unstarted.length, failed: failures.length }

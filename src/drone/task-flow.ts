@@ -7,12 +7,10 @@ import type { LostReason, LostTask } from '../workers/pool.ts'
 import type { WorkerItem } from '../workers/protocol.ts'
 import { retryDecision } from './backoff.ts'
 import type { Completer } from './completer.ts'
-import type { DroneContext } from './context.ts'
+import type { DroneContext, EventExtra, Pending } from './context.ts'
 import type { LocalTask, LocalUpdate } from './local-queue.ts'
 import type { PoolEntry, WorkerSet } from './worker-set.ts'
 
-type EventExtra = Omit<TaskEvent, 'kind' | 'taskId' | 'type' | 'at'>
-type Pending = { kind: TaskEventKind; task: LocalTask; extra: EventExtra | undefined }
 type EnqueueItem = Extract<WorkerItem, { k: 'enqueue' }>
 
 /** Crash losses of an unstarted task that count as a failed attempt (see onLost). */
@@ -55,11 +53,7 @@ export class TaskFlow {
   }
 
   onItems(entry: PoolEntry, workerId: string, pid: number, items: readonly WorkerItem[]): void {
-    const local = this.ctx.local
-    const listening = this.ctx.events.listening
-    const events: Pending[] = []
-    const updates: LocalUpdate[] = []
-    const completions: Completion[] = []
+    const step = new Step(this.ctx.events.listening)
     const logs: TaskLog[] = []
     const postbacks: EnqueueItem[] = []
     // Both within this batch: the local rows change only when the batch's transaction commits.
@@ -72,82 +66,71 @@ export class TaskFlow {
         postbacks.push(item)
         continue
       }
-      const task = local.taskGet({ id: item.id })
+      const task = this.ctx.local.taskGet({ id: item.id })
       // Stale reports: about a task no longer in hand, or from a run this drone no longer holds
       // (a re-claimed task sent to another process, or dropped and re-claimed).
       if (!task || task.workerId !== workerId || task.pid !== pid) continue
       switch (item.k) {
         case 'started':
           if (task.state !== 'dispatched') break
-          updates.push({ id: task.id, to: 'started', at: item.at })
+          step.updates.push({ id: task.id, to: 'started', at: item.at })
           startedAt.set(task.id, item.at)
-          if (listening) events.push({ kind: 'started', task, extra: { workerId, pid } })
+          step.event('started', task, { workerId, pid })
           break
-        case 'succeeded': {
+        case 'succeeded':
+        case 'failed': {
           // Only a started run finishes: the host always reports 'started' first.
           if ((task.state !== 'started' && !startedAt.has(task.id)) || finished.has(task.id)) break
-          finished.add(task.id)
-          freed = true
-          const st = task.startedAt ?? startedAt.get(task.id) ?? item.at
-          const completion: Completion = {
-            id: task.id,
-            leaseSeq: task.leaseSeq,
-            outcome: { kind: 'succeeded', resultJson: item.resultJson },
-            workerPid: pid,
-            startedAt: new Date(st),
-          }
-          updates.push({ id: task.id, to: 'done', completion })
-          completions.push(completion)
-          this.count(task.type).succeeded++
-          if (listening) events.push({ kind: 'succeeded', task, extra: { workerId, pid, durationMs: item.at - st } })
-          break
-        }
-        case 'failed': {
-          if ((task.state !== 'started' && !startedAt.has(task.id)) || finished.has(task.id)) break
           // Aborted because this drone dropped the task: the row is a newer lease's, not this run's.
-          if (item.aborted === 'cancelled' || item.aborted === 'lease-lost') break
+          if (item.k === 'failed' && (item.aborted === 'cancelled' || item.aborted === 'lease-lost')) break
           finished.add(task.id)
           freed = true
           const st = task.startedAt ?? startedAt.get(task.id) ?? item.at
-          if (item.aborted === 'shutdown') {
+          const extra = { workerId, pid, durationMs: item.at - st }
+          if (item.k === 'succeeded') {
+            const completion: Completion = {
+              id: task.id,
+              leaseSeq: task.leaseSeq,
+              outcome: { kind: 'succeeded', resultJson: item.resultJson },
+              workerPid: pid,
+              startedAt: new Date(st),
+            }
+            this.count(task.type).succeeded++
+            step.finish(task, completion, 'succeeded', extra)
+          } else if (item.aborted === 'shutdown') {
             // Our doing (a stop's or a restart's grace ran out): it runs again, without using an attempt.
-            this.handback(task, updates, completions, events, listening)
-            break
+            step.handback(task)
+          } else {
+            this.count(task.type).failed++
+            step.fail(task, this.failure(task, item.error, item.permanent, { pid, startedAt: st }), extra)
           }
-          const completion = this.failure(task, item.error, item.permanent, { pid, startedAt: st })
-          updates.push({ id: task.id, to: 'done', completion })
-          completions.push(completion)
-          this.count(task.type).failed++
-          if (listening) events.push(failureEvent(task, completion, { workerId, pid, durationMs: item.at - st }))
           break
         }
         case 'released':
           if (task.state !== 'dispatched' || finished.has(task.id)) break
           finished.add(task.id)
           freed = true
-          if (this.ctx.draining) this.handback(task, updates, completions, events, listening)
-          else updates.push({ id: task.id, to: 'buffered' })
+          if (this.ctx.draining) step.handback(task)
+          else step.updates.push({ id: task.id, to: 'buffered' })
           break
         case 'log': {
           const log: TaskLog = { taskId: task.id, attempt: task.attempt, level: item.level, message: item.message, at: new Date(item.at).toISOString() }
           if (item.data !== undefined) log.data = item.data
           logs.push(log)
-          if (listening) {
+          if (step.listening) {
             const l: NonNullable<TaskEvent['log']> = { level: item.level, message: item.message }
             if (item.data !== undefined) l.data = item.data
-            events.push({ kind: 'log', task, extra: { workerId, log: l } })
+            step.event('log', task, { workerId, log: l })
           }
           break
         }
         case 'progress':
-          if (listening) events.push({ kind: 'progress', task, extra: { workerId, progress: item.value } })
+          step.event('progress', task, { workerId, progress: item.value })
           break
       }
     }
 
-    if (updates.length > 0) local.taskUpdateMany({ updates })
-    for (const e of events) this.ctx.events.task(e.kind, e.task, e.extra)
-    this.completer.add(completions)
+    this.commit(step)
     this.completer.addLogs(logs)
     if (postbacks.length > 0) void this.postback(entry, workerId, pid, postbacks)
     if (freed) {
@@ -162,13 +145,9 @@ export class TaskFlow {
    * A process stopped by the drain (reason 'shutdown') hands its tasks back, started or not.
    */
   onLost(entry: PoolEntry, pid: number, tasks: readonly LostTask[], reason: LostReason): void {
-    const local = this.ctx.local
-    const listening = this.ctx.events.listening
-    const events: Pending[] = []
-    const updates: LocalUpdate[] = []
-    const completions: Completion[] = []
+    const step = new Step(this.ctx.events.listening)
     for (const { id, started, error } of tasks) {
-      const task = local.taskGet({ id })
+      const task = this.ctx.local.taskGet({ id })
       if (!task || task.state === 'done' || task.pid !== pid) continue
       let ran = started || task.state === 'started'
       if (!ran && (reason === 'crashed' || reason === 'timeout')) {
@@ -179,46 +158,43 @@ export class TaskFlow {
         if (task.unstartedLosses >= UNSTARTED_LOSSES_AS_ATTEMPT) ran = true
       }
       if (reason === 'shutdown' || (this.ctx.draining && !ran)) {
-        this.handback(task, updates, completions, events, listening)
+        step.handback(task)
       } else if (ran) {
-        const completion = this.failure(task, error, false, { pid, startedAt: task.startedAt })
-        updates.push({ id, to: 'done', completion })
-        completions.push(completion)
         this.count(task.type).failed++
-        if (listening) events.push(failureEvent(task, completion, { pid }))
+        step.fail(task, this.failure(task, error, false, { pid, startedAt: task.startedAt }), { pid })
       } else {
-        updates.push({ id, to: 'buffered' })
+        step.updates.push({ id, to: 'buffered' })
       }
     }
-    if (updates.length > 0) local.taskUpdateMany({ updates })
-    for (const e of events) this.ctx.events.task(e.kind, e.task, e.extra)
-    this.completer.add(completions)
+    this.commit(step)
     this.workers.dispatch(entry.type)
   }
 
   /** Hands tasks back to the global queue without using their attempt (buffered, or unstarted). */
   handbackMany(tasks: readonly LocalTask[]): void {
-    const listening = this.ctx.events.listening
-    const events: Pending[] = []
-    const updates: LocalUpdate[] = []
-    const completions: Completion[] = []
-    for (const task of tasks) if (task.state !== 'done') this.handback(task, updates, completions, events, listening)
-    if (updates.length > 0) this.ctx.local.taskUpdateMany({ updates })
-    for (const e of events) this.ctx.events.task(e.kind, e.task, e.extra)
-    this.completer.add(completions)
+    const step = new Step(this.ctx.events.listening)
+    for (const task of tasks) if (task.state !== 'done') step.handback(task)
+    this.commit(step)
+  }
+
+  /** Fails tasks with the given outcomes (reconcile: they were running when the drone died). */
+  failMany(failures: ReadonlyArray<{ task: LocalTask; completion: Completion }>): void {
+    const step = new Step(this.ctx.events.listening)
+    for (const f of failures) step.fail(f.task, f.completion, {})
+    this.commit(step)
+  }
+
+  /** One local-queue transaction, then the immediate events, then the completions (their events on acknowledgement). */
+  private commit(step: Step): void {
+    if (step.updates.length > 0) this.ctx.local.taskUpdateMany({ updates: step.updates })
+    for (const e of step.events) this.ctx.events.task(e.kind, e.task, e.extra)
+    this.completer.add(step.completions, step.announce)
   }
 
   private count(type: string): { succeeded: number; failed: number } {
     let c = this.counts.get(type)
     if (!c) this.counts.set(type, (c = { succeeded: 0, failed: 0 }))
     return c
-  }
-
-  private handback(task: LocalTask, updates: LocalUpdate[], completions: Completion[], events: Pending[], listening: boolean): void {
-    const completion: Completion = { id: task.id, leaseSeq: task.leaseSeq, outcome: { kind: 'handback' } }
-    updates.push({ id: task.id, to: 'done', completion })
-    completions.push(completion)
-    if (listening) events.push({ kind: 'handed-back', task, extra: undefined })
   }
 
   /** Postbacks: validated one by one (a bad one answers its own error), inserted in batches. */
@@ -252,12 +228,40 @@ export class TaskFlow {
   }
 }
 
-function failureEvent(task: LocalTask, c: Completion, extra: EventExtra): Pending {
-  const outcome = c.outcome
-  if (outcome.kind !== 'failed') return { kind: 'failed', task, extra }
-  const e: EventExtra = { ...extra, error: outcome.error }
-  if (outcome.retryDelayMs === null) return { kind: 'failed', task, extra: e }
-  e.retryInMs = outcome.retryDelayMs
-  return { kind: 'retried', task, extra: e }
-}
+/**
+ * What one batch (of worker items, a lost process, a handback) changes: local updates applied in
+ * one transaction, events emitted at once, and outcome events ('succeeded', 'failed', 'retried',
+ * 'handed-back') announced only once the global queue acknowledged the completion, so a refused
+ * one shows as 'lease-lost' alone. Events are built only when someone listens.
+ */
+class Step {
+  readonly updates: LocalUpdate[] = []
+  readonly completions: Completion[] = []
+  readonly events: Pending[] = []
+  readonly announce = new Map<Completion, Pending>()
 
+  constructor(readonly listening: boolean) {}
+
+  event(kind: TaskEventKind, task: LocalTask, extra?: EventExtra): void {
+    if (this.listening) this.events.push({ kind, task, extra })
+  }
+
+  finish(task: LocalTask, completion: Completion, kind: TaskEventKind, extra?: EventExtra): void {
+    this.updates.push({ id: task.id, to: 'done', completion })
+    this.completions.push(completion)
+    if (this.listening) this.announce.set(completion, { kind, task, extra })
+  }
+
+  fail(task: LocalTask, completion: Completion, extra: EventExtra): void {
+    const outcome = completion.outcome
+    if (!this.listening || outcome.kind !== 'failed') return this.finish(task, completion, 'failed', extra)
+    const e: EventExtra = { ...extra, error: outcome.error }
+    if (outcome.retryDelayMs === null) return this.finish(task, completion, 'failed', e)
+    e.retryInMs = outcome.retryDelayMs
+    this.finish(task, completion, 'retried', e)
+  }
+
+  handback(task: LocalTask): void {
+    this.finish(task, { id: task.id, leaseSeq: task.leaseSeq, outcome: { kind: 'handback' } }, 'handed-back')
+  }
+}

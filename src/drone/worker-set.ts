@@ -7,6 +7,9 @@ import type { ProcessSpawner } from '../workers/spawner.ts'
 import type { DroneContext } from './context.ts'
 import type { LocalTask, LocalUpdate } from './local-queue.ts'
 
+/** A worker process as the console shows it: the pool's view plus the task type it serves. */
+export type DroneProcessInfo = WorkerProcessInfo & { type: string }
+
 /** One worker definition and its pool of processes. */
 export interface PoolEntry {
   type: string
@@ -153,9 +156,10 @@ export class WorkerSet {
     for (const e of this.byType.get(type)?.entries ?? []) e.pool.abort(ids, reason)
   }
 
-  processes(): WorkerProcessInfo[] {
-    const out: WorkerProcessInfo[] = []
-    for (const e of this.entries()) out.push(...e.pool.processes())
+  /** Every worker process, with the task type it serves. */
+  processes(): DroneProcessInfo[] {
+    const out: DroneProcessInfo[] = []
+    for (const e of this.entries()) for (const p of e.pool.processes()) out.push({ ...p, type: e.type })
     return out
   }
 

@@ -1,6 +1,7 @@
+import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { openQueue } from '../../src/queue/open.ts'
 import type { Queue } from '../../src/queue/queue.ts'
 import { tempDir, until } from '../helpers.ts'
@@ -31,6 +32,11 @@ const app = folder(
 beforeAll(async () => {
   queue = await openQueue(`sqlite:${join(app, 'q.db')}`)
 })
+// A failed assertion must not leave a drone running into the next test.
+const children: ChildProcess[] = []
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+})
 afterAll(async () => {
   await queue.close()
   tmp.cleanup()
@@ -44,12 +50,15 @@ describe('swarmage drone', () => {
     expect(ids).toHaveLength(20)
 
     const drone = startCli(['drone'], { cwd: app })
+    children.push(drone)
     const done = collect(drone)
     await until(async () => (await queue.stats()).types.echo?.succeeded === 20, 60_000, '20 echo tasks succeeded')
     const stats = await queue.stats()
     expect(stats.drones.map((d) => d.name)).toContain('cli-test')
     const task = await queue.mustGet(ids[7]!)
     expect(task).toMatchObject({ state: 'succeeded', result: { got: 7 }, drone: 'cli-test' })
+    // Logs are flushed in batches beside outcomes, not necessarily before them.
+    await until(async () => (await queue.logs(ids[7]!)).length > 0, 10_000, 'the log of task 7')
     expect((await queue.logs(ids[7]!)).map((l) => l.message)).toEqual(['echo 7'])
 
     drone.kill('SIGTERM')
@@ -65,6 +74,7 @@ describe('swarmage drone', () => {
   it('drains on the first signal and stops at once on the second, handing the running task back', async () => {
     const id = await queue.enqueue('hang', null)
     const drone = startCli(['drone', '--json'], { cwd: app })
+    children.push(drone)
     const done = collect(drone)
     await until(async () => (await queue.get(id))?.state === 'running', 60_000, 'the hanging task to run')
     // The drone is draining once it reports so; its graceMs (60 s) would keep it waiting.

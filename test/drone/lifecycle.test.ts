@@ -71,6 +71,7 @@ describe.each(BACKENDS)('drone lifecycle on %s', (backend) => {
     expect(snap).toMatchObject({ name: 'life', state: 'running', leases: { held: 0, lost: 0 } })
     expect(snap.types).toEqual([{ type: 'a', capacity: 15, buffered: 0, running: 0, done: 0, failed: 0 }])
     expect(snap.processes.map((p) => p.workerId).sort()).toEqual(['a#1', 'a#2', 'a[2]#1'])
+    expect(snap.processes.every((p) => p.type === 'a')).toBe(true)
     // both definitions of the type get work
     const ids = await q.queue.enqueueMany(Array.from({ length: 60 }, (_, n) => ({ type: 'a', payload: { n } })))
     await until(async () => (await q.queue.stats()).types.a?.succeeded === 60, 20_000, '60 successes')

@@ -176,10 +176,35 @@ describe('console e2e on SQLite', () => {
   it('shows the cluster: the drone on the queue and counts per type and state', async () => {
     await nav(page, 'cluster')
     await page.getByTestId('cluster-drone-drone-sqlite').waitFor({ timeout: T })
+    expect(await page.getByTestId('cluster-drone-drone-sqlite').getByTestId('cluster-drone-in-hand').textContent()).toMatch(/^\d+$/)
     await expect.poll(async () => Number(await page.getByTestId('cluster-e2e-succeeded').textContent()), { timeout: T }).toBeGreaterThanOrEqual(2)
     expect(Number(await page.getByTestId('cluster-e2e-failed').textContent())).toBe(1)
     expect(Number(await page.getByTestId('cluster-e2e-cancelled').textContent())).toBe(1)
     await screenshot(page, 'cluster')
+  })
+
+  it('restarts a worker process, then again with the inspector on, showing its DevTools address', async () => {
+    await nav(page, 'workers')
+    const proc = page.locator('[data-testid^="process-row-"][data-type="e2e"]').first()
+    const pid = Number(await proc.getByTestId('process-pid').textContent())
+    await proc.getByTestId('process-restart').click()
+    await expect.poll(async () => Number(await page.locator('[data-testid^="process-row-"][data-type="e2e"]').first().getByTestId('process-pid').textContent()), { timeout: 30_000 }).not.toBe(pid)
+    await page.locator('[data-testid^="process-row-"][data-type="e2e"]').first().getByTestId('process-debug').click()
+    await page.getByTestId('inspect-url').first().waitFor({ timeout: 30_000 })
+    expect(await page.getByTestId('inspect-url').first().textContent()).toMatch(/127\.0\.0\.1:\d+|localhost:\d+|ws:\/\//)
+  })
+
+  it('sends demo tasks, and switches the theme', async () => {
+    await nav(page, 'enqueue')
+    await page.getByTestId('demo-count').fill('10')
+    await page.getByTestId('demo-send').click()
+    await page.getByTestId('demo-result').waitFor({ timeout: T })
+    expect(await page.getByTestId('demo-result').textContent()).toBe('10 tasks enqueued')
+    await page.getByTestId('theme-select').selectOption('light')
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light')
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
+    expect(bg).toBe('rgb(247, 248, 250)')
+    await page.getByTestId('theme-select').selectOption('system')
   })
 
   it('stops the drone by draining it, and the page logged no errors', async () => {

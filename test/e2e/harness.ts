@@ -53,6 +53,18 @@ export function buildRenderer(): string {
   return dir
 }
 
+/**
+ * out/renderer (what `swarmage console` serves), rebuilt with this folder's vite config when missing
+ * or older than the renderer sources. Only the CLI e2e file calls it.
+ */
+export function ensureOutRenderer(): string {
+  const out = join(ROOT, 'out/renderer')
+  const index = join(out, 'index.html')
+  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(ROOT, 'src/renderer'))) return out
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(ROOT, 'test/e2e/vite.renderer.config.ts')], { cwd: ROOT, env: { ...process.env, OUT_DIR: out }, stdio: 'pipe' })
+  return out
+}
+
 export interface ConsoleHandle {
   url: string
   port: number

@@ -7,7 +7,8 @@
 import react from '@vitejs/plugin-react'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vite'
+import { defineConfig, type Plugin } from 'vite'
+import { RENDERER_CSP } from '../../src/main/csp.ts'
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 
@@ -15,7 +16,7 @@ export default defineConfig({
   root: resolve(root, 'src/renderer'),
   // Relative asset URLs: the same files load from file:// in Electron and from / in the browser.
   base: './',
-  plugins: [react()],
+  plugins: [react(), cspMeta()],
   build: {
     outDir: process.env.OUT_DIR ?? resolve(root, 'out/renderer'),
     emptyOutDir: true,
@@ -25,3 +26,12 @@ export default defineConfig({
   },
   logLevel: 'warn',
 })
+
+/** The same CSP meta tag electron.vite.config.ts adds, so this build is as strict as the real one. */
+function cspMeta(): Plugin {
+  return {
+    name: 'swarmage-e2e:csp-meta',
+    apply: 'build',
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: RENDERER_CSP }, injectTo: 'head-prepend' }],
+  }
+}

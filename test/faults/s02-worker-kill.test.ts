@@ -104,7 +104,7 @@ it(`worker processes killed ${KILLS} times`, async () => {
       recoverMs: maxReplaceMs,
       extra: {
         'attempts failed by kills': cut.length,
-        'same attempt re-dispatched (start unreported)': a.sameAttemptTwice.length,
+        'same attempt re-run (start unreported)': a.sameAttemptTwice.length,
         restarts,
         'drone fds warm/end': `${fdWarm}/${fdEnd}`,
         zombies,

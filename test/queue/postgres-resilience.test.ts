@@ -176,6 +176,7 @@ describe('PostgreSQL wake-ups and connection failures', () => {
     proxy.blackHoleExisting()
     await until(() => sub.mode() === 'polling', 5000, 'the heartbeat to notice the dead connection')
     const detectMs = performance.now() - t0
+    expect(d.listenerError?.message).toMatch(/did not answer a heartbeat within 300 ms/)
     await until(() => sub.mode() === 'push', 5000, 'a new LISTEN connection')
     console.log(`[postgres] black-holed LISTEN connection noticed after ${detectMs.toFixed(0)} ms (heartbeat 100 ms, timeout 300 ms)`)
     expect(detectMs).toBeLessThan(2000)

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { SchemaError } from '../../src/core/errors.ts'
+import { InputError, SchemaError } from '../../src/core/errors.ts'
+import { validateNewTask } from '../../src/core/validate.ts'
 import { PostgresDriver } from '../../src/queue/postgres/driver.ts'
+import { INSERT_STATEMENT_BYTES, chunkByBytes } from '../../src/queue/postgres/insert.ts'
 import { openQueue } from '../../src/queue/open.ts'
 import { TEST_PG, dropSchema, pgAddress, uniqueSchema } from '../helpers.ts'
 import { driverConformance } from './conformance.ts'
@@ -34,6 +36,36 @@ describe('PostgreSQL driver through openQueue', () => {
       const again = await openQueue(pgAddress(schema))
       await again.close()
     } finally {
+      await dropSchema(schema)
+    }
+  })
+})
+
+describe('PostgreSQL inserts too big for one statement', () => {
+  it('splits by payload bytes inside one transaction: ids in order, keys deduped across parts, all or nothing', async () => {
+    const schema = uniqueSchema('pgbig')
+    const d = await PostgresDriver.open({ connectionString: TEST_PG, schema, poolSize: 2 })
+    try {
+      await d.schemaMigrate()
+      const big = 'x'.repeat(900_000)
+      const row = (i: number, key?: string) =>
+        validateNewTask({ type: 'big', payload: { i, big }, options: key ? { key } : {} }, { maxPayloadBytes: 1 << 20 })
+      const rows = [...Array(30)].map((_, i) => row(i, i === 0 || i === 29 ? 'same' : undefined))
+      expect(chunkByBytes(rows).length).toBeGreaterThan(2)
+      expect(chunkByBytes(rows).every((c) => c.reduce((n, t) => n + t.payloadJson.length * 3, 0) <= INSERT_STATEMENT_BYTES)).toBe(true)
+      const ids = await d.taskInsertMany({ tasks: rows })
+      expect(ids.slice(0, 29)).toEqual(rows.slice(0, 29).map((r) => r.id))
+      expect(ids[29]).toBe(rows[0]!.id)
+      expect(await d.taskCount({ type: 'big' })).toBe(29)
+      expect(((await d.taskGet({ id: ids[5]! }))!.payload as { i: number }).i).toBe(5)
+
+      // A bad row in the last part (a date PostgreSQL cannot store) refuses the whole batch.
+      const bad = [...Array(30)].map((_, i) => row(100 + i))
+      bad[29] = { ...bad[29]!, runAt: new Date(-8.64e15) }
+      await expect(d.taskInsertMany({ tasks: bad })).rejects.toBeInstanceOf(InputError)
+      expect(await d.taskCount({ type: 'big' })).toBe(29)
+    } finally {
+      await d.close()
       await dropSchema(schema)
     }
   })

@@ -60,7 +60,14 @@ export function registerDrone(program: Command): void {
             }
           })
         })
-        await drone.start()
+        try {
+          await drone.start()
+        } catch (err) {
+          // A drone that failed to start (a worker module that does not load) still tidies up its
+          // processes before the queue closes; 5 s bounds it.
+          await Promise.race([drone.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000).unref())])
+          throw err
+        }
         if (print && !ctx.out.json) {
           const types = Object.entries(config.workers).map(([t, d]) => `${t}×${(Array.isArray(d) ? d : [d]).reduce((n, w) => n + (w.processes ?? 1), 0)}`)
           ctx.out.text(`drone running on ${queue.address} with ${relative(ctx.cwd, path) || path}: ${types.join(', ')}; Ctrl-C drains`)

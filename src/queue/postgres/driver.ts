@@ -22,6 +22,7 @@ import { pgCode, wrapPgError } from './errors.ts'
 import { channelFor, isUuid, textSafe } from './ident.ts'
 import { PgListener } from './listener.ts'
 import { check, migrate } from './migrations.ts'
+import { chunkByBytes, insertTasks, type Exec } from './insert.ts'
 import { listQuery } from './list.ts'
 import { toAttempt, toDrone, toLog, toTask, type AttemptRow, type ClaimRow, type DroneRow, type LogRow, type TaskRow } from './rows.ts'
 import { buildStatements, type Statement, type Statements } from './sql.ts'
@@ -49,8 +50,6 @@ export interface PostgresDriverOptions {
 const MAINTENANCE_LEASE_MS = 60_000
 /** Bounds one maintenance pass (batches × batchSize rows); the rest waits for the next pass. */
 const MAINTENANCE_MAX_BATCHES = 100
-/** Attempts to settle ids of keyed tasks whose live duplicate finished while we inserted. */
-const INSERT_KEY_RETRIES = 3
 
 /**
  * The PostgreSQL global queue. Every hot-path call (claim, complete, lease extension, insert) is one
@@ -102,6 +101,13 @@ export class PostgresDriver implements GlobalQueueDriver {
     return this.listener.backendPid
   }
 
+  /** Why the LISTEN connection last went down, if it ever did (diagnostics for the console). */
+  get listenerError(): Error | null {
+    return this.listener.lastError
+  }
+
+  private readonly exec: Exec = (stmt, values) => this.run(stmt, values)
+
   private async run<R>(stmt: Statement, values: unknown[]): Promise<R[]> {
     try {
       return (await this.pool.query({ name: stmt.name, text: stmt.text, values })).rows as R[]
@@ -134,44 +140,48 @@ export class PostgresDriver implements GlobalQueueDriver {
   }
 
   async taskInsertMany({ tasks }: { tasks: TaskInsert[] }): Promise<string[]> {
-    return this.insert(tasks, 0)
+    const chunks = chunkByBytes(tasks)
+    if (chunks.length <= 1) return insertTasks(this.exec, this.sql, tasks)
+    // Too many payload bytes for one statement: several, in one transaction, so all or nothing is stored.
+    return this.transaction(async (exec) => {
+      const ids: string[] = []
+      for (const chunk of chunks) ids.push(...(await insertTasks(exec, this.sql, chunk)))
+      return ids
+    })
   }
 
-  private async insert(tasks: TaskInsert[], depth: number): Promise<string[]> {
-    if (tasks.length === 0) return []
-    const rows = await this.run<{ id: string | null }>(this.sql.insert, [
-      tasks.map((t) => t.id),
-      tasks.map((t) => t.type),
-      tasks.map((t) => t.payloadJson),
-      tasks.map((t) => t.priority),
-      tasks.map((t) => t.runAt),
-      tasks.map((t) => t.delayMs),
-      tasks.map((t) => t.maxAttempts),
-      tasks.map((t) => t.key),
-      tasks.map((t) => t.parentId),
-    ])
-    const ids = rows.map((r) => r.id)
-    const missing = ids.flatMap((id, i) => (id === null ? [i] : []))
-    if (missing.length === 0) return ids as string[]
-    // A keyed row conflicted with a task committed after this statement's snapshot: look it up now.
-    const keys = [...new Set(missing.map((i) => tasks[i]!.key!))]
-    const live = new Map((await this.run<{ key: string; id: string }>(this.sql.liveKeys, [keys])).map((r) => [r.key, r.id]))
-    const again: number[] = []
-    for (const i of missing) {
-      const id = live.get(tasks[i]!.key!)
-      if (id === undefined) again.push(i)
-      else ids[i] = id
+  private async transaction<T>(body: (exec: Exec) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient
+    try {
+      client = await this.pool.connect()
+    } catch (err) {
+      throw wrapPgError(err, 'connect')
     }
-    if (again.length > 0) {
-      // ...and that task finished before the lookup: insert these rows once more.
-      if (depth >= INSERT_KEY_RETRIES) throw new SwarmageError('enqueue raced with tasks of the same key finishing; try again', { retryable: true })
-      const retried = await this.insert(
-        again.map((i) => tasks[i]!),
-        depth + 1,
-      )
-      again.forEach((i, j) => (ids[i] = retried[j]!))
+    const exec: Exec = async <R>(stmt: Statement, values: unknown[]) => {
+      try {
+        return (await client.query({ name: stmt.name, text: stmt.text, values })).rows as R[]
+      } catch (err) {
+        throw wrapPgError(err, stmt.name.replace(/^swarmage_/, ''))
+      }
     }
-    return ids as string[]
+    let broken: Error | undefined
+    try {
+      await client.query('BEGIN').catch((err: unknown) => {
+        throw wrapPgError(err, 'begin')
+      })
+      const result = await body(exec)
+      await client.query('COMMIT').catch((err: unknown) => {
+        throw wrapPgError(err, 'commit')
+      })
+      return result
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: unknown) => {
+        broken = e instanceof Error ? e : new Error(String(e))
+      })
+      throw err
+    } finally {
+      client.release(broken)
+    }
   }
 
   async taskGet({ id }: { id: string }): Promise<Task | null> {

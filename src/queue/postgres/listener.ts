@@ -35,6 +35,8 @@ export class PgListener {
   private backoffMs = 0
   private hadGap = false
   private firstAttempt: Promise<void> | null = null
+  /** Why the connection last went down (kept for diagnostics; the subscriber sees mode() 'polling'). */
+  lastError: Error | null = null
   private readonly listeners = new Set<(s: QueueSignal) => void>()
   private pendingTypes: Set<string> | null = null
   private pendingAll = false
@@ -100,8 +102,8 @@ export class PgListener {
       connectionTimeoutMillis: 5_000,
     })
     // Registered before connect: an 'error' without a listener would crash the process.
-    client.on('error', () => this.down(client))
-    client.on('end', () => this.down(client))
+    client.on('error', (err) => this.down(client, err))
+    client.on('end', () => this.down(client, new Error('LISTEN connection ended')))
     client.on('notification', (msg) => {
       if (msg.channel === this.options.channel && msg.payload !== undefined) this.onPayload(msg.payload)
     })
@@ -109,8 +111,8 @@ export class PgListener {
     try {
       await client.connect()
       await client.query(`LISTEN ${quoteIdent(this.options.channel)}`)
-    } catch {
-      if (this.client === client) this.down(client)
+    } catch (err) {
+      if (this.client === client) this.down(client, err instanceof Error ? err : new Error(String(err)))
       else void endQuietly(client)
       return
     }
@@ -129,8 +131,9 @@ export class PgListener {
   }
 
   /** Marks the connection dead (once per client) and schedules the next attempt. */
-  private down(client: pg.Client): void {
+  private down(client: pg.Client, cause: Error): void {
     if (this.client !== client || this.state === 'stopped') return
+    this.lastError = cause
     this.client = null
     this.state = 'down'
     this.hadGap = true
@@ -163,11 +166,11 @@ export class PgListener {
     try {
       const answer = await Promise.race([client.query('SELECT 1').then(() => 'ok' as const), timeout])
       if (answer === 'timeout') {
-        this.down(client)
+        this.down(client, new Error(`LISTEN connection did not answer a heartbeat within ${this.heartbeatTimeoutMs} ms`))
         return
       }
-    } catch {
-      this.down(client)
+    } catch (err) {
+      this.down(client, err instanceof Error ? err : new Error(String(err)))
       return
     } finally {
       clearTimeout(timer)

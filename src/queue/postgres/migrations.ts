@@ -65,8 +65,10 @@ CREATE INDEX tasks_parent ON ${S}.tasks (parent_id) WHERE parent_id IS NOT NULL;
 
 -- No foreign keys to tasks: a log line or attempt written while its task is being deleted must not
 -- fail the batch it arrived in; deletes and pruning remove them explicitly.
+-- Logs and attempts are append-only and always read by task: no primary key, so each row costs one
+-- index insert (task_id, id), not two. Every completion writes an attempt row on the hot path.
 CREATE TABLE ${S}.task_logs (
-  id       bigserial PRIMARY KEY,
+  id       bigint GENERATED ALWAYS AS IDENTITY,
   task_id  uuid NOT NULL,
   attempt  integer NOT NULL,
   level    text NOT NULL,
@@ -77,7 +79,7 @@ CREATE TABLE ${S}.task_logs (
 CREATE INDEX task_logs_task ON ${S}.task_logs (task_id, id);
 
 CREATE TABLE ${S}.task_attempts (
-  id          bigserial PRIMARY KEY,
+  id          bigint GENERATED ALWAYS AS IDENTITY,
   task_id     uuid NOT NULL,
   attempt     integer NOT NULL,
   drone       text,

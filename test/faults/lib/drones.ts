@@ -206,11 +206,16 @@ export async function stopAll(drones: DroneProc[]): Promise<void> {
   await Promise.all(drones.map((d) => d.exited))
 }
 
-/** Backends of one scenario's drones (their application_name starts with faults-<schema>). */
+/** The application_name prefix of a scenario's drones (fixtures/drone-proc.ts): the schema's random suffix. */
+export function appTag(schema: string): string {
+  return `f-${schema.slice(-6)}`
+}
+
+/** Backends of one scenario's drones (their application_name starts with appTag). */
 export async function droneBackends(admin: pg.Client, schema: string, listenOnly = false): Promise<number[]> {
   const r = await admin.query<{ pid: number }>(
     `SELECT pid FROM pg_stat_activity WHERE application_name LIKE $1 AND pid <> pg_backend_pid()`,
-    [listenOnly ? `faults-${schema}-listen:%` : `faults-${schema}%`],
+    [listenOnly ? `${appTag(schema)}-listen:%` : `${appTag(schema)}%`],
   )
   return r.rows.map((row) => row.pid)
 }
@@ -220,4 +225,13 @@ export async function terminateDroneBackends(admin: pg.Client, schema: string, l
   const pids = await droneBackends(admin, schema, listenOnly)
   for (const pid of pids) await admin.query('SELECT pg_terminate_backend($1)', [pid])
   return pids.length
+}
+
+/** (task, attempt) pairs with more than one recorded outcome (hand-backs aside, which use no attempt): the fence says 0. */
+export async function doubleOutcomes(admin: pg.Client, schema: string): Promise<number> {
+  const r = await admin.query<{ n: string }>(
+    `SELECT count(*) AS n FROM (SELECT task_id, attempt FROM "${schema}".task_attempts WHERE outcome <> 'handed-back'
+       GROUP BY task_id, attempt HAVING count(*) > 1) d`,
+  )
+  return Number(r.rows[0]!.n)
 }

@@ -74,6 +74,20 @@ export class TcpProxy {
     }
   }
 
+  /**
+   * Silently kills the connections that exist now (nothing forwarded, nothing closed), while new
+   * connections pass: a NAT or firewall that dropped its state. Returns how many.
+   */
+  blackholeExisting(): number {
+    for (const p of this.pairs) {
+      p.client.pause()
+      p.server?.pause()
+      p.client.removeAllListeners('data')
+      p.server?.removeAllListeners('data')
+    }
+    return this.pairs.size
+  }
+
   /** Destroys every connection now (both sides see a reset). */
   closeAll(): number {
     const n = this.pairs.size

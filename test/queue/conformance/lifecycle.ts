@@ -89,13 +89,14 @@ export function lifecycleCases(h: Harness): void {
     })
 
     it('does not claim a delayed task before it is due', async () => {
-      const id = await h.insert('later', {}, { delayMs: 150 })
+      // 500 ms: so even a loaded machine is unlikely to pass it between the insert and the first claim.
+      const id = await h.insert('later', {}, { delayMs: 500 })
       const inserted = Date.parse((await h.d.taskGet({ id }))!.createdAt)
       expect(await h.claim('later')).toEqual([])
       let claimed: string[] = []
       await until(async () => (claimed = (await h.claim('later')).map((c) => c.id)).length > 0, 5000, 'the delayed task to be claimable')
       expect(claimed).toEqual([id])
-      expect(await h.dbNow()).toBeGreaterThanOrEqual(inserted + 150)
+      expect(await h.dbNow()).toBeGreaterThanOrEqual(inserted + 500)
     })
 
     it('claims up to each wanted type limit, and only wanted types', async () => {
@@ -146,10 +147,10 @@ export function lifecycleCases(h: Harness): void {
       const id = await h.insert('r', {}, { maxAttempts: 3 })
       const c1 = await h.claimOne('r')
       const before = await h.dbNow()
-      expect(await h.fail(c1, 150, 'first failure')).toEqual([])
+      expect(await h.fail(c1, 500, 'first failure')).toEqual([])
       const queued = (await h.d.taskGet({ id }))!
       expect(queued).toMatchObject({ state: 'queued', attempts: 1, error: { message: 'first failure', stack: expect.stringContaining('first failure') }, finishedAt: null })
-      expect(Date.parse(queued.runAt)).toBeGreaterThanOrEqual(before + 150)
+      expect(Date.parse(queued.runAt)).toBeGreaterThanOrEqual(before + 500)
       expect(await h.claim('r')).toEqual([])
       let c2 = undefined as Awaited<ReturnType<typeof h.claim>>[number] | undefined
       await until(async () => (c2 = (await h.claim('r'))[0]) !== undefined, 5000, 'the retry to be due')

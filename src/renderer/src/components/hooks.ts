@@ -55,20 +55,20 @@ export function isTyping(e: KeyboardEvent): boolean {
 
 /** Arrow/j/k moves a selection index, Enter opens, Esc closes: the table keyboard of every list view. */
 export function useListKeys({ count, index, setIndex, onOpen, onClose, enabled = true }: { count: number; index: number; setIndex: (i: number) => void; onOpen?: (i: number) => void; onClose?: () => void; enabled?: boolean }): void {
-  const state = useRef({ count, index, setIndex, onOpen, onClose })
+  const state = useRef({ count, index, setIndex, onOpen, onClose, enabled })
   useEffect(() => {
-    state.current = { count, index, setIndex, onOpen, onClose }
+    state.current = { count, index, setIndex, onOpen, onClose, enabled }
   })
   useEffect(() => {
-    if (!enabled) return
     const onKey = (e: KeyboardEvent): void => {
       if (e.metaKey || e.ctrlKey || e.altKey) return
       const s = state.current
+      // Esc always closes (a form or a panel); the other keys only move while the list has the keyboard.
       if (e.key === 'Escape') {
         s.onClose?.()
         return
       }
-      if (isTyping(e) || s.count === 0) return
+      if (!s.enabled || isTyping(e) || s.count === 0) return
       if (e.key === 'ArrowDown' || e.key === 'j') {
         e.preventDefault()
         s.setIndex(Math.min(s.count - 1, s.index + 1))
@@ -82,5 +82,5 @@ export function useListKeys({ count, index, setIndex, onOpen, onClose, enabled =
     }
     window.addEventListener('keydown', onKey)
     return () => window.removeEventListener('keydown', onKey)
-  }, [enabled])
+  }, [])
 }

@@ -26,3 +26,11 @@ export function pretty(value: unknown): string {
   if (value === undefined) return ''
   return JSON.stringify(value, null, 2) ?? String(value)
 }
+
+/** Detail panels show at most this much of a payload or result (a 1 MiB payload would stall layout). */
+export const SHOW_MAX_CHARS = 200_000
+
+export function prettyClipped(value: unknown, max = SHOW_MAX_CHARS): string {
+  const text = pretty(value) || 'null'
+  return text.length <= max ? text : `${text.slice(0, max)}\n… ${(text.length - max).toLocaleString('en')} more characters not shown`
+}

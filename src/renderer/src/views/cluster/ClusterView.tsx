@@ -69,13 +69,14 @@ export function ClusterView() {
               <th className="num">PID</th>
               <th>Started</th>
               <th>Last heartbeat</th>
+              <th>State</th>
               <th className="num">Tasks in hand</th>
             </tr>
           </thead>
           <tbody>
             {(drones ?? []).map((d) => {
               const stale = now - new Date(d.lastSeen).getTime() > STALE_MS
-              const inHand = typeof d.info.inHand === 'number' ? d.info.inHand : typeof d.info.leases === 'number' ? d.info.leases : null
+              const info = readInfo(d.info)
               return (
                 <tr key={d.id} data-testid={`cluster-drone-${d.name}`} className={stale ? 'stale' : ''}>
                   <td>{d.name}</td>
@@ -86,7 +87,13 @@ export function ClusterView() {
                     {fmtAgo(d.lastSeen, now)}
                     {stale && ' (stale)'}
                   </td>
-                  <td className="num">{inHand ?? '–'}</td>
+                  <td>
+                    {info.state ? <span className={`state state-${info.state}`}>{info.state}</span> : '–'}
+                    {info.signals && <span className={`tag ${info.signals === 'push' ? 'good' : 'warn'}`}>{info.signals}</span>}
+                  </td>
+                  <td className="num" data-testid="cluster-drone-in-hand">
+                    {info.inHand ?? '–'}
+                  </td>
                 </tr>
               )
             })}
@@ -126,4 +133,15 @@ export function ClusterView() {
       )}
     </div>
   )
+}
+
+/** A drone's heartbeat `info` is free-form (DroneRecord.info); these are the keys the built-in drone sends. */
+function readInfo(info: Record<string, unknown>): { state?: string; signals?: string; inHand?: number } {
+  const out: { state?: string; signals?: string; inHand?: number } = {}
+  if (typeof info.state === 'string') out.state = info.state
+  if (typeof info.signals === 'string') out.signals = info.signals
+  const leases = info.leases as { held?: unknown } | undefined
+  if (typeof leases?.held === 'number') out.inHand = leases.held
+  else if (typeof info.inHand === 'number') out.inHand = info.inHand
+  return out
 }

@@ -97,6 +97,7 @@ export function FlowView() {
       <div className="panel">
         <h3>Recent events</h3>
         <ol className="event-log mono" data-testid="flow-events">
+          {recent.length === 0 && <li className="muted">No events yet: they appear here as drones claim and finish tasks.</li>}
           {recent
             .slice(-12)
             .reverse()

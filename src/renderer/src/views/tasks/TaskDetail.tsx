@@ -3,7 +3,7 @@ import type { TaskDetail as Detail } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useInterval } from '../../components/hooks.ts'
 import { fmtMs, fmtTime } from '../../lib/format.ts'
-import { pretty } from '../../lib/json.ts'
+import { prettyClipped } from '../../lib/json.ts'
 import { progress } from '../../stores/flow.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
@@ -187,7 +187,7 @@ function Json({ title, value, testId }: { title: string; value: unknown; testId:
     <section>
       <h3>{title}</h3>
       <pre className="code" data-testid={testId}>
-        {pretty(value) || 'null'}
+        {prettyClipped(value)}
       </pre>
     </section>
   )

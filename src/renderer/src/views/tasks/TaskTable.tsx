@@ -7,7 +7,7 @@ import { useTasks } from '../../stores/tasks.ts'
 /** Fixed row height: the virtualizer never measures, so rows never move while data streams in. */
 export const ROW_HEIGHT = 28
 /** Start loading the next page when the view comes this close to the last loaded row. */
-const PREFETCH_ROWS = 150
+const PREFETCH_ROWS = 60
 
 export interface TaskTableHandle {
   scrollToIndex(i: number): void
@@ -80,6 +80,7 @@ export function TaskTable({ cursor, setCursor, onOpen, openId, handle }: { curso
                 data-testid="task-row"
                 data-id={t.id}
                 data-state={t.state}
+                data-type={t.type}
                 data-index={it.index}
               >
                 <span className="mono" title={t.id}>

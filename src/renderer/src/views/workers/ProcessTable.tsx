@@ -56,7 +56,7 @@ export function ProcessTable({ drones }: { drones: DroneView[] }) {
           ))}
         </div>
       )}
-      <table className="table compact fixed" data-testid="processes-table">
+      <table className="table compact" data-testid="processes-table">
         <thead>
           <tr>
             <th>Type</th>
