@@ -23,8 +23,8 @@ export function leaseCases(h: Harness): void {
 
     it('does not extend an expired lease, and keeps one that is extended in time', async () => {
       const [gone, kept] = await h.insertMany([{ type: 'le' }, { type: 'le2' }])
-      const t0 = await h.dbNow()
       const cg = (await h.claim('le', 1, { leaseMs: SHORT }))[0]!
+      const t0 = await h.dbNow() // after the claim: its lease started before this reading
       const ck = (await h.claim('le2', 1, { leaseMs: 60_000 }))[0]!
       await h.clockPast(t0, SHORT)
       const { lost } = await h.d.taskLeaseExtend({ droneId: 'drone-id-1', leases: [cg, ck], leaseMs: 60_000 })
@@ -35,8 +35,8 @@ export function leaseCases(h: Harness): void {
 
     it('rescues an expired lease: the attempt counts, the old holder is fenced out', async () => {
       const id = await h.insert('rs', { r: 1 }, { maxAttempts: 3 })
-      const t0 = await h.dbNow()
       const c = (await h.claim('rs', 1, { leaseMs: SHORT }))[0]!
+      const t0 = await h.dbNow() // after the claim: its lease started before this reading
       expect(await h.d.taskRescue({ graceMs: 60_000, limit: 10 })).toEqual({ requeued: [], failed: [] })
       await h.clockPast(t0, SHORT)
       expect(await h.d.taskRescue({ graceMs: 60_000, limit: 10 })).toEqual({ requeued: [], failed: [] })
@@ -57,8 +57,8 @@ export function leaseCases(h: Harness): void {
 
     it('fails a rescued task whose attempts are exhausted', async () => {
       const id = await h.insert('rx', {}, { maxAttempts: 1 })
-      const t0 = await h.dbNow()
       await h.claim('rx', 1, { leaseMs: SHORT })
+      const t0 = await h.dbNow() // after the claim: its lease started before this reading
       await h.clockPast(t0, SHORT)
       expect(await h.d.taskRescue({ graceMs: 0, limit: 10 })).toEqual({ requeued: [], failed: [id] })
       const task = (await h.d.taskGet({ id }))!
@@ -70,8 +70,8 @@ export function leaseCases(h: Harness): void {
 
     it('rescues at most `limit` tasks per call', async () => {
       await h.insertMany([...Array(5)].map(() => ({ type: 'rl' })))
-      const t0 = await h.dbNow()
       expect(await h.claim('rl', 5, { leaseMs: SHORT })).toHaveLength(5)
+      const t0 = await h.dbNow() // after the claim: its lease started before this reading
       await h.clockPast(t0, SHORT)
       expect((await h.d.taskRescue({ graceMs: 0, limit: 3 })).requeued).toHaveLength(3)
       expect((await h.d.taskRescue({ graceMs: 0, limit: 3 })).requeued).toHaveLength(2)
