@@ -33,6 +33,8 @@ export class Completer {
       delayMs: 5,
       onError: (err, name) => ctx.reportError(err, name),
       send: async (batch) => {
+        // The outcomes are in the local queue before the global queue hears of them.
+        ctx.local.flush()
         const { refused } = await ctx.driver.taskComplete({ droneId: ctx.id, completions: batch })
         const types = new Set<string>()
         const refusedSet = refused.length > 0 ? new Set(refused) : null

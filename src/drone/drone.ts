@@ -237,18 +237,21 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
   }
 
   private openLocal(): void {
-    if (this.localPath !== undefined) {
-      this._local = LocalQueue.open({ path: this.localPath })
-      return
-    }
+    this._local = this.openLocalFile()
+    this._local.onError = (err) => this.reportError(err, 'local queue')
+    this.events.gate = this._local
+  }
+
+  private openLocalFile(): LocalQueue {
+    if (this.localPath !== undefined) return LocalQueue.open({ path: this.localPath })
     const base = this._name
     const file = base.replace(/[^A-Za-z0-9_.-]/g, '_')
     for (let n = 1; n <= MAX_NAME_SUFFIX; n++) {
       const suffix = n === 1 ? '' : `-${n}`
       try {
-        this._local = LocalQueue.open({ path: join(this.baseDir, '.swarmage', 'local', `${file}${suffix}.db`) })
+        const local = LocalQueue.open({ path: join(this.baseDir, '.swarmage', 'local', `${file}${suffix}.db`) })
         this._name = `${base}${suffix}`
-        return
+        return local
       } catch (err) {
         if (!(err instanceof LocalQueueLockedError)) throw err
       }

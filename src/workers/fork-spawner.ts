@@ -28,10 +28,16 @@ export function tsxImportUrl(): string {
   return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 }
 
-/** The Node flags a worker process runs with: the tsx loader, and the inspector when asked. */
+/**
+ * The Node flags a worker process runs with: the tsx loader, the inspector when asked, and any in
+ * SWARMAGE_WORKER_NODE_ARGS (space-separated; e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile
+ * the workers, which NODE_OPTIONS refuses).
+ */
 export function workerExecArgv(inspectPort?: number): string[] {
   const args = ['--import', tsxImportUrl()]
   if (inspectPort !== undefined) args.push(`--inspect=127.0.0.1:${inspectPort}`)
+  const extra = process.env.SWARMAGE_WORKER_NODE_ARGS?.trim()
+  if (extra) args.push(...extra.split(/\s+/))
   return args
 }
 

@@ -4,35 +4,26 @@
  * tasks at once and keeps the rest of a `run` batch queued in hand (the drone prefetches so a process
  * never idles waiting for a round trip), and reports everything as `WorkerItem`s flushed once per turn
  * of the event loop: 10,000 no-op tasks finishing in one turn cost one message, not 20,000.
+ *
+ * Starting is batched too, and `started` reaches the drone BEFORE user code runs: a turn starts every
+ * task it has room for, sends one message (their `started` items, and whatever finished before), and
+ * only then calls `run` for each. A task that kills its process at once is therefore known to have
+ * started (its attempt counts), and an innocent task queued behind it is known not to have.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import inspector from 'node:inspector'
 import type { WorkerContext } from './api.ts'
 import { loadWorkerModule, type LoadedWorker } from './load-module.ts'
 import type { AbortReason, FromWorker, RunItem, ToWorker, WorkerItem } from './protocol.ts'
+import { TaskContext, cloneable } from './task-context.ts'
+import { TimeoutWheel } from './timeout-wheel.ts'
+
+export { TaskAbortedError } from './task-context.ts'
 
 export interface HostTransport {
   send(message: FromWorker): void
   /** Sends the last message and ends the process once it is delivered. */
   sendLastAndExit(message: FromWorker): void
-}
-
-/** `signal.reason` of an aborted task: `reason` says which of cancel, timeout, shutdown, lease loss. */
-export class TaskAbortedError extends Error {
-  override name = 'AbortError'
-  constructor(
-    readonly reason: AbortReason,
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
-interface Running {
-  item: RunItem
-  controller: AbortController
-  timer: NodeJS.Timeout | undefined
-  aborted: AbortReason | undefined
 }
 
 /** Stats cadence: the pool derives CPU % and decides RSS recycling from these. */
@@ -42,14 +33,16 @@ export class HostRuntime {
   private worker: LoadedWorker | undefined
   private initState: 'none' | 'loading' | 'ready' | 'failed' = 'none'
   private type = ''
-  private config: unknown = undefined
+  private config_: unknown = undefined
   private concurrency = 1
   /** Prefetched tasks not started yet, FIFO; `head` avoids O(n) shifts on big batches. */
   private queue: RunItem[] = []
   private head = 0
-  private readonly running = new Map<string, Running>()
+  private readonly running = new Map<string, TaskContext>()
+  /** Task timeouts on one timer (the pool enforces them too, and kills when they are ignored). */
+  private readonly timeouts = new TimeoutWheel<string>((id) => this.abort(id, 'timeout'))
   private items: WorkerItem[] = []
-  private flushScheduled = false
+  private turnScheduled = false
   private nextReqId = 1
   private readonly enqueueReplies = new Map<number, { resolve: (id: string) => void; reject: (err: Error) => void }>()
   private shuttingDown = false
@@ -60,6 +53,10 @@ export class HostRuntime {
 
   constructor(private readonly transport: HostTransport) {
     setInterval(() => this.sendStats(), STATS_MS).unref()
+  }
+
+  get config(): unknown {
+    return this.config_
   }
 
   handle(message: ToWorker): void {
@@ -108,7 +105,7 @@ export class HostRuntime {
     if (this.initState !== 'none') return
     this.initState = 'loading'
     this.type = message.type
-    this.config = message.config
+    this.config_ = message.config
     this.concurrency = Math.max(1, message.concurrency)
     try {
       const worker = await loadWorkerModule(message.modulePath)
@@ -136,25 +133,33 @@ export class HostRuntime {
     this.pump()
   }
 
+  /**
+   * Starts as many queued tasks as there is room for: marks them running, sends one message with
+   * their `started` items (and anything pending), then runs each.
+   */
   private pump(): void {
-    if (!this.worker || this.shuttingDown) return
+    const worker = this.worker
+    if (!worker || this.shuttingDown) return
+    let batch: TaskContext[] | undefined
     while (this.running.size < this.concurrency && this.head < this.queue.length) {
       const item = this.queue[this.head++]!
-      this.start(item, this.worker)
+      const ctx = new TaskContext(this, item)
+      this.running.set(item.id, ctx)
+      if (item.timeoutMs > 0) this.timeouts.add(item.id, item.timeoutMs)
+      this.items.push({ k: 'started', id: item.id, at: Date.now() })
+      ;(batch ??= []).push(ctx)
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head)
       this.head = 0
     }
+    if (!batch) return
+    this.flush()
+    for (const ctx of batch) this.start(ctx, worker)
   }
 
-  private start(item: RunItem, worker: LoadedWorker): void {
-    const controller = new AbortController()
-    const running: Running = { item, controller, timer: undefined, aborted: undefined }
-    this.running.set(item.id, running)
-    if (item.timeoutMs > 0) running.timer = setTimeout(() => this.abort(item.id, 'timeout'), item.timeoutMs)
-    this.push({ k: 'started', id: item.id, at: Date.now() })
-    const ctx = this.context(item, controller.signal)
+  private start(ctx: TaskContext, worker: LoadedWorker): void {
+    const item = ctx.item
     void this.taskContext.run(item.id, async () => {
       try {
         const result = await worker.run(JSON.parse(item.payloadJson), ctx)
@@ -188,17 +193,12 @@ export class HostRuntime {
     this.finish(id, item)
   }
 
+  /** Records an outcome; freed slots are filled at the end of the turn, all finished ones together. */
   private finish(id: string, item: WorkerItem): void {
-    const running = this.running.get(id)
-    if (!running) return // already failed by an unhandled rejection
-    if (running.timer) clearTimeout(running.timer)
-    this.running.delete(id)
+    if (!this.running.delete(id)) return // already failed by an unhandled rejection
+    this.timeouts.delete(id)
     this.push(item)
-    if (this.shuttingDown) {
-      if (this.running.size === 0) void this.finishShutdown()
-    } else {
-      this.pump()
-    }
+    if (this.shuttingDown && this.running.size === 0) void this.finishShutdown()
   }
 
   private abort(id: string, reason: AbortReason): void {
@@ -212,9 +212,7 @@ export class HostRuntime {
       }
       return
     }
-    if (running.controller.signal.aborted) return
-    running.aborted = reason
-    running.controller.abort(new TaskAbortedError(reason, abortMessage(reason, running.item)))
+    running.abort(reason)
   }
 
   private shutdown(graceMs: number): void {
@@ -249,35 +247,22 @@ export class HostRuntime {
     this.transport.sendLastAndExit({ t: 'bye' })
   }
 
-  private context(item: RunItem, signal: AbortSignal): WorkerContext {
-    const id = item.id
-    const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, data?: unknown) => {
-      const entry: WorkerItem = { k: 'log', id, level, message: String(message), at: Date.now() }
-      if (data !== undefined) entry.data = cloneable(data)
-      this.push(entry)
-    }
-    return {
-      task: { id, type: item.type, attempt: item.attempt, maxAttempts: item.maxAttempts, parentId: item.parentId },
-      config: this.config,
-      signal,
-      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-      progress: (value: unknown) => this.push({ k: 'progress', id, value: cloneable(value), at: Date.now() }),
-      enqueue: (type, payload, options) =>
-        new Promise<string>((resolve, reject) => {
-          let payloadCopy: unknown
-          let optionsCopy: Record<string, unknown>
-          try {
-            payloadCopy = payload === undefined ? null : JSON.parse(JSON.stringify(payload) ?? 'null')
-            optionsCopy = JSON.parse(JSON.stringify(options ?? {})) as Record<string, unknown>
-          } catch (err) {
-            reject(new Error(`ctx.enqueue(${JSON.stringify(type)}): payload or options are not JSON-serializable: ${err instanceof Error ? err.message : String(err)}`))
-            return
-          }
-          const reqId = this.nextReqId++
-          this.enqueueReplies.set(reqId, { resolve, reject })
-          this.push({ k: 'enqueue', reqId, parentId: id, type: String(type), payload: payloadCopy, options: optionsCopy })
-        }),
-    }
+  /** ctx.enqueue: a postback item; the drone answers with an `enqueued` reply. */
+  enqueue(parentId: string, type: string, payload: unknown, options: unknown): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      let payloadCopy: unknown
+      let optionsCopy: Record<string, unknown>
+      try {
+        payloadCopy = payload === undefined ? null : JSON.parse(JSON.stringify(payload) ?? 'null')
+        optionsCopy = JSON.parse(JSON.stringify(options ?? {})) as Record<string, unknown>
+      } catch (err) {
+        reject(new Error(`ctx.enqueue(${JSON.stringify(type)}): payload or options are not JSON-serializable: ${err instanceof Error ? err.message : String(err)}`))
+        return
+      }
+      const reqId = this.nextReqId++
+      this.enqueueReplies.set(reqId, { resolve, reject })
+      this.push({ k: 'enqueue', reqId, parentId, type: String(type), payload: payloadCopy, options: optionsCopy })
+    })
   }
 
   private setupLog(): WorkerContext['log'] {
@@ -286,16 +271,22 @@ export class HostRuntime {
     return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') }
   }
 
-  private push(item: WorkerItem): void {
+  /** Queues an item for the end of the turn (then freed slots are filled and one message leaves). */
+  push(item: WorkerItem): void {
     this.items.push(item)
-    if (!this.flushScheduled) {
-      this.flushScheduled = true
-      setImmediate(() => this.flush())
+    if (!this.turnScheduled) {
+      this.turnScheduled = true
+      setImmediate(this.turn)
     }
   }
 
+  private readonly turn = (): void => {
+    this.turnScheduled = false
+    this.pump()
+    this.flush()
+  }
+
   private flush(): void {
-    this.flushScheduled = false
     if (this.items.length === 0) return
     const items = this.items
     this.items = []
@@ -305,29 +296,6 @@ export class HostRuntime {
   private sendStats(): void {
     const cpu = process.cpuUsage()
     this.transport.send({ t: 'stats', rssBytes: process.memoryUsage.rss(), cpuUserUs: cpu.user, cpuSystemUs: cpu.system })
-  }
-}
-
-function abortMessage(reason: AbortReason, item: RunItem): string {
-  switch (reason) {
-    case 'timeout':
-      return `Task exceeded its timeout of ${item.timeoutMs} ms`
-    case 'cancelled':
-      return 'Task was cancelled'
-    case 'shutdown':
-      return 'Task was aborted: the worker is shutting down'
-    case 'lease-lost':
-      return "Task was aborted: the drone lost the task's lease"
-  }
-}
-
-/** Log data and progress values cross a structured-clone boundary: keep them plain JSON. */
-function cloneable(value: unknown): unknown {
-  try {
-    const json = JSON.stringify(value)
-    return json === undefined ? String(value) : JSON.parse(json)
-  } catch {
-    return String(value)
   }
 }
 

@@ -66,6 +66,9 @@ if (!channel) {
 const runtime = new HostRuntime(channel.transport)
 process.on('unhandledRejection', (reason) => runtime.onUnhandledRejection(reason))
 process.on('disconnect', () => process.exit(0))
+// Ctrl-C in a terminal reaches the whole process group: the drone drains and tells us to shut down,
+// so a worker must not die on the same SIGINT (its running task would be handed back, not finished).
+process.on('SIGINT', () => undefined)
 const parentPid = process.ppid
 setInterval(() => {
   if (process.ppid !== parentPid) process.exit(0)

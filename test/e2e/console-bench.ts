@@ -26,6 +26,30 @@ const ONLY = arg('only')
 const FLOW_TASKS = Number(arg('flow-tasks') ?? 150_000)
 const PAGE_TASKS = 100_000
 const NOOP = join(ROOT, 'test/e2e/fixtures/noop.mjs')
+/** --profile: a CPU profile of the page during the Tasks phase; prints the top functions by self time. */
+const PROFILE = args.includes('--profile')
+
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+}
+async function withProfile<T>(page: Page, fn: () => Promise<T>): Promise<T> {
+  if (!PROFILE) return fn()
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Profiler.enable')
+  await cdp.send('Profiler.start')
+  const result = await fn()
+  const { profile } = (await cdp.send('Profiler.stop')) as unknown as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } }
+  const self = new Map<number, number>()
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+  const byName = new Map<string, number>()
+  for (const n of profile.nodes) {
+    const name = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`
+    byName.set(name, (byName.get(name) ?? 0) + (self.get(n.id) ?? 0))
+  }
+  console.log([...byName].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([n, us]) => `  ${(us / 1000).toFixed(0).padStart(6)} ms  ${n}`).join('\n'))
+  return result
+}
 
 interface LongTasks {
   count: number
@@ -110,7 +134,7 @@ async function bench(kind: 'sqlite' | 'postgres'): Promise<void> {
       // Any change of the first row or the count label counts as an update.
       return [...`${first}|${count}`].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, 7)
     }
-    const tasks = await longTasksDuring(page, SECONDS, readTasks)
+    const tasks = await withProfile(page, () => longTasksDuring(page, SECONDS, readTasks))
     await svc.call('drones.stop', { id: drone.id, mode: 'now' })
 
     t0 = Date.now()

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { ConsoleService } from '../../src/api/service.ts'
-import { startConsoleServer, type ConsoleServer } from '../../src/console/server.ts'
+import { startConsoleServer, type ConsoleBackend, type ConsoleServer } from '../../src/console/server.ts'
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 export const FIXTURE_WORKER = join(ROOT, 'test/e2e/fixtures/worker.mjs')
@@ -33,7 +33,7 @@ function newestMtime(dir: string): number {
  */
 export function buildRenderer(): string {
   const config = join(ROOT, 'test/e2e/vite.renderer.config.ts')
-  const stamp = `${newestMtime(join(ROOT, 'src/renderer'))}:${newestMtime(join(ROOT, 'src/api'))}:${statSync(config).mtimeMs}`
+  const stamp = `production:${newestMtime(join(ROOT, 'src/renderer'))}:${newestMtime(join(ROOT, 'src/api'))}:${statSync(config).mtimeMs}`
   const dir = join(tmpdir(), `swarmage-renderer-${createHash('sha1').update(stamp).digest('hex').slice(0, 12)}`)
   if (existsSync(join(dir, 'index.html'))) return dir
   const work = `${dir}.build-${process.pid}`
@@ -41,7 +41,8 @@ export function buildRenderer(): string {
   mkdirSync(work, { recursive: true })
   execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', config], {
     cwd: ROOT,
-    env: { ...process.env, OUT_DIR: work },
+    // vitest sets NODE_ENV=test, which would give React's development build (jsxDEV, checks): 2-3x slower.
+    env: { ...process.env, NODE_ENV: 'production', OUT_DIR: work },
     stdio: 'pipe',
   })
   try {
@@ -61,7 +62,7 @@ export function ensureOutRenderer(): string {
   const out = join(ROOT, 'out/renderer')
   const index = join(out, 'index.html')
   if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(ROOT, 'src/renderer'))) return out
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(ROOT, 'test/e2e/vite.renderer.config.ts')], { cwd: ROOT, env: { ...process.env, OUT_DIR: out }, stdio: 'pipe' })
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(ROOT, 'test/e2e/vite.renderer.config.ts')], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production', OUT_DIR: out }, stdio: 'pipe' })
   return out
 }
 
@@ -76,7 +77,7 @@ export interface ConsoleHandle {
   close(): Promise<void>
 }
 
-export async function startConsole(opts: { dataDir: string; staticDir: string; defaultQueue?: string; token?: string }): Promise<ConsoleHandle> {
+export async function startConsole(opts: { dataDir: string; staticDir: string; defaultQueue?: string; token?: string; holdMethod?: string }): Promise<ConsoleHandle> {
   const service = new ConsoleService({
     dataDir: opts.dataDir,
     mode: 'browser',
@@ -86,7 +87,12 @@ export async function startConsole(opts: { dataDir: string; staticDir: string; d
   await service.start()
   const log = (): void => undefined
   const token = opts.token ? { token: opts.token } : {}
-  let server = await startConsoleServer({ service, port: 0, staticDir: opts.staticDir, log, ...token })
+  // holdMethod: calls of that method never answer (a call "in flight" for as long as a test needs one).
+  const backend: ConsoleBackend = {
+    handle: (method, params) => (method === opts.holdMethod ? new Promise<never>(() => undefined) : service.handle(method, params)),
+    subscribe: (listener) => service.subscribe(listener),
+  }
+  let server = await startConsoleServer({ service: backend, port: 0, staticDir: opts.staticDir, log, ...token })
   const port = server.port
   const handle: ConsoleHandle = {
     url: server.url,
@@ -97,7 +103,7 @@ export async function startConsole(opts: { dataDir: string; staticDir: string; d
       await server.close()
     },
     async restartServer() {
-      server = await startConsoleServer({ service, port, staticDir: opts.staticDir, log, ...token })
+      server = await startConsoleServer({ service: backend, port, staticDir: opts.staticDir, log, ...token })
       handle.server = server
     },
     async close() {

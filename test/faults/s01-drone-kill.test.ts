@@ -12,8 +12,8 @@ import { analyze, readLedger, type Fault } from './lib/ledger.ts'
 import { LEDGER_WORKER, size } from './lib/mode.ts'
 import { maxOverdueMs, randomPause, settle } from './lib/wait.ts'
 
-const TASKS = size(20_000, 3_000)
-const KILLS = size(10, 4)
+const TASKS = size(20_000, 2_000)
+const KILLS = size(10, 3)
 const LEASE_MS = 2_000
 /** RESCUE_GRACE_MS (2 s) + one rescuer period (leaseMs/2) + a second of slack for a busy machine. */
 const OVERDUE_LIMIT_MS = 2_000 + LEASE_MS / 2 + 1_000

@@ -26,7 +26,7 @@ describe('SQLite queue shared by separate processes', () => {
     cleanups.push(() => driver.close())
     await driver.schemaMigrate()
 
-    const procs: FixtureProcess[] = [0, 1, 2].map(() => runFixture('claimer.ts', [path, 'mp', '25']))
+    const procs: FixtureProcess[] = [0, 1, 2].map(() => runFixture('claimer.ts', [path, 'mp', '25', '5']))
     cleanups.push(() => {
       for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL')
     })

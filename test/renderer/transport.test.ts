@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseJson } from '../../src/renderer/src/lib/json.ts'
+import { parseJson, prettyClipped } from '../../src/renderer/src/lib/json.ts'
 import { ApiError, fixHint, toApiError } from '../../src/renderer/src/transport/errors.ts'
 import { backoffMs, socketUrl } from '../../src/renderer/src/transport/websocket.ts'
 import { fmtAgo, fmtCount, fmtMs } from '../../src/renderer/src/lib/format.ts'
@@ -41,6 +41,13 @@ describe('renderer JSON and formatting helpers', () => {
     expect(parseJson('')).toEqual({ ok: true, value: undefined })
     expect(parseJson('', { allowEmpty: false }).ok).toBe(false)
     expect(parseJson('[1]')).toEqual({ ok: true, value: [1] })
+  })
+
+  it('clips huge values for display and says how much was left out', () => {
+    const text = prettyClipped({ big: 'x'.repeat(500) }, 100)
+    expect(text.length).toBeLessThan(200)
+    expect(text).toMatch(/… [\d,]+ more characters not shown$/)
+    expect(prettyClipped(undefined)).toBe('null')
   })
 
   it('formats counts, durations and ages compactly', () => {

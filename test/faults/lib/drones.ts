@@ -62,7 +62,8 @@ export class DroneProc {
     return Promise.race([
       this.waitFor((l) => l.ev === 'running', timeoutMs, 'running'),
       this.exited.then((e) => {
-        throw new Error(`drone ${this.name} exited (${e.code ?? e.signal}) before running: ${this.stderr.slice(-3000)}`)
+        const said = this.lines.find((l) => l.ev === 'error')?.message
+        throw new Error(`drone ${this.name} exited (${e.code ?? e.signal}) before running: ${typeof said === 'string' ? said : this.stderr.slice(-3000)}`)
       }),
     ])
   }
@@ -201,9 +202,21 @@ export function droneConfig(q: { schema: string }, name: string, baseDir: string
   }
 }
 
+/**
+ * Cleanup: SIGKILLs the drones, then any worker process of theirs still alive (a worker spinning in a
+ * synchronous loop cannot notice its drone is gone, so it would spin on after the test).
+ */
 export async function stopAll(drones: DroneProc[]): Promise<void> {
+  const workers = drones.flatMap((d) => (d.alive ? d.childPids() : []))
   for (const d of drones) d.kill('SIGKILL')
   await Promise.all(drones.map((d) => d.exited))
+  for (const pid of workers) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** The application_name prefix of a scenario's drones (fixtures/drone-proc.ts): the schema's random suffix. */

@@ -101,8 +101,13 @@ export function createWebSocketTransport({ url }: WebSocketTransportOptions): Sw
       await whenOpen(method)
       const id = nextId++
       return new Promise<ApiResults[M]>((resolve, reject) => {
+        const ws = socket
+        if (ws?.readyState !== WebSocket.OPEN) {
+          reject(new ApiError('transport', `the console server connection closed before ${method} was sent; it reconnects by itself, then try again`, method))
+          return
+        }
         pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject })
-        socket!.send(JSON.stringify({ id, method, params }))
+        ws.send(JSON.stringify({ id, method, params }))
       })
     },
     subscribe(listener) {

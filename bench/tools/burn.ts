@@ -1,0 +1,93 @@
+// A burn-down alone, for profiling and A/B runs of the drone's hot path (not part of bench:peers):
+//   node --import tsx bench/tools/burn.ts sqlite|postgres [tasks=20000] [--listen]
+// Profile the drone and its workers: NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" node …
+// --listen attaches an event listener (as the console and bench runner do), so every event is built.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { Drone, openQueue } from '../../src/index.ts'
+import { PG, sleep } from '../lib.ts'
+import { droneOptions, workers } from '../runners/swarmage-config.ts'
+
+const backend = (process.argv[2] ?? 'sqlite') as 'sqlite' | 'postgres'
+const tasks = Number(process.argv[3] ?? 20_000)
+const listen = process.argv.includes('--listen')
+const schema = `sw_burn_${process.pid}`
+const dir = mkdtempSync(join(tmpdir(), 'swarmage-burn-'))
+const address = backend === 'postgres' ? `${PG}${PG.includes('?') ? '&' : '?'}schema=${schema}` : `sqlite:${join(dir, 'swarm.db')}`
+const queue = await openQueue(address, { migrate: true })
+const noopOnly = { noop: workers.noop }
+const drone = new Drone({ queue, workers: noopOnly, drone: { ...droneOptions, name: `burn-${process.pid}` }, localQueuePath: join(dir, 'local.db') })
+const trace = process.argv.includes('--trace')
+const stat = (name: string) => ({ name, n: 0, items: 0, ms: 0, cpu: 0 })
+const cpuMs = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 }
+const st = { claim: stat('claim'), complete: stat('complete'), items: stat('items msgs'), run: stat('run msgs') }
+if (trace) {
+  // Wraps the driver calls and process messages to count round trips, batch sizes and time in them.
+  const d = queue.driver as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
+  for (const [m, s, size] of [['taskClaim', st.claim, (r: unknown) => (r as unknown[]).length], ['taskComplete', st.complete, (_r: unknown, p: any) => p.completions.length]] as const) {
+    const orig = d[m]!.bind(d)
+    d[m] = async (p: unknown) => {
+      const t = performance.now()
+      const c = cpuMs()
+      const r = await orig(p)
+      s.n++; s.ms += performance.now() - t; s.items += size(r, p); s.cpu += cpuMs() - c
+      return r
+    }
+  }
+}
+if (trace) {
+  const { LocalQueue } = await import('../../src/drone/local-queue.ts')
+  const proto = LocalQueue.prototype as unknown as { tx: (fn: () => void) => void }
+  const orig = proto.tx
+  const s = (st as Record<string, ReturnType<typeof stat>>).local = stat('local tx')
+  proto.tx = function (fn) {
+    const t = performance.now()
+    const c = cpuMs()
+    orig.call(this, fn)
+    s.n++; s.ms += performance.now() - t; s.cpu += cpuMs() - c
+  }
+}
+let events = 0
+if (listen) drone.on('event', () => void events++)
+let t0 = performance.now()
+const all = Array.from({ length: tasks }, () => ({ type: 'noop', payload: {} }))
+for (let i = 0; i < all.length; i += 5000) await queue.enqueueMany(all.slice(i, i + 5000))
+const bulk = tasks / ((performance.now() - t0) / 1000)
+const cpu0 = process.cpuUsage()
+t0 = performance.now()
+await drone.start()
+for (;;) {
+  const done = drone.snapshot().types.reduce((n, t) => n + t.done, 0)
+  if (done >= tasks) break
+  await sleep(10)
+}
+const ms = performance.now() - t0
+const cpu = process.cpuUsage(cpu0)
+// Worker CPU from /proc (ticks of 10 ms), read before the drain ends them.
+const { readFileSync } = await import('node:fs')
+let workerCpuMs = 0
+for (const p of drone.snapshot().processes) {
+  try {
+    const f = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    workerCpuMs += (Number(f[11]) + Number(f[12])) * 10
+  } catch { /* gone */ }
+}
+await drone.stop()
+const stats = await queue.stats()
+await queue.close()
+if (backend === 'postgres') {
+  const c = new pg.Client({ connectionString: PG })
+  await c.connect()
+  await c.query(`drop schema if exists "${schema}" cascade`)
+  await c.end()
+}
+rmSync(dir, { recursive: true, force: true })
+if (trace) for (const s of Object.values(st)) if (s.n) console.log(`${s.name}: ${s.n} calls, ${(s.items / s.n).toFixed(1)} per call, ${(s.ms / s.n).toFixed(2)} ms each (cpu ${(s.cpu / s.n).toFixed(2)})`)
+const ok = stats.types.noop?.succeeded === tasks
+console.log(
+  `${backend} burn ${Math.round(tasks / (ms / 1000))}/s (${Math.round(ms)} ms) bulk ${Math.round(bulk)}/s drone cpu ${Math.round((cpu.user + cpu.system) / 1000)} ms` +
+    ` = ${((cpu.user + cpu.system) / 1000 / tasks * 1000).toFixed(1)} µs/task, workers ${Math.round(workerCpuMs)} ms = ${(workerCpuMs / tasks * 1000).toFixed(1)} µs/task (incl. start-up)${listen ? ` events ${events}` : ''}${ok ? '' : ' MISMATCH ' + JSON.stringify(stats.types.noop)}`,
+)
+process.exit(0)
