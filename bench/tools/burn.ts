@@ -39,13 +39,13 @@ if (trace) {
 }
 if (trace) {
   const { LocalQueue } = await import('../../src/drone/local-queue.ts')
-  const proto = LocalQueue.prototype as unknown as { tx: (fn: () => void) => void }
-  const orig = proto.tx
+  const proto = LocalQueue.prototype as unknown as { write: () => void }
+  const orig = proto.write
   const s = (st as Record<string, ReturnType<typeof stat>>).local = stat('local tx')
-  proto.tx = function (fn) {
+  proto.write = function () {
     const t = performance.now()
     const c = cpuMs()
-    orig.call(this, fn)
+    orig.call(this)
     s.n++; s.ms += performance.now() - t; s.cpu += cpuMs() - c
   }
 }
@@ -64,6 +64,10 @@ for (;;) {
   await sleep(10)
 }
 const ms = performance.now() - t0
+if (trace) {
+  const w = drone.local.writes
+  console.log(`local writes per task: ${(w.transactions / tasks).toFixed(3)} tx, ${(w.inserts / tasks).toFixed(2)} inserts, ${(w.updates / tasks).toFixed(2)} updates, ${(w.deletes / tasks).toFixed(2)} deletes`)
+}
 const cpu = process.cpuUsage(cpu0)
 // Worker CPU from /proc (ticks of 10 ms), read before the drain ends them.
 const { readFileSync } = await import('node:fs')

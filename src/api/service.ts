@@ -50,12 +50,21 @@ export interface ConsoleServiceOptions {
   version?: string
   /** Demo tasks enqueued once on the first autostart. Default 200. */
   firstDemoCount?: number
+  /**
+   * With autostart: keep feeding this many demo tasks a second into the embedded queue, so the Flow view
+   * shows a live stream rather than one burst that is over before the page opens. Fed only while the
+   * embedded queue's backlog is under DEMO_BACKLOG_CAP. Default 0 (off); `npm start` sets it.
+   */
+  demoFeedPerSecond?: number
 }
 
 type Handlers = { [M in ApiMethod]: (params: z.infer<(typeof apiInputs)[M]>) => Promise<ApiResults[M]> | ApiResults[M] }
 
 /** Every tenth flow tick (once a second) the drones' views are pushed while any drone runs. */
 const DRONES_EVERY_TICKS = Math.round(1000 / FLOW_WINDOW_MS)
+
+/** The demo feed pauses while this many demo tasks wait. */
+const DEMO_BACKLOG_CAP = 500
 
 export class ConsoleService {
   private readonly store: SettingsStore
@@ -66,6 +75,7 @@ export class ConsoleService {
   private readonly listeners = new Set<(m: PushMessage) => void>()
   private readonly handlers: Handlers
   private timer: NodeJS.Timeout | undefined
+  private demoFeed: NodeJS.Timeout | undefined
   private ticks = 0
   private state: 'new' | 'started' | 'stopped' = 'new'
 
@@ -113,6 +123,7 @@ export class ConsoleService {
     if (this.state === 'stopped') return
     this.state = 'stopped'
     clearInterval(this.timer)
+    clearInterval(this.demoFeed)
     this.definitions.close()
     await this.drones.stopAll()
     await this.connections.closeAll()
@@ -191,6 +202,29 @@ export class ConsoleService {
   }
 
   private async autostart(): Promise<void> {
+    await this.autostartDrones()
+    const rate = this.options.demoFeedPerSecond ?? 0
+    if (rate > 0) this.startDemoFeed(rate)
+  }
+
+  private startDemoFeed(perSecond: number): void {
+    let busy = false
+    this.demoFeed = setInterval(() => {
+      if (busy || this.state !== 'started') return
+      busy = true
+      void (async () => {
+        const queue = await this.connections.queue(EMBEDDED_ID)
+        // No drone draining the queue (stopped by the operator): do not pile demo tasks up.
+        if ((await queue.driver.taskCount({ state: 'queued', cap: DEMO_BACKLOG_CAP })) >= DEMO_BACKLOG_CAP) return
+        await enqueueDemo(queue, perSecond)
+      })()
+        .catch((err: unknown) => this.notice('warn', `demo feed: ${errorMessage(err)}`))
+        .finally(() => (busy = false))
+    }, 1000)
+    this.demoFeed.unref()
+  }
+
+  private async autostartDrones(): Promise<void> {
     if (this.store.getMeta('first-launch') === null) {
       this.store.setMeta('first-launch', new Date().toISOString())
       const examples = this.definitions.list().filter((d) => d.id.startsWith('example-') && d.moduleExists)

@@ -34,6 +34,12 @@ export function defaultStaticDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../out/renderer')
 }
 
+/** Demo tasks a second fed with --examples: SWARMAGE_DEMO_RATE (0 turns the feed off), default 6. */
+function demoRate(): number {
+  const n = Number(process.env.SWARMAGE_DEMO_RATE ?? 6)
+  return Number.isFinite(n) && n >= 0 ? Math.min(n, 1000) : 6
+}
+
 export function consoleCommand(program: Command): void {
   program
     .command('console')
@@ -54,7 +60,8 @@ export function consoleCommand(program: Command): void {
       const parsed = parseQueueAddress(ctx.address, ctx.baseDir)
       const defaultQueue = parsed.kind === 'sqlite' ? `sqlite:${parsed.path}` : ctx.address
       const dataDir = resolve(ctx.cwd, opts.dataDir ?? '.swarmage/console')
-      const service = new ConsoleService({ dataDir, mode: 'browser', defaultQueue, seedExamples: true, autostart: opts.examples === true || process.env.SWARMAGE_CONSOLE_EXAMPLES === '1' })
+      const examples = opts.examples === true || process.env.SWARMAGE_CONSOLE_EXAMPLES === '1'
+      const service = new ConsoleService({ dataDir, mode: 'browser', defaultQueue, seedExamples: true, autostart: examples, demoFeedPerSecond: examples ? demoRate() : 0 })
       await service.start()
 
       let server: Awaited<ReturnType<typeof startConsoleServer>> | undefined

@@ -48,6 +48,8 @@ export interface LocalTask {
   unstartedLosses?: number
   /** In memory only: the task's row (`n`), 0 until it is written. */
   row?: number
+  /** In memory only: the state its row holds. */
+  stored?: LocalTaskState
 }
 
 export type LocalUpdate =
@@ -107,8 +109,16 @@ export class LocalQueue {
   private closed = false
   /** Tasks whose row must be written (inserted when `row` is 0) at the next flush. */
   private dirty = new Set<LocalTask>()
+  /**
+   * Tasks whose row is behind only between buffered and dispatched (written with their next change,
+   * or by close()): a restart treats both alike (unstarted: handed back), so a crash loses nothing
+   * by it, and most tasks save an UPDATE (measured 3.6 → 3.0 statements per no-op task).
+   */
+  private lazy = new Set<LocalTask>()
   /** Rows to delete at the next flush. */
   private gone: number[] = []
+  /** Writes since open: transactions and statements (docs/performance.md counts them per task). */
+  readonly writes = { transactions: 0, inserts: 0, updates: 0, deletes: 0 }
   private flushScheduled = false
   private afterFlushes: Array<() => void> = []
   private lastRow = 0
@@ -272,7 +282,10 @@ export class LocalQueue {
         task.pid = null
         task.startedAt = null
       }
-      this.touch(task)
+      // Unstarted either way: written lazily unless the row is new or still says 'started'.
+      const unstarted = u.to === 'dispatched' || u.to === 'buffered'
+      if (unstarted && task.row && !this.dirty.has(task) && task.stored !== 'started') this.lazy.add(task)
+      else this.touch(task)
     }
     return applied
   }
@@ -302,7 +315,7 @@ export class LocalQueue {
     this.schedule()
   }
 
-  /** Writes every pending change now, in one transaction. */
+  /** Writes every pending change now, in one transaction (lazy ones stay lazy). */
   flush(): void {
     if (this.closed) return
     this.flushNow()
@@ -318,6 +331,8 @@ export class LocalQueue {
   close(): void {
     if (this.closed) return
     try {
+      for (const t of this.lazy) this.dirty.add(t)
+      this.lazy.clear()
       this.flushNow()
     } finally {
       this.closed = true
@@ -326,6 +341,7 @@ export class LocalQueue {
   }
 
   private touch(t: LocalTask): void {
+    this.lazy.delete(t)
     this.dirty.add(t)
     this.schedule()
   }
@@ -359,6 +375,7 @@ export class LocalQueue {
     const st = this.st
     let next = this.lastRow
     const fresh: LocalTask[] = []
+    const stored: LocalTaskState[] = []
     this.runTx(() => {
       for (const n of gone) st.remove.run(n)
       for (const t of dirty) {
@@ -370,9 +387,17 @@ export class LocalQueue {
         } else {
           st.update.run(t.state, t.workerId, t.pid, outcome, t.startedAt, t.row)
         }
+        stored.push(t.state)
       }
     })
     // Only once committed: a failed transaction leaves everything pending for the next flush.
+    const w = this.writes
+    w.transactions++
+    w.deletes += gone.length
+    w.inserts += fresh.length
+    w.updates += dirty.size - fresh.length
+    let i = 0
+    for (const t of dirty) t.stored = stored[i++]
     next = this.lastRow
     for (const t of fresh) t.row = ++next
     this.lastRow = next
@@ -391,6 +416,7 @@ export class LocalQueue {
     bump(this.inHandByType, t.type, -1)
     if (t.state === 'done') bump(this.doneByType, t.type, -1)
     this.dirty.delete(t)
+    this.lazy.delete(t)
     if (t.row) this.gone.push(t.row)
     t.row = 0
   }
@@ -410,6 +436,7 @@ function fromRow(r: Row): LocalTask {
   }
   return {
     row: r.n,
+    stored: r.state,
     id: r.id,
     type: r.type,
     payloadJson: r.payload_json,

@@ -151,9 +151,10 @@ export class TaskFlow {
       if (!task || task.state === 'done' || task.pid !== pid) continue
       let ran = started || task.state === 'started'
       if (!ran && (reason === 'crashed' || reason === 'timeout')) {
-        // A task that kills its process at once dies before its 'started' report is flushed, and
-        // would be re-dispatched forever without using an attempt. The second such loss counts as
-        // a failed attempt (an innocent bystander pays one attempt at most, and is retried).
+        // The host sends 'started' before it runs user code, so a task that kills its process at
+        // once is normally known to have started. A backstop for a report lost on the way (the
+        // pipe was full when the process died): the second such loss counts as a failed attempt,
+        // so no task is re-dispatched forever without using one.
         task.unstartedLosses = (task.unstartedLosses ?? 0) + 1
         if (task.unstartedLosses >= UNSTARTED_LOSSES_AS_ATTEMPT) ran = true
       }

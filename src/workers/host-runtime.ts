@@ -15,7 +15,7 @@ import inspector from 'node:inspector'
 import type { WorkerContext } from './api.ts'
 import { loadWorkerModule, type LoadedWorker } from './load-module.ts'
 import type { AbortReason, FromWorker, RunItem, ToWorker, WorkerItem } from './protocol.ts'
-import { TaskContext, cloneable } from './task-context.ts'
+import { TaskContext } from './task-context.ts'
 import { TimeoutWheel } from './timeout-wheel.ts'
 
 export { TaskAbortedError } from './task-context.ts'

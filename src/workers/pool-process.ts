@@ -12,6 +12,7 @@ import type { TaskError } from '../core/task.ts'
 import type { WorkerProcessState } from '../core/events.ts'
 import type { RunItem } from './protocol.ts'
 import type { WorkerProcessHandle } from './spawner.ts'
+import { TimeoutWheel } from './timeout-wheel.ts'
 
 export type LostReason = 'crashed' | 'timeout' | 'recycled' | 'shutdown'
 
@@ -19,7 +20,7 @@ export interface InHand {
   item: RunItem
   started: boolean
   startedAt: number
-  timeoutTimer: NodeJS.Timeout | undefined
+  /** Set once the task was aborted for its timeout: kills the process if it is still running then. */
   killTimer: NodeJS.Timeout | undefined
 }
 
@@ -55,6 +56,8 @@ export class PoolProcess {
   /** restart() spawns the successor itself. */
   noRespawn = false
   stopKillTimer: NodeJS.Timeout | undefined
+  /** The started tasks' timeouts, on one timer (the pool sets the handler). */
+  readonly timeouts: TimeoutWheel<string>
   private lastCpu: { us: number; at: number } | undefined
   readonly ready: Promise<void>
   readonly exited: Promise<void>
@@ -66,7 +69,9 @@ export class PoolProcess {
     readonly slot: Slot,
     readonly handle: WorkerProcessHandle,
     readonly restarts: number,
+    onTimeout: (p: PoolProcess, id: string) => void,
   ) {
+    this.timeouts = new TimeoutWheel<string>((id) => onTimeout(this, id))
     this.ready = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve
       this.rejectReady = reject
@@ -107,10 +112,9 @@ export class PoolProcess {
     this.rssBytes = rssBytes
   }
 
-  clearTimers(entry: InHand): void {
-    if (entry.timeoutTimer) clearTimeout(entry.timeoutTimer)
+  clearTimers(id: string, entry: InHand): void {
+    this.timeouts.delete(id)
     if (entry.killTimer) clearTimeout(entry.killTimer)
-    entry.timeoutTimer = undefined
     entry.killTimer = undefined
   }
 

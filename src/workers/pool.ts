@@ -147,7 +147,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       if (!best) break
       // The host enforces the timeout on its own clock too, and names it in the abort reason.
       const item = task.timeoutMs > 0 ? task : { ...task, timeoutMs: this.opts.taskTimeoutMs }
-      best.inHand.set(task.id, { item, started: false, startedAt: 0, timeoutTimer: undefined, killTimer: undefined })
+      best.inHand.set(task.id, { item, started: false, startedAt: 0, killTimer: undefined })
       this.owner.set(task.id, best)
       let batch = batches.get(best)
       if (!batch) batches.set(best, (batch = []))
@@ -255,7 +255,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   private spawn(slot: Slot, inspect: boolean): PoolProcess {
     const handle = this.opts.spawner.spawn({ name: slot.workerId, ...(inspect ? { inspectPort: 0 } : {}) })
-    const p = new PoolProcess(slot, handle, slot.restarts)
+    const p = new PoolProcess(slot, handle, slot.restarts, (proc, id) => this.onTimeout(proc, id))
     slot.current = p
     handle.onMessage((m) => this.onMessage(p, m))
     handle.onExit((code, signal) => this.onExit(p, code, signal))
@@ -311,7 +311,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
           h.started = true
           h.startedAt = Date.now()
           const timeoutMs = h.item.timeoutMs > 0 ? h.item.timeoutMs : this.opts.taskTimeoutMs
-          if (timeoutMs > 0) h.timeoutTimer = setTimeout(() => this.onTimeout(p, item.id, timeoutMs), timeoutMs)
+          if (timeoutMs > 0) p.timeouts.add(item.id, timeoutMs)
           break
         }
         case 'succeeded':
@@ -319,7 +319,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         case 'released': {
           const h = p.inHand.get(item.id)
           if (!h) break
-          p.clearTimers(h)
+          p.clearTimers(item.id, h)
           p.inHand.delete(item.id)
           if (this.owner.get(item.id) === p) this.owner.delete(item.id)
           if (item.k === 'succeeded') p.done++
@@ -338,10 +338,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   }
 
   /** Past its timeout: abort now (the host also does on its own clock), kill if still running after killGraceMs. */
-  private onTimeout(p: PoolProcess, id: string, timeoutMs: number): void {
+  private onTimeout(p: PoolProcess, id: string): void {
     const h = p.inHand.get(id)
     if (!h || !p.alive) return
-    h.timeoutTimer = undefined
+    const timeoutMs = h.item.timeoutMs > 0 ? h.item.timeoutMs : this.opts.taskTimeoutMs
     p.handle.send({ t: 'abort', ids: [id], reason: 'timeout' })
     h.killTimer = setTimeout(() => {
       if (!p.inHand.has(id) || !p.alive) return
@@ -383,7 +383,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     )
     const lost: LostTask[] = []
     for (const [id, h] of p.inHand) {
-      p.clearTimers(h)
+      p.clearTimers(id, h)
       if (this.owner.get(id) === p) this.owner.delete(id)
       lost.push({ id, started: h.started, error: { message: p.lostMessage(id, reason, code, signal, this.opts.killGraceMs) } })
     }

@@ -256,4 +256,21 @@ describe('first launch with autostart', () => {
       dir.cleanup()
     }
   })
+
+  it('keeps a demo feed flowing while the example drone runs (npm start)', async () => {
+    const dir = tempDir('swarmage-console-feed-')
+    const service = new ConsoleService({ dataDir: dir.dir, mode: 'browser', autostart: true, firstDemoCount: 5, demoFeedPerSecond: 10 })
+    try {
+      await service.start()
+      const roots = async () =>
+        (await service.call('tasks.list', { connectionId: EMBEDDED_ID, limit: 1000 })).tasks.filter((t) => t.parentId === null).length
+      // 5 from the first batch; the feed adds 10 a second on top.
+      await until(async () => (await roots()) >= 25, 20_000, 'the demo feed to add tasks')
+      const succeeded = async () => Object.values((await service.call('queue.stats', { connectionId: EMBEDDED_ID })).types).reduce((n, c) => n + c.succeeded, 0)
+      await until(async () => (await succeeded()) >= 15, 20_000, 'fed tasks to be worked')
+    } finally {
+      await service.stop()
+      dir.cleanup()
+    }
+  })
 })

@@ -86,7 +86,7 @@ describe.each(BACKENDS)('drone resilience on %s', (backend) => {
     await allSucceeded(q.queue, [next])
   })
 
-  it('a task that kills its process before its start is reported uses an attempt on the second loss', async () => {
+  it('a task that kills its process as it starts uses an attempt at once: its start is reported before it runs', async () => {
     const q = await testQueue(backend, 'poison')
     cleanups.push(q.cleanup)
     const drone = new Drone({ queue: q.queue, baseDir: q.dir, workers: { alpha: { module: BEHAVE } }, drone: FAST })
@@ -96,7 +96,9 @@ describe.each(BACKENDS)('drone resilience on %s', (backend) => {
     const id = await q.queue.enqueue('alpha', { crashSyncUntil: 2 })
     await allSucceeded(q.queue, [id])
     expect((await q.queue.get(id))!.attempts).toBe(2)
-    expect(log.events.filter((e) => e.kind === 'worker-exited').length).toBeGreaterThanOrEqual(2)
+    // One crash, and it counted: the host sends 'started' before calling run (performance issue).
+    expect(log.events.filter((e) => e.kind === 'worker-exited').length).toBeGreaterThanOrEqual(1)
+    expect(log.task('started', id)).toHaveLength(2)
     expect(log.task('retried', id)).toHaveLength(1)
   })
 

@@ -4,7 +4,7 @@ import { writeReport } from '../report.ts'
 export default function setup(): () => void {
   const started = Date.now()
   return () => {
-    const path = writeReport({ runDurationMs: Date.now() - started })
+    const path = writeReport({ runStartedAt: started })
     process.stdout.write(`[faults] report written to ${path}\n`)
   }
 }

@@ -106,10 +106,12 @@ export function analyze(runs: Run[], faults: Fault[], expectedRuns: (task: strin
     for (const r of earlier) {
       if (explained >= extra) break
       const f = faults.find((f) => inFlightAt(r, f))
-      if (!f) continue
+      const orphan = f ? undefined : faults.find((f) => startedByOrphan(r, f))
+      if (!f && !orphan) continue
+      const why = f ? f.what : 'dispatched before a drone SIGKILL, started by its orphaned worker'
       explained++
-      result.duplicates.push({ task, attempt: r.attempt, why: f.what })
-      result.why[f.what] = (result.why[f.what] ?? 0) + 1
+      result.duplicates.push({ task, attempt: r.attempt, why })
+      result.why[why] = (result.why[why] ?? 0) + 1
     }
     for (const r of earlier.slice(0, Math.max(0, extra - explained))) {
       if (result.duplicates.some((d) => d.task === task && d.attempt === r.attempt)) continue
@@ -126,6 +128,16 @@ function inFlightAt(r: Run, f: Fault): boolean {
   // A cut-off drone's run may end during the cut: its completion is refused by the fence.
   return r.end === null || r.end >= f.at - 1_000
 }
+
+/**
+ * A killed drone's worker process lives on until it notices (IPC disconnect, within ~1 s): tasks the
+ * drone had already sent it may start in that window. They were in the drone's hands at the kill.
+ */
+function startedByOrphan(r: Run, f: Fault): boolean {
+  return f.drone !== undefined && f.drone === r.drone && f.until === undefined && r.start > f.at && r.start - f.at < ORPHAN_WINDOW_MS
+}
+
+const ORPHAN_WINDOW_MS = 1_500
 
 export function runsPerTask(runs: Run[]): Map<string, number> {
   const m = new Map<string, number>()
