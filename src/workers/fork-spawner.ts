@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { runnableHost } from './host-bundle.ts'
 import type { FromWorker, ToWorker } from './protocol.ts'
 import type { ProcessSpawner, SpawnOptions, WorkerProcessHandle } from './spawner.ts'
 
@@ -29,12 +30,13 @@ export function tsxImportUrl(): string {
 }
 
 /**
- * The Node flags a worker process runs with: the tsx loader, the inspector when asked, and any in
- * SWARMAGE_WORKER_NODE_ARGS (space-separated; e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile
- * the workers, which NODE_OPTIONS refuses).
+ * The Node flags a worker process runs with: the tsx loader (unless `tsx` is false: a JavaScript host
+ * registers it itself when a worker module needs it, see host-bundle.ts), the inspector when asked,
+ * and any in SWARMAGE_WORKER_NODE_ARGS (space-separated; e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+ * to profile the workers, which NODE_OPTIONS refuses).
  */
-export function workerExecArgv(inspectPort?: number): string[] {
-  const args = ['--import', tsxImportUrl()]
+export function workerExecArgv(inspectPort?: number, tsx = true): string[] {
+  const args = tsx ? ['--import', tsxImportUrl()] : []
   if (inspectPort !== undefined) args.push(`--inspect=127.0.0.1:${inspectPort}`)
   const extra = process.env.SWARMAGE_WORKER_NODE_ARGS?.trim()
   if (extra) args.push(...extra.split(/\s+/))
@@ -59,12 +61,17 @@ export class ForkSpawner implements ProcessSpawner {
   }
 
   spawn(options: SpawnOptions): WorkerProcessHandle {
-    const child = fork(this.hostPath, [options.name], {
+    const js = runnableHost(this.hostPath)
+    const env: Record<string, string | undefined> = { ...process.env, ...this.env, ...options.env }
+    // A JavaScript host loads tsx from here when a worker module is TypeScript (load-module.ts).
+    if (js) env.SWARMAGE_TSX_URL = tsxImportUrl()
+    else delete env.SWARMAGE_TSX_URL
+    const child = fork(js ?? this.hostPath, [options.name], {
       serialization: 'advanced',
-      execArgv: workerExecArgv(options.inspectPort),
+      execArgv: workerExecArgv(options.inspectPort, js === null),
       // Worker output goes where the drone's goes: users debug with console.log.
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, ...this.env, ...options.env },
+      env,
     })
     return new ForkHandle(child)
   }

@@ -1,7 +1,7 @@
 /**
  * Loads a user's worker module (`.js`, `.mjs`, `.cjs`, `.ts`) and normalizes its export to one shape.
- * Runs inside the worker process, which has the tsx loader registered (fork-spawner.ts), so a dynamic
- * import handles TypeScript and both module systems. Every failure becomes a `WorkerModuleLoadError`
+ * Runs inside the worker process; TypeScript modules get the tsx loader first (registered on demand,
+ * host-bundle.ts), so a dynamic import handles TypeScript and both module systems. Every failure becomes a `WorkerModuleLoadError`
  * whose message names the module path and what was wrong: the drone shows it as is.
  */
 import { existsSync, statSync } from 'node:fs'
@@ -29,6 +29,7 @@ export async function loadWorkerModule(modulePath: string): Promise<LoadedWorker
   }
   let ns: Record<string, unknown>
   try {
+    if (/\.[cm]?ts$/.test(modulePath)) await registerTypeScript()
     ns = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err))
@@ -44,6 +45,18 @@ export async function loadWorkerModule(modulePath: string): Promise<LoadedWorker
     )
   }
   return worker
+}
+
+let tsx: Promise<unknown> | undefined
+/**
+ * A host started without the tsx loader (host-bundle.ts) gets it here, once, the first time a module
+ * is TypeScript: importing tsx's entry registers its ESM and CommonJS hooks, as `--import tsx` does.
+ */
+function registerTypeScript(): Promise<unknown> {
+  const url = process.env.SWARMAGE_TSX_URL
+  if (!url) return Promise.resolve()
+  tsx ??= import(url)
+  return tsx
 }
 
 /**
