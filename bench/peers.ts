@@ -2,10 +2,11 @@
  * `npm run bench:peers`: Swarmage against graphile-worker 0.18, BullMQ 6.7 and pg-boss 12.38 on the
  * same PostgreSQL and Redis, side by side in one run: alternating order, several repetitions,
  * medians and ratios printed, results written to bench/results/peers-<time>.json.
- * Options: --reps 3 --tasks 50000 --latency 500 --mixed 20000 --only a,b (system keys below).
+ * Options: --reps 3 --tasks 50000 --latency 500 --mixed 20000 --only a,b (system keys below), --tsx.
  */
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { RunnerResult } from './lib.ts'
@@ -31,11 +32,38 @@ const SYSTEMS: Record<string, { script: string; extra?: string[]; drones?: numbe
 const only = opt('only', '')
 const keys = only ? only.split(',') : Object.keys(SYSTEMS)
 
+/**
+ * Every runner runs as plain JavaScript: bundled here with esbuild (our code and the runners; packages
+ * stay imports) into bench/.build, then started with plain `node`, as a deployed app runs (the package
+ * ships compiled JavaScript). Under `--import tsx` every process would carry tsx's loader thread (~40 MB
+ * RSS, ~300 ms of start-up CPU), peers and Swarmage alike. `--tsx` runs the sources instead.
+ */
+const viaTsx = argv.includes('--tsx')
+const built = join(here, '.build')
+if (!viaTsx) {
+  const esbuild = createRequire(createRequire(import.meta.url).resolve('tsx'))('esbuild') as {
+    buildSync(o: Record<string, unknown>): unknown
+  }
+  const entries = [...new Set(Object.values(SYSTEMS).map((s) => s.script)), 'runners/swarmage-drone.ts']
+  esbuild.buildSync({
+    entryPoints: [...entries.map((e) => join(here, e)), join(here, '../src/workers/host.ts')],
+    outdir: built,
+    entryNames: '[name]',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  })
+}
+const entry = (script: string) => (viaTsx ? ['--import', 'tsx', join(here, script)] : [join(built, script.replace(/^runners\//, '').replace(/\.ts$/, '.js'))])
+
 function runOnce(key: string): Promise<RunnerResult> {
   const s = SYSTEMS[key]!
   const args = JSON.stringify({ ...sizes, drones: s.drones ?? 1 })
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, s.script), args, ...(s.extra ?? [])], { cwd: here, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [...entry(s.script), args, ...(s.extra ?? [])], { cwd: here, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     const timer = setTimeout(() => child.kill('SIGKILL'), 15 * 60_000)

@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'swarmage-burn-'))
 const address = backend === 'postgres' ? `${PG}${PG.includes('?') ? '&' : '?'}schema=${schema}` : `sqlite:${join(dir, 'swarm.db')}`
 const queue = await openQueue(address, { migrate: true })
 const noopOnly = { noop: workers.noop }
-const drone = new Drone({ queue, workers: noopOnly, drone: { ...droneOptions, name: `burn-${process.pid}` }, localQueuePath: join(dir, 'local.db') })
+const drone = new Drone({ queue, workers: noopOnly, drone: { ...droneOptions, name: `burn-${process.pid}` }, localQueuePath: process.env.BURN_LOCAL ?? join(dir, 'local.db') })
 const trace = process.argv.includes('--trace')
 const stat = (name: string) => ({ name, n: 0, items: 0, ms: 0, cpu: 0 })
 const cpuMs = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 }
@@ -55,6 +55,11 @@ let t0 = performance.now()
 const all = Array.from({ length: tasks }, () => ({ type: 'noop', payload: {} }))
 for (let i = 0; i < all.length; i += 5000) await queue.enqueueMany(all.slice(i, i + 5000))
 const bulk = tasks / ((performance.now() - t0) / 1000)
+let peak = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 }
+const memTimer = setInterval(() => {
+  const m = process.memoryUsage()
+  if (m.rss > peak.rss) peak = m
+}, 20)
 const cpu0 = process.cpuUsage()
 t0 = performance.now()
 await drone.start()
@@ -64,6 +69,8 @@ for (;;) {
   await sleep(10)
 }
 const ms = performance.now() - t0
+clearInterval(memTimer)
+console.log('peak memory MB', Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 1048576)])))
 if (trace) {
   const w = drone.local.writes
   console.log(`local writes per task: ${(w.transactions / tasks).toFixed(3)} tx, ${(w.inserts / tasks).toFixed(2)} inserts, ${(w.updates / tasks).toFixed(2)} updates, ${(w.deletes / tasks).toFixed(2)} deletes`)

@@ -192,38 +192,43 @@ export class FlowAggregator {
   }
 }
 
-/** Merges two deltas of one drone (a slow socket's backlog) into one: sums, max of maxima, newest percentiles. */
-export function mergeFlowDeltas(older: FlowDelta, newer: FlowDelta): FlowDelta {
-  const types: FlowDelta['types'] = { ...older.types }
-  for (const [type, n] of Object.entries(newer.types)) {
-    const o = types[type]
-    if (!o) {
-      types[type] = n
-      continue
-    }
-    const lat = (a: typeof n.runMs, b: typeof n.runMs): typeof n.runMs =>
-      b.count === 0 ? a : a.count === 0 ? b : { count: a.count + b.count, sum: a.sum + b.sum, max: Math.max(a.max, b.max), p50: b.p50, p95: Math.max(a.p95, b.p95) }
-    types[type] = {
-      claimed: o.claimed + n.claimed,
-      dispatched: o.dispatched + n.dispatched,
-      started: o.started + n.started,
-      succeeded: o.succeeded + n.succeeded,
-      failed: o.failed + n.failed,
-      retried: o.retried + n.retried,
-      cancelled: o.cancelled + n.cancelled,
-      handedBack: o.handedBack + n.handedBack,
-      leaseLost: o.leaseLost + n.leaseLost,
-      runMs: lat(o.runMs, n.runMs),
-      waitMs: lat(o.waitMs, n.waitMs),
-    }
+/**
+ * Merges two deltas of one drone (a push window, or a slow socket's backlog) into one. Counts, sums and
+ * maxima combine exactly; percentiles cannot be recovered from two summaries, so they are count-weighted
+ * averages: close enough for a live chart redrawn every 50 ms. The window becomes the span both cover.
+ */
+export function mergeFlowDeltas(a: FlowDelta, b: FlowDelta): FlowDelta {
+  const types: FlowDelta['types'] = { ...a.types }
+  for (const [type, t] of Object.entries(b.types)) {
+    const p = types[type]
+    types[type] = p
+      ? {
+          claimed: p.claimed + t.claimed,
+          dispatched: p.dispatched + t.dispatched,
+          started: p.started + t.started,
+          succeeded: p.succeeded + t.succeeded,
+          failed: p.failed + t.failed,
+          retried: p.retried + t.retried,
+          cancelled: p.cancelled + t.cancelled,
+          handedBack: p.handedBack + t.handedBack,
+          leaseLost: p.leaseLost + t.leaseLost,
+          runMs: mergeSummary(p.runMs, t.runMs),
+          waitMs: mergeSummary(p.waitMs, t.waitMs),
+        }
+      : t
   }
-  return {
-    droneId: newer.droneId,
-    at: newer.at,
-    windowMs: older.windowMs + newer.windowMs,
-    types,
-    recent: [...older.recent, ...newer.recent].slice(-RECENT),
-  }
+  const start = Math.min(a.at - a.windowMs, b.at - b.windowMs)
+  const at = Math.max(a.at, b.at)
+  return { droneId: b.droneId, at, windowMs: at - start, types, recent: [...a.recent, ...b.recent].slice(-RECENT) }
+}
+
+type Summary = FlowDelta['types'][string]['runMs']
+
+function mergeSummary(a: Summary, b: Summary): Summary {
+  const count = a.count + b.count
+  if (count === 0) return a
+  const w = (x: number, y: number): number => (x * a.count + y * b.count) / count
+  return { count, sum: a.sum + b.sum, max: Math.max(a.max, b.max), p50: w(a.p50, b.p50), p95: w(a.p95, b.p95) }
 }
 
 function round(ms: number): number {

@@ -23,7 +23,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { ApiErrorShape, PushMessage } from '../api/contract.ts'
 import { ApiError, toApiError } from '../api/errors.ts'
-import { PushBatcher } from './push-batcher.ts'
+import { PushBatcher } from '../api/push-batcher.ts'
 
 /** What the server needs of the ConsoleService. */
 export interface ConsoleBackend {
@@ -94,6 +94,9 @@ export function consoleCsp(host: string): string {
     "frame-ancestors 'none'",
   ].join('; ')
 }
+
+/** A WebSocket's send buffer above this holds its pushes (merged in place) until it drains. */
+export const HIGH_WATER_BYTES = 1024 * 1024
 
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
   const host = options.host ?? '127.0.0.1'
@@ -224,8 +227,14 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const sockets = new Set<WebSocket>()
   function onSocket(ws: WebSocket): void {
     sockets.add(ws)
-    const batcher = new PushBatcher(ws)
-    const unsubscribe = options.service.subscribe((m) => batcher.add(m))
+    // A slow client (send buffer above HIGH_WATER_BYTES) is held: pushes merge in place, never queue.
+    const batcher = new PushBatcher({
+      send: (messages) => {
+        for (const m of messages) ws.send(JSON.stringify({ push: m }))
+      },
+      held: () => ws.bufferedAmount > HIGH_WATER_BYTES,
+    })
+    const unsubscribe = options.service.subscribe((m) => batcher.push(m))
     let alive = true
     ws.on('pong', () => (alive = true))
     const ping = setInterval(() => {
@@ -238,7 +247,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     ws.on('close', () => {
       sockets.delete(ws)
       clearInterval(ping)
-      batcher.close()
+      batcher.stop()
       unsubscribe()
     })
     ws.on('error', () => ws.terminate())

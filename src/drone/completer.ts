@@ -5,6 +5,8 @@ import type { DroneContext, Pending } from './context.ts'
 
 /** Completions per taskComplete call: one round trip for a burst, short enough to keep the transaction small. */
 const COMPLETE_BATCH = 500
+/** Completion batches in flight at once (see Batcher): overlaps one round trip with the next. */
+const COMPLETE_CONCURRENCY = 2
 const LOG_BATCH = 500
 /** A log batch failing this many times in a row is dropped (reported): logs must not pin memory forever. */
 const LOG_MAX_RETRIES = 20
@@ -31,6 +33,7 @@ export class Completer {
       name: 'completer',
       maxBatch: COMPLETE_BATCH,
       delayMs: 5,
+      concurrency: COMPLETE_CONCURRENCY,
       onError: (err, name) => ctx.reportError(err, name),
       send: async (batch) => {
         // The outcomes are in the local queue before the global queue hears of them.

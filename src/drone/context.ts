@@ -11,6 +11,8 @@ export interface Pending {
   kind: TaskEventKind
   task: { id: string; type: string; attempt?: number }
   extra: EventExtra | undefined
+  /** When it happened, if not now (a worker's report: its own clock reading, same machine). */
+  at?: number
 }
 
 /** The drone's options after validation, every default filled in (DRONE_DEFAULTS). */
@@ -61,9 +63,10 @@ export class EventSink {
     kind: TaskEventKind,
     t: { id: string; type: string; attempt?: number },
     extra?: Omit<TaskEvent, 'kind' | 'taskId' | 'type' | 'at'>,
+    at?: number,
   ): void {
     if (this.emitter.listenerCount('event') === 0) return
-    const e: TaskEvent = { kind, taskId: t.id, type: t.type, at: Date.now(), ...extra }
+    const e: TaskEvent = { kind, taskId: t.id, type: t.type, at: at ?? Date.now(), ...extra }
     if (t.attempt !== undefined && e.attempt === undefined) e.attempt = t.attempt
     if (this.held.length > 0) {
       this.held.push(e)

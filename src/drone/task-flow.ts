@@ -75,7 +75,8 @@ export class TaskFlow {
           if (task.state !== 'dispatched') break
           step.updates.push({ id: task.id, to: 'started', at: item.at })
           startedAt.set(task.id, item.at)
-          step.event('started', task, { workerId, pid })
+          // `at`: when the worker started it (before user code ran), not when the drone heard.
+          step.event('started', task, { workerId, pid }, item.at)
           break
         case 'succeeded':
         case 'failed': {
@@ -188,7 +189,7 @@ export class TaskFlow {
   /** One local-queue transaction, then the immediate events, then the completions (their events on acknowledgement). */
   private commit(step: Step): void {
     if (step.updates.length > 0) this.ctx.local.taskUpdateMany({ updates: step.updates })
-    for (const e of step.events) this.ctx.events.task(e.kind, e.task, e.extra)
+    for (const e of step.events) this.ctx.events.task(e.kind, e.task, e.extra, e.at)
     this.completer.add(step.completions, step.announce)
   }
 
@@ -243,8 +244,11 @@ class Step {
 
   constructor(readonly listening: boolean) {}
 
-  event(kind: TaskEventKind, task: LocalTask, extra?: EventExtra): void {
-    if (this.listening) this.events.push({ kind, task, extra })
+  event(kind: TaskEventKind, task: LocalTask, extra?: EventExtra, at?: number): void {
+    if (!this.listening) return
+    const e: Pending = { kind, task, extra }
+    if (at !== undefined) e.at = at
+    this.events.push(e)
   }
 
   finish(task: LocalTask, completion: Completion, kind: TaskEventKind, extra?: EventExtra): void {

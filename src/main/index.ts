@@ -13,7 +13,7 @@ import { desktopApi } from './desktop-api.ts'
 import { openDevTools } from './devtools.ts'
 import { originOf, registerApiRoutes, senderCheck } from './ipc-router.ts'
 import { appPaths } from './paths.ts'
-import { PushBatcher } from './push-batcher.ts'
+import { PushBatcher } from '../api/push-batcher.ts'
 import { RENDERER_INDEX_URL, RENDERER_ORIGIN, RENDERER_SCHEME, RENDERER_SCHEME_PRIVILEGES, rendererRequestHandler } from './renderer-protocol.ts'
 import { SafeStorageSecretStore } from './secrets.ts'
 import { UtilityProcessSpawner } from './utility-spawner.ts'
@@ -98,8 +98,10 @@ function main(): void {
     const openWindow = (): void => {
       win = createConsoleWindow({ preloadPath: paths.preloadPath, url: devUrl ?? RENDERER_INDEX_URL, origin })
       const current = win
-      const batcher = new PushBatcher((messages) => {
-        if (!current.isDestroyed()) current.webContents.send(IPC_PUSH, messages)
+      const batcher = new PushBatcher({
+        send: (messages) => {
+          if (!current.isDestroyed()) current.webContents.send(IPC_PUSH, messages)
+        },
       })
       const unsubscribe = svc.subscribe((message) => batcher.push(message))
       current.on('closed', () => {

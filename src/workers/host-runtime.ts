@@ -141,12 +141,14 @@ export class HostRuntime {
     const worker = this.worker
     if (!worker || this.shuttingDown) return
     let batch: TaskContext[] | undefined
+    // Sub-millisecond epoch time (same clock as Date.now()): 'started' is what latency is measured by.
+    const at = performance.timeOrigin + performance.now()
     while (this.running.size < this.concurrency && this.head < this.queue.length) {
       const item = this.queue[this.head++]!
       const ctx = new TaskContext(this, item)
       this.running.set(item.id, ctx)
       if (item.timeoutMs > 0) this.timeouts.add(item.id, item.timeoutMs)
-      this.items.push({ k: 'started', id: item.id, at: Date.now() })
+      this.items.push({ k: 'started', id: item.id, at })
       ;(batch ??= []).push(ctx)
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest'
 import type { DroneEvent, TaskEvent } from '../../src/core/events.ts'
 import type { FlowDelta, PushMessage } from '../../src/api/contract.ts'
 import { FlowAggregator, mergeFlowDeltas } from '../../src/api/flow.ts'
-import { HIGH_WATER_BYTES, PushBatcher } from '../../src/console/push-batcher.ts'
+import { PushBatcher } from '../../src/api/push-batcher.ts'
+import { HIGH_WATER_BYTES } from '../../src/console/server.ts'
 import { until } from '../helpers.ts'
 
 function ev(kind: TaskEvent['kind'], taskId: string, at: number, extra: Partial<TaskEvent> = {}): DroneEvent {
@@ -86,13 +87,13 @@ function delta(droneId: string, succeeded: number): PushMessage {
 describe('PushBatcher', () => {
   it('coalesces within a batch: newest snapshots, merged deltas, every notice', async () => {
     const sink = new SlowSink()
-    const b = new PushBatcher(sink)
-    b.add({ channel: 'drones', drones: [] })
-    b.add({ channel: 'drones', drones: [{ id: 'newest' } as never] })
-    b.add(delta('d1', 1))
-    b.add(delta('d1', 2))
-    b.add(delta('d2', 5))
-    b.add({ channel: 'notice', level: 'info', message: 'one' })
+    const b = sinkBatcher(sink)
+    b.push({ channel: 'drones', drones: [] })
+    b.push({ channel: 'drones', drones: [{ id: 'newest' } as never] })
+    b.push(delta('d1', 1))
+    b.push(delta('d1', 2))
+    b.push(delta('d2', 5))
+    b.push({ channel: 'notice', level: 'info', message: 'one' })
     await until(() => sink.frames.length > 0, 2_000, 'a flush')
     const pushes = sink.frames.map((f) => (JSON.parse(f) as { push: PushMessage }).push)
     expect(pushes.filter((p) => p.channel === 'drones')).toEqual([{ channel: 'drones', drones: [{ id: 'newest' }] }])
@@ -102,14 +103,14 @@ describe('PushBatcher', () => {
       ['d2', 5],
     ])
     expect(pushes.filter((p) => p.channel === 'notice')).toHaveLength(1)
-    b.close()
+    b.stop()
   })
 
   it('holds and merges for a slow socket instead of queuing, then sends once it drains', async () => {
     const sink = new SlowSink()
     sink.bufferedAmount = HIGH_WATER_BYTES + 1
-    const b = new PushBatcher(sink)
-    for (let i = 0; i < 1000; i++) b.add(delta('d1', 1))
+    const b = sinkBatcher(sink)
+    for (let i = 0; i < 1000; i++) b.push(delta('d1', 1))
     await until(() => b.deferred >= 2, 2_000, 'two deferred flushes')
     expect(sink.frames).toHaveLength(0)
     expect(b.merged).toBe(999)
@@ -117,6 +118,16 @@ describe('PushBatcher', () => {
     await until(() => sink.frames.length > 0, 2_000, 'the held delta')
     expect(sink.frames).toHaveLength(1)
     expect((JSON.parse(sink.frames[0]!) as { push: Extract<PushMessage, { channel: 'flow' }> }).push.delta.types.io!.succeeded).toBe(1000)
-    b.close()
+    b.stop()
   })
 })
+
+/** The batcher as the console server wires it to a WebSocket: JSON frames, held while the buffer is high. */
+function sinkBatcher(sink: SlowSink): PushBatcher {
+  return new PushBatcher({
+    send: (messages) => {
+      for (const m of messages) sink.send(JSON.stringify({ push: m }))
+    },
+    held: () => sink.bufferedAmount > HIGH_WATER_BYTES,
+  })
+}

@@ -70,8 +70,19 @@ it(`PostgreSQL: ${TERMINATIONS} terminations of every drone connection${RESTARTS
   const recoveries: number[] = []
   let maxBackends = baseline
   const faultList: Array<'terminate' | 'restart'> = [...Array<'terminate'>(TERMINATIONS).fill('terminate'), ...Array<'restart'>(RESTARTS).fill('restart')]
+  const topUp = async (): Promise<void> => {
+    for (let i = 0; ; i++) {
+      try {
+        feeder.admin = q.admin
+        return await feeder.topUp()
+      } catch (err) {
+        if (i >= 50) throw err
+        await new Promise((r) => setTimeout(r, 200)) // our own pool reconnecting after a restart
+      }
+    }
+  }
   for (const kind of faultList) {
-    await feeder.topUp()
+    await topUp()
     await randomPause(500, 1_500)
     const at = Date.now()
     if (kind === 'terminate') {

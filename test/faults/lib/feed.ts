@@ -7,7 +7,8 @@ export class Feeder {
   private n = 0
   constructor(
     private readonly queue: Queue,
-    private readonly admin: pg.Client,
+    /** public: a scenario that restarts the server hands in a new connection */
+    public admin: pg.Client,
     private readonly schema: string,
     private readonly type: string,
     private readonly payload: Record<string, unknown>,

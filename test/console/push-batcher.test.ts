@@ -2,7 +2,8 @@
 // the batcher's only clock is its setTimeout.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { FlowDelta, PushMessage } from '../../src/api/contract.ts'
-import { PUSH_WINDOW_MS, PushBatcher, mergeFlow } from '../../src/main/push-batcher.ts'
+import { mergeFlowDeltas as mergeFlow } from '../../src/api/flow.ts'
+import { PUSH_WINDOW_MS, PushBatcher } from '../../src/api/push-batcher.ts'
 
 function summary(count: number, sum: number, max: number, p50: number, p95: number) {
   return { count, sum, max, p50, p95 }
@@ -42,7 +43,7 @@ describe('PushBatcher', () => {
 
   it('coalesces 100 pushes arriving within 50 ms into at most 2 sends, losing no counts', () => {
     const sends: PushMessage[][] = []
-    const batcher = new PushBatcher((m) => sends.push(m))
+    const batcher = new PushBatcher({ send: (m) => sends.push(m) })
     for (let i = 0; i < 100; i++) {
       batcher.push({ channel: 'flow', delta: flow('d1', 1_000 + i, 1) })
       if (i % 10 === 0) batcher.push({ channel: 'drones', drones: [] })
@@ -64,7 +65,7 @@ describe('PushBatcher', () => {
 
   it('sends at most once per window under a steady stream (≤ 20 per second)', () => {
     const sends: PushMessage[][] = []
-    const batcher = new PushBatcher((m) => sends.push(m))
+    const batcher = new PushBatcher({ send: (m) => sends.push(m) })
     for (let ms = 0; ms < 1_000; ms++) {
       batcher.push({ channel: 'notice', level: 'info', message: `n${ms}` })
       vi.advanceTimersByTime(1)
@@ -76,7 +77,7 @@ describe('PushBatcher', () => {
 
   it('keeps flows of different drones apart, and sends nothing after stop()', () => {
     const sends: PushMessage[][] = []
-    const batcher = new PushBatcher((m) => sends.push(m))
+    const batcher = new PushBatcher({ send: (m) => sends.push(m) })
     batcher.push({ channel: 'flow', delta: flow('a', 1, 2) })
     batcher.push({ channel: 'flow', delta: flow('b', 1, 3) })
     vi.advanceTimersByTime(PUSH_WINDOW_MS)

@@ -1,0 +1,100 @@
+/**
+ * Coalesces the console service's pushes into at most one send per window (50 ms → ≤ 20 a second),
+ * whatever the drones emit: a drone finishing 10,000 tasks a second must not cost a renderer 10,000
+ * deliveries and React renders. One batcher serves both transports: Electron IPC (src/main) and each
+ * browser WebSocket (src/console/server.ts).
+ *
+ * Within a window: `drones` and `worker-definitions` are full snapshots, so only the newest of each is
+ * kept; `flow` deltas of one drone are merged into one (mergeFlowDeltas); notices are kept up to a cap
+ * (the newest). While `held()` says the receiver is behind (a slow socket's send buffer), nothing is
+ * sent and everything keeps merging in place, so memory stays bounded at one delta per drone, two
+ * snapshots and the notice cap, whatever the task rate.
+ */
+import type { FlowDelta, PushMessage } from './contract.ts'
+import { mergeFlowDeltas } from './flow.ts'
+
+export const PUSH_WINDOW_MS = 50
+const NOTICE_CAP = 20
+
+type Notice = Extract<PushMessage, { channel: 'notice' }>
+
+export interface PushBatcherOptions {
+  /** Receives each window's messages, in order: definitions, drones, flows, notices. */
+  send: (messages: PushMessage[]) => void
+  windowMs?: number
+  /** True while the receiver cannot take more (the flush is put off and retried next window). */
+  held?: () => boolean
+}
+
+export class PushBatcher {
+  private flows = new Map<string, FlowDelta>()
+  private drones: Extract<PushMessage, { channel: 'drones' }> | undefined
+  private definitions: Extract<PushMessage, { channel: 'worker-definitions' }> | undefined
+  private notices: Notice[] = []
+  private timer: NodeJS.Timeout | undefined
+  private stopped = false
+  /** Flow deltas merged into a held one (tests and logs read these). */
+  merged = 0
+  /** Flushes put off because the receiver was held. */
+  deferred = 0
+
+  constructor(private readonly options: PushBatcherOptions) {}
+
+  push(message: PushMessage): void {
+    if (this.stopped) return
+    switch (message.channel) {
+      case 'flow': {
+        const prev = this.flows.get(message.delta.droneId)
+        if (prev) this.merged++
+        this.flows.set(message.delta.droneId, prev ? mergeFlowDeltas(prev, message.delta) : message.delta)
+        break
+      }
+      case 'drones':
+        this.drones = message
+        break
+      case 'worker-definitions':
+        this.definitions = message
+        break
+      case 'notice':
+        this.notices.push(message)
+        if (this.notices.length > NOTICE_CAP) this.notices.shift()
+        break
+    }
+    this.schedule()
+  }
+
+  /** Sends what is pending now (also used on shutdown), unless the receiver is held. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.stopped) return
+    if (this.options.held?.()) {
+      this.deferred++
+      this.schedule()
+      return
+    }
+    const out: PushMessage[] = []
+    if (this.definitions) out.push(this.definitions)
+    if (this.drones) out.push(this.drones)
+    for (const delta of this.flows.values()) out.push({ channel: 'flow', delta })
+    out.push(...this.notices)
+    this.definitions = undefined
+    this.drones = undefined
+    this.flows = new Map()
+    this.notices = []
+    if (out.length > 0) this.options.send(out)
+  }
+
+  /** Drops anything pending and ignores later pushes (the window or socket is gone). */
+  stop(): void {
+    this.stopped = true
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  // Trailing window: the first push after a quiet spell waits one window, so a burst is one send.
+  private schedule(): void {
+    if (this.timer || this.stopped) return
+    this.timer = setTimeout(() => this.flush(), this.options.windowMs ?? PUSH_WINDOW_MS)
+  }
+}
