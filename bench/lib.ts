@@ -17,6 +17,8 @@ export interface RunnerResult {
   mixedPerSec?: number
   workerPeakRssMb?: number
   dronePeakRssMb?: number
+  /** Swarmage: the drone process's peak RSS during the burn-down alone (the target). */
+  droneBurnPeakRssMb?: number
   duplicates?: number
   notes?: string
 }

@@ -96,7 +96,7 @@ for (let r = 0; r < reps; r++) {
   }
 }
 
-interface Row { key: string; system: string; burn: number; bulk: number; p50: number; p99: number; mixed: number; workerRss: number; droneRss: number; duplicates: number | null }
+interface Row { key: string; system: string; burn: number; bulk: number; p50: number; p99: number; mixed: number; workerRss: number; droneRss: number; droneBurnRss: number; duplicates: number | null }
 const rows: Row[] = keys.filter((k) => runs[k]!.length).map((k) => {
   const rs = runs[k]!
   return {
@@ -109,15 +109,16 @@ const rows: Row[] = keys.filter((k) => runs[k]!.length).map((k) => {
     mixed: median(rs.map((x) => x.mixedPerSec ?? NaN)),
     workerRss: median(rs.map((x) => x.workerPeakRssMb ?? NaN)),
     droneRss: median(rs.map((x) => x.dronePeakRssMb ?? NaN)),
+    droneBurnRss: median(rs.map((x) => x.droneBurnPeakRssMb ?? NaN)),
     duplicates: rs.some((x) => x.duplicates !== undefined) ? Math.max(...rs.map((x) => x.duplicates ?? 0)) : null,
   }
 })
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—')
 console.log(`\nmedians of ${reps} (${sizes.tasks} tasks burn-down and bulk, ${sizes.latency} latency samples, ${sizes.mixed} mixed)\n`)
-console.log('| system | burn-down tasks/s | bulk enqueue tasks/s | p50 / p99 enqueue→start ms | mixed first pass tasks/s | worker peak RSS MB | drone peak RSS MB | duplicate claims |')
+console.log('| system | burn-down tasks/s | bulk enqueue tasks/s | p50 / p99 enqueue→start ms | mixed first pass tasks/s | worker peak RSS MB | drone peak RSS MB (burn-down / whole run) | duplicate claims |')
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
 for (const r of rows) {
-  console.log(`| ${r.system} | ${fmt(r.burn)} | ${fmt(r.bulk)} | ${fmt(r.p50, 2)} / ${fmt(r.p99, 2)} | ${fmt(r.mixed)} | ${fmt(r.workerRss)} | ${r.key.startsWith('swarmage') ? fmt(r.droneRss) : '(in process)'} | ${r.duplicates ?? '—'} |`)
+  console.log(`| ${r.system} | ${fmt(r.burn)} | ${fmt(r.bulk)} | ${fmt(r.p50, 2)} / ${fmt(r.p99, 2)} | ${fmt(r.mixed)} | ${fmt(r.workerRss)} | ${r.key.startsWith('swarmage') ? `${fmt(r.droneBurnRss)} / ${fmt(r.droneRss)}` : '(in process)'} | ${r.duplicates ?? '—'} |`)
 }
 const get = (k: string) => rows.find((r) => r.key === k)
 const peers = rows.filter((r) => SYSTEMS[r.key]!.peer)

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { isAbsolute, join, resolve } from 'node:path'
 import { DRONE_DEFAULTS, validateConfig, validateDroneOptions, type DroneOptions, type WorkerDefinition } from '../core/config.ts'
-import { errorMessage, InputError } from '../core/errors.ts'
+import { errorMessage, InputError, SchemaError } from '../core/errors.ts'
 import type { DroneEvent, DroneState, WorkerEvent } from '../core/events.ts'
 import type { GlobalQueueDriver, QueueSignal, Subscription } from '../queue/driver.ts'
 import type { Queue } from '../queue/queue.ts'
@@ -209,7 +209,12 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
     if (this._state !== 'idle') throw new InputError(`a ${this._state} drone cannot start again; create a new Drone`)
     this.setState('starting')
     try {
-      await this.queue.migrate()
+      // Migrate only when needed: a drone running under a least-privilege role (no DDL rights,
+      // docs/reliability.md#security) must start on a schema its owner already migrated.
+      await this.driver.schemaCheck().catch((err: unknown) => {
+        if (err instanceof SchemaError) return this.queue.migrate()
+        throw err
+      })
       this.openLocal()
       await this.workers.start()
       await this.heartbeat.runNow()

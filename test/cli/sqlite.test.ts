@@ -47,13 +47,20 @@ describe('swarmage CLI on SQLite', () => {
     const q = ['--queue', 'sqlite:./file.db']
     writeFileSync(join(cwd, 'bad.ndjson'), '{"type":"a","payload":1}\n\n{"type":"b", "payload": {oops}}\n{"type":"c"}\n')
     writeFileSync(join(cwd, 'bad-type.ndjson'), '{"type":"a"}\n{"type":"no spaces"}\n')
+    // invalid UTF-8 (0xff) inside a JSON string on line 2: refused, not stored as U+FFFD
+    writeFileSync(join(cwd, 'bad-utf8.ndjson'), Buffer.concat([Buffer.from('{"type":"a"}\n{"type":"b","payload":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]))
     writeFileSync(
       join(cwd, 'good.ndjson'),
       '{"type":"a","payload":{"i":1}}\n{"type":"b","payload":[2],"priority":7}\n\n{"type":"c","options":{"key":"kc","maxAttempts":2}}\n',
     )
-    const [bad, badType] = await Promise.all([cli(['enqueue', '--file', 'bad.ndjson', ...q], { cwd }), cli(['enqueue', '--file', 'bad-type.ndjson', ...q], { cwd })])
+    const [bad, badType, badUtf8] = await Promise.all([
+      cli(['enqueue', '--file', 'bad.ndjson', ...q], { cwd }),
+      cli(['enqueue', '--file', 'bad-type.ndjson', ...q], { cwd }),
+      cli(['enqueue', '--file', 'bad-utf8.ndjson', ...q], { cwd }),
+    ])
     fails(bad, 2, /bad\.ndjson line 3: the line is not valid JSON/)
     fails(badType, 2, /bad-type\.ndjson line 2: invalid task type "no spaces"/)
+    fails(badUtf8, 2, /bad-utf8\.ndjson line 2: not valid UTF-8/)
     expect(jsonLines(ok(await cli(['tasks', '--json', ...q], { cwd })))).toEqual([])
 
     const { ids } = JSON.parse(ok(await cli(['enqueue', '--file', 'good.ndjson', '--json', ...q], { cwd }))) as { ids: string[] }

@@ -76,10 +76,40 @@ function limitsOf(ctx: CommandContext): Limits {
 }
 
 function readInput(file: string): string {
+  let bytes: Buffer
   try {
-    return readFileSync(file === '-' ? 0 : file, 'utf8')
+    bytes = readFileSync(file === '-' ? 0 : file)
   } catch (err) {
     throw new InputError(`cannot read ${file === '-' ? 'stdin' : file}: ${errorMessage(err)}`, { cause: err })
+  }
+  return decodeUtf8(bytes, file === '-' ? 'stdin' : file)
+}
+
+/**
+ * Strict UTF-8: Node's 'utf8' decoding would silently turn invalid bytes into U+FFFD and store them.
+ * The error names the line of the first invalid byte.
+ */
+export function decodeUtf8(bytes: Buffer, name: string): string {
+  const strict = new TextDecoder('utf-8', { fatal: true })
+  try {
+    return strict.decode(bytes)
+  } catch {
+    // Find the line: decode line by line (a newline byte never occurs inside a UTF-8 sequence).
+    let line = 1
+    let from = 0
+    for (;;) {
+      const nl = bytes.indexOf(0x0a, from)
+      const end = nl === -1 ? bytes.length : nl
+      try {
+        strict.decode(bytes.subarray(from, end))
+      } catch {
+        break
+      }
+      if (nl === -1) break
+      line++
+      from = nl + 1
+    }
+    throw new InputError(`${name} line ${line}: not valid UTF-8`)
   }
 }
 

@@ -26,6 +26,9 @@ import { SIGNAL_TTL_MS, SignalHub } from './signals.ts'
 import { ListStatements, prepareStatements, type Statements } from './statements.ts'
 import { applyCompletions, rescueExpired } from './transitions.ts'
 
+/** WAL pages between automatic checkpoints (SQLite's default is 1,000). */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 /** How long a lock may be waited for before a write gives up with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000
 /** The maintenance lease: the holder keeps it by running again within this time; others get null. */
@@ -70,6 +73,11 @@ export class SqliteDriver implements GlobalQueueDriver {
       db.pragma('journal_mode = WAL')
       // NORMAL in WAL: durable against a process crash, only an OS crash may lose the last commits.
       db.pragma('synchronous = NORMAL')
+      // Checkpoint every ~40 MB of WAL instead of ~4 MB: hot pages (index tails, the claim range) are
+      // rewritten many times between checkpoints and copied once. Measured: burn-down +17%, drone CPU
+      // 74 → 64 µs per task (docs/performance.md). journal_size_limit trims the WAL file after each.
+      db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`)
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`)
     } catch (err) {
       db.close()
       throw new SwarmageError(`cannot open the SQLite queue at ${path}: ${(err as Error).message}`, { cause: err })
