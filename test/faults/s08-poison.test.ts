@@ -11,9 +11,9 @@ import { tempDir, until } from '../helpers.ts'
 import { DroneProc, droneConfig, freshQueue, stopAll, type PgQueue } from './lib/drones.ts'
 import { recordFigures } from './lib/figures.ts'
 import { readLedger } from './lib/ledger.ts'
-import { LEDGER_WORKER, size } from './lib/mode.ts'
+import { LEDGER_WORKER } from './lib/mode.ts'
 
-const GOOD = size(1_600, 800)
+const GOOD = 1_600
 const ATTEMPTS = 3
 
 let q: PgQueue
