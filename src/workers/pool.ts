@@ -332,7 +332,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     }
     const max = this.opts.maxTasksPerProcess
     if (max !== undefined && p.done + p.failed >= max) this.retire(p)
-    else if (p.retiring) this.maybeStopRetired(p)
+    // Not `else`: a process already retiring (no longer dispatchable, so retire() returns early) must
+    // still be stopped once its last task is done, or it lingers and its slot is never replaced.
+    if (p.retiring) this.maybeStopRetired(p)
     // After the bookkeeping, so a listener that dispatches sees the freed capacity.
     this.emit('items', p.workerId, p.pid, items)
   }

@@ -129,6 +129,26 @@ describe('WorkerPool faults', () => {
     }
   })
 
+  it('recycles a process that reached maxTasksPerProcess while still holding tasks, once they are done', async () => {
+    // 4 tasks in hand, the limit reached after 2: the last 2 finish in later batches, and only then may
+    // the process stop and be replaced (it used to linger 'stopping' forever, stalling the type).
+    const { pool, rec } = makePool(fixture('sleep.mjs'), { maxTasksPerProcess: 2, concurrency: 1, prefetch: 5 })
+    await pool.start()
+    try {
+      const firstPid = pool.processes()[0]!.pid
+      const batch = [1, 2, 3, 4].map(() => task({ ms: 30 }))
+      expect(pool.dispatch(batch)).toHaveLength(4)
+      for (const t of batch) expect((await rec.outcome(t.id)).pid).toBe(firstPid)
+      await until(() => pool.processes()[0]!.pid !== firstPid && pool.freeSlots() > 0, 10_000, 'the retired process replaced')
+      const next = task({ ms: 0 })
+      pool.dispatch([next])
+      expect((await rec.outcome(next.id)).pid).not.toBe(firstPid)
+      expect(rec.lost).toEqual([])
+    } finally {
+      await pool.stop(1000)
+    }
+  })
+
   it('recycles a process above maxRssMb', async () => {
     const { pool } = makePool(fixture('echo.mjs'), { maxRssMb: 1 })
     await pool.start()

@@ -18,7 +18,7 @@ import {
   type TaskListParams,
   type TaskLog,
 } from '../driver.ts'
-import { pgCode, wrapPgError } from './errors.ts'
+import { isRetryablePgError, pgCode, wrapPgError } from './errors.ts'
 import { channelFor, isUuid, textSafe } from './ident.ts'
 import { PgListener } from './listener.ts'
 import { check, migrate } from './migrations.ts'
@@ -56,6 +56,26 @@ const MAINTENANCE_MAX_BATCHES = 100
  * named prepared statement: one round trip per batch, whatever the batch size. Times come from the
  * database clock. Wake-ups are LISTEN/NOTIFY on `swarmage_<schema>`, carrying only types or ids.
  */
+/** A fresh pool at most this often (a flapping network must not churn connections). */
+const POOL_ROTATE_MIN_MS = 2_000
+
+function makePool(options: PostgresDriverOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 10,
+    application_name: options.applicationName ?? 'swarmage',
+    keepAlive: true,
+    connectionTimeoutMillis: 10_000,
+    query_timeout: options.queryTimeoutMs ?? 30_000,
+    idleTimeoutMillis: 30_000,
+  })
+  // An idle client whose connection dies emits 'error' on the pool, which removes it; the next query
+  // gets a fresh one. Without a listener the event would crash the process. Queries report their
+  // own errors (retryable where the connection was the cause).
+  pool.on('error', () => undefined)
+  return pool
+}
+
 export class PostgresDriver implements GlobalQueueDriver {
   readonly kind = 'postgres'
   readonly capabilities: DriverCapabilities = { pushSignals: true, shared: true }
@@ -63,8 +83,10 @@ export class PostgresDriver implements GlobalQueueDriver {
   private readonly listener: PgListener
   private closed: Promise<void> | null = null
 
+  private rotatedAt = 0
+
   private constructor(
-    private readonly pool: pg.Pool,
+    private pool: pg.Pool,
     readonly schema: string,
     private readonly options: PostgresDriverOptions,
   ) {
@@ -76,24 +98,31 @@ export class PostgresDriver implements GlobalQueueDriver {
       applicationName: `${options.applicationName ?? 'swarmage'}-listen:${schema}`,
       ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
       ...(options.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
+      onDown: () => this.rotatePool(),
     })
   }
 
   static async open(options: PostgresDriverOptions): Promise<PostgresDriver> {
-    const pool = new pg.Pool({
-      connectionString: options.connectionString,
-      max: options.poolSize ?? 10,
-      application_name: options.applicationName ?? 'swarmage',
-      keepAlive: true,
-      connectionTimeoutMillis: 10_000,
-      query_timeout: options.queryTimeoutMs ?? 30_000,
-      idleTimeoutMillis: 30_000,
-    })
-    // An idle client whose connection dies emits 'error' on the pool, which removes it; the next query
-    // gets a fresh one. Without a listener the event would crash the process. Queries report their
-    // own errors (retryable where the connection was the cause).
-    pool.on('error', () => undefined)
-    return new PostgresDriver(pool, options.schema ?? 'swarmage', options)
+    return new PostgresDriver(makePool(options), options.schema ?? 'swarmage', options)
+  }
+
+  /**
+   * Starts a fresh pool when a query timed out or lost its connection, or the LISTEN connection was
+   * found dead: the other idle connections likely share the fault (a black-holed path answers nothing,
+   * it does not close), and pg-pool would hand them out one by one, each costing a full query timeout
+   * (10 connections × the timeout ≈ minutes before work resumes; test/faults/s04). In-flight queries
+   * finish or time out on the old pool, which then ends. At most once per POOL_ROTATE_MIN_MS.
+   */
+  private rotatePool(): void {
+    if (this.closed || Date.now() - this.rotatedAt < POOL_ROTATE_MIN_MS) return
+    this.rotatedAt = Date.now()
+    const old = this.pool
+    this.pool = makePool(this.options)
+    void old.end().catch(() => undefined)
+  }
+
+  private onQueryError(err: unknown): void {
+    if (isRetryablePgError(err) || (err instanceof Error && /timeout/i.test(err.message))) this.rotatePool()
   }
 
   /** The LISTEN connection's backend pid (null while down): lets tests and operators find it. */
@@ -112,6 +141,7 @@ export class PostgresDriver implements GlobalQueueDriver {
     try {
       return (await this.pool.query({ name: stmt.name, text: stmt.text, values })).rows as R[]
     } catch (err) {
+      this.onQueryError(err)
       throw wrapPgError(err, stmt.name.replace(/^swarmage_/, ''))
     }
   }
@@ -155,12 +185,14 @@ export class PostgresDriver implements GlobalQueueDriver {
     try {
       client = await this.pool.connect()
     } catch (err) {
+      this.onQueryError(err)
       throw wrapPgError(err, 'connect')
     }
     const exec: Exec = async <R>(stmt: Statement, values: unknown[]) => {
       try {
         return (await client.query({ name: stmt.name, text: stmt.text, values })).rows as R[]
       } catch (err) {
+        this.onQueryError(err)
         throw wrapPgError(err, stmt.name.replace(/^swarmage_/, ''))
       }
     }
@@ -415,6 +447,7 @@ export class PostgresDriver implements GlobalQueueDriver {
     try {
       return (await this.pool.query(text, values)).rows as R[]
     } catch (err) {
+      this.onQueryError(err)
       throw wrapPgError(err, what)
     }
   }

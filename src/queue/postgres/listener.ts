@@ -13,6 +13,8 @@ export interface ListenerOptions {
   heartbeatTimeoutMs?: number
   /** Reconnect backoff doubles from 100 ms up to this. Default 2 s. */
   maxBackoffMs?: number
+  /** Called when the connection is found dead: the pool's connections likely share its fate. */
+  onDown?: (cause: Error) => void
 }
 
 export type ListenerState = 'stopped' | 'connecting' | 'listening' | 'down'
@@ -136,6 +138,7 @@ export class PgListener {
     this.lastError = cause
     this.client = null
     this.state = 'down'
+    this.options.onDown?.(cause)
     this.hadGap = true
     this.clearTimers()
     void endQuietly(client)
