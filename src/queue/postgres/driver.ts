@@ -40,6 +40,8 @@ export interface PostgresDriverOptions {
    * silently stopped answering cannot hang a drone. Default 30000.
    */
   queryTimeoutMs?: number
+  /** Connection handshake timeout for the pool, ms. Default 3000. */
+  connectTimeoutMs?: number
   /** LISTEN connection probe interval, ms. Default 5000. */
   heartbeatMs?: number
   /** LISTEN probe timeout, ms. Default 3000. */
@@ -65,7 +67,9 @@ function makePool(options: PostgresDriverOptions): pg.Pool {
     max: options.poolSize ?? 10,
     application_name: options.applicationName ?? 'swarmage',
     keepAlive: true,
-    connectionTimeoutMillis: 10_000,
+    // A handshake not done in 3 s on a healthy network is a dead path (a black hole answers nothing);
+    // waiting pg's default (forever) or 10 s held every claim behind it (test/faults/s04).
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 3_000,
     query_timeout: options.queryTimeoutMs ?? 30_000,
     idleTimeoutMillis: 30_000,
   })
