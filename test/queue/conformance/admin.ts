@@ -87,7 +87,9 @@ export function adminCases(h: Harness): void {
       if (h.d.capabilities.pushSignals) expect(rec.subscription!.mode()).toBe('push')
       const peer = await h.peer()
       await h.insert('warm', {}, {}, peer)
-      await rec.next(isTasks)
+      // Warm-up, not measured: a loaded CI machine (browser tests beside us) may take seconds for the
+      // first round trip of a new peer; the measured samples below keep the strict bound.
+      await rec.next(isTasks, 10_000)
       const samples: number[] = []
       for (let i = 0; i < 5; i++) {
         const got = rec.next(isTasks)
