@@ -66,3 +66,18 @@ export function kib(i: number): { i: number; pad: string } {
 export function emit(result: RunnerResult): void {
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
 }
+
+/**
+ * The latency workload, the same for every system: `n` tasks sent one at a time, 5 ms apart, to an
+ * idle system, each send timed from just before the call. Returns id → send time.
+ */
+export async function sendSpaced(n: number, send: (id: string) => Promise<unknown>): Promise<Map<string, number>> {
+  const sent = new Map<string, number>()
+  for (let i = 0; i < n; i++) {
+    const id = String(i)
+    sent.set(id, performance.now())
+    await send(id)
+    await sleep(5)
+  }
+  return sent
+}

@@ -2,7 +2,7 @@
 // completed jobs removed (the performance issue's reference run).
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
-import { REDIS, deferred, emit, kib, latencySummary, parseArgs, rssSampler, sleep } from '../lib.ts'
+import { REDIS, deferred, emit, kib, latencySummary, parseArgs, rssSampler, sleep, sendSpaced } from '../lib.ts'
 
 const args = parseArgs()
 const name = `bench_${process.pid}`
@@ -46,13 +46,7 @@ const burnPerSec = args.tasks / ((performance.now() - t0) / 1000)
 
 await sleep(300)
 done = 0; target = args.latency; finished = deferred()
-const sent = new Map<string, number>()
-for (let i = 0; i < args.latency; i++) {
-  const id = String(i)
-  sent.set(id, performance.now())
-  await queue.add('lat', { id })
-  await sleep(5)
-}
+const sent = await sendSpaced(args.latency, (id) => queue.add('lat', { id }))
 await finished.promise
 const latency = latencySummary([...sent].map(([id, t]) => starts.get(id)! - t))
 await worker.close()

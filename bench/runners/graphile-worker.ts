@@ -2,7 +2,7 @@
 // batched completes (the performance issue's reference run).
 import { Logger, makeWorkerUtils, run, type Runner } from 'graphile-worker'
 import pg from 'pg'
-import { PG, deferred, emit, kib, latencySummary, parseArgs, rssSampler, sleep } from '../lib.ts'
+import { PG, deferred, emit, kib, latencySummary, parseArgs, rssSampler, sleep, sendSpaced } from '../lib.ts'
 
 const args = parseArgs()
 const schema = `gw_bench_${process.pid}`
@@ -59,13 +59,7 @@ const burnPerSec = args.tasks / ((performance.now() - t0) / 1000)
 // latency: one at a time, 5 ms apart, to an idle system
 await sleep(300)
 done = 0; target = args.latency; finished = deferred()
-const sent = new Map<string, number>()
-for (let i = 0; i < args.latency; i++) {
-  const id = String(i)
-  sent.set(id, performance.now())
-  await utils.addJob('lat', { id })
-  await sleep(5)
-}
+const sent = await sendSpaced(args.latency, (id) => utils.addJob('lat', { id }))
 await finished.promise
 const latency = latencySummary([...sent].map(([id, t]) => starts.get(id)! - t))
 await runner.stop()

@@ -2,7 +2,7 @@
 // (the performance issue's reference run).
 import { PgBoss } from 'pg-boss'
 import pg from 'pg'
-import { PG, deferred, emit, kib, latencySummary, parseArgs, rssSampler, sleep } from '../lib.ts'
+import { PG, deferred, emit, kib, latencySummary, parseArgs, rssSampler, sleep, sendSpaced } from '../lib.ts'
 
 const args = parseArgs()
 const schema = `pgboss_bench_${process.pid}`
@@ -52,13 +52,7 @@ const burnPerSec = args.tasks / ((performance.now() - t0) / 1000)
 await work('lat')
 await sleep(300)
 done = 0; target = args.latency; finished = deferred()
-const sent = new Map<string, number>()
-for (let i = 0; i < args.latency; i++) {
-  const id = String(i)
-  sent.set(id, performance.now())
-  await boss.send('lat', { id })
-  await sleep(5)
-}
+const sent = await sendSpaced(args.latency, (id) => boss.send('lat', { id }))
 await finished.promise
 const latency = latencySummary([...sent].map(([id, t]) => starts.get(id)! - t))
 await offAll()
