@@ -99,9 +99,17 @@ export function buildStatements(schema: string) {
      */
     complete: st(
       'complete',
-      `WITH c AS (
+      `WITH input AS (
         SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[], $8::timestamptz[])
           WITH ORDINALITY AS c(id, lease_seq, kind, result, error, delay_ms, worker_pid, started_at, ord)
+      ), c AS (
+        -- The fence, as one primary-key probe per input row (LATERAL leaves the planner no other
+        -- order), locking what it keeps. Written as a join in the UPDATE, it was planned from the
+        -- statistics of state: taken while nothing ran, they estimate 1 running row, and the plan
+        -- scanned all of tasks against every input row (170 µs per completed task instead of 16).
+        SELECT i.* FROM input i CROSS JOIN LATERAL (
+          SELECT t.id FROM ${T} t WHERE t.id = i.id AND t.lease_seq = i.lease_seq AND t.state = 'running' FOR UPDATE
+        ) l
       ), done AS (
         UPDATE ${T} t SET
           state = CASE WHEN c.kind = 'succeeded' THEN 'succeeded'
@@ -120,7 +128,7 @@ export function buildStatements(schema: string) {
                             THEN t.started_at ELSE NULL END,
           worker_pid = CASE WHEN c.kind = 'handback' THEN NULL ELSE c.worker_pid END,
           lease_expires_at = NULL, claimed_by = NULL
-        FROM c WHERE t.id = c.id AND t.lease_seq = c.lease_seq AND t.state = 'running'
+        FROM c WHERE t.id = c.id
         RETURNING t.id, t.type, t.state, t.attempts, t.run_at, t.drone, t.started_at, c.kind, c.error, c.worker_pid,
           c.started_at AS worker_started_at, c.ord
       ), att AS (
@@ -143,11 +151,16 @@ export function buildStatements(schema: string) {
 
     leaseExtend: st(
       'lease_extend',
-      `WITH l AS (SELECT * FROM unnest($1::uuid[], $2::bigint[]) AS l(id, lease_seq))
+      `WITH l AS (
+        -- One primary-key probe per id, as in complete (see there why the fence is not a join).
+        SELECT i.id FROM unnest($1::uuid[], $2::bigint[]) AS i(id, lease_seq) CROSS JOIN LATERAL (
+          SELECT t.id FROM ${T} t WHERE t.id = i.id AND t.lease_seq = i.lease_seq AND t.state = 'running'
+            -- coalesce keeps tasks_rescue out of the probe (see its comment).
+            AND coalesce(t.lease_expires_at > now(), false) FOR UPDATE
+        ) k
+      )
       UPDATE ${T} t SET lease_expires_at = now() + $3::float8 * ${MS}
-      FROM l WHERE t.id = l.id AND t.lease_seq = l.lease_seq AND t.state = 'running'
-        -- coalesce keeps tasks_rescue out of this plan (see its comment): each id probes the primary key.
-        AND coalesce(t.lease_expires_at > now(), false)
+      FROM l WHERE t.id = l.id
       RETURNING t.id::text AS id`,
     ),
 

@@ -1,0 +1,79 @@
+// Server-side cost of the claim and completion statements alone, one connection, no drone:
+//   node --import tsx bench/tools/sql-ceiling.ts [tasks=50000] [batch=500]
+// Prints rows/s for claim+complete of the real statements and for variants, to see what each part costs.
+import pg from 'pg'
+import { randomUUID } from 'node:crypto'
+import { MIGRATIONS } from '../../src/queue/postgres/migrations.ts'
+import { buildStatements } from '../../src/queue/postgres/sql.ts'
+import { PG } from '../lib.ts'
+
+const N = Number(process.argv[2] ?? 50_000)
+const B = Number(process.argv[3] ?? 500)
+const only = process.argv[4]
+const client = new pg.Client({ connectionString: PG })
+await client.connect()
+
+async function setup(schema: string, extra = ''): Promise<ReturnType<typeof buildStatements>> {
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`)
+  for (const m of MIGRATIONS) await client.query(m.sql(schema))
+  if (extra) await client.query(extra.replaceAll('$S', schema))
+  const st = buildStatements(schema)
+  for (let i = 0; i < N; i += 5000) {
+    const n = Math.min(5000, N - i)
+    const ids = Array.from({ length: n }, () => randomUUID())
+    await client.query(st.insert.text, [ids, ids.map(() => 'noop'), ids.map(() => '{}'), ids.map(() => 0), ids.map(() => null), ids.map(() => 0), ids.map(() => 3), ids.map(() => null), ids.map(() => null)])
+  }
+  await client.query(`VACUUM ANALYZE ${schema}.tasks`)
+  return st
+}
+
+type Row = { id: string; lease_seq: number }
+async function run(name: string, claim: (n: number) => Promise<Row[]>, complete: (rows: Row[]) => Promise<void>): Promise<void> {
+  let done = 0, claimMs = 0, completeMs = 0
+  const t0 = performance.now()
+  for (;;) {
+    let t = performance.now()
+    const rows = await claim(B)
+    claimMs += performance.now() - t
+    if (rows.length === 0) break
+    t = performance.now()
+    await complete(rows)
+    completeMs += performance.now() - t
+    done += rows.length
+  }
+  const s = (performance.now() - t0) / 1000
+  console.log(`${name.padEnd(44)} ${Math.round(done / s).toString().padStart(7)} rows/s   claim ${(claimMs * 1000 / done).toFixed(1)} µs/row  complete ${(completeMs * 1000 / done).toFixed(1)} µs/row`)
+}
+
+const now = () => new Date()
+async function current(label: string, extra = '', completeText?: (S: string) => string) {
+  const S = 'sw_ceiling'
+  const st = await setup(S, extra)
+  await run(label,
+    async (n) => (await client.query({ name: undefined, text: st.claim.text, values: [['noop'], [n], 'c', 'd', 30000] })).rows,
+    async (rows) => {
+      const p = [rows.map((r) => r.id), rows.map((r) => r.lease_seq), rows.map(() => 'succeeded'), rows.map(() => null), rows.map(() => null), rows.map(() => null), rows.map(() => 1), rows.map(() => now())]
+      await client.query(completeText ? completeText(S) : st.complete.text, p)
+    })
+}
+// The issue's ceiling shape: claim with SKIP LOCKED, finish in place by id, nothing else.
+async function minimal(extra = '', label = 'minimal claim + in-place finish (ceiling)') {
+  const S = 'sw_ceiling'
+  await setup(S, extra)
+  await run(label,
+    async (n) => (await client.query(`UPDATE ${S}.tasks SET state = 'running', lease_seq = lease_seq + 1 WHERE id = ANY (ARRAY(
+      SELECT id FROM ${S}.tasks WHERE state = 'queued' AND type = 'noop' AND run_at <= now() ORDER BY priority DESC, run_at LIMIT $1 FOR UPDATE SKIP LOCKED))
+      RETURNING id::text AS id, lease_seq::float8 AS lease_seq`, [n])).rows,
+    async (rows) => { await client.query(`UPDATE ${S}.tasks SET state = 'succeeded', finished_at = now() WHERE id = ANY ($1::uuid[])`, [rows.map((r) => r.id)]) })
+}
+const variants: Record<string, () => Promise<void>> = {
+  current: () => current('current statements'),
+  noAttempt: () => current('completion without attempt row', '', (S) => buildStatements(S).complete.text.replace(/, att AS \([\s\S]*?FROM done d\n      \)/, '')),
+  minimal: () => minimal(),
+  minimalBare: () => minimal('DROP INDEX $S.tasks_list; DROP INDEX $S.tasks_rescue', 'minimal, only the primary key and claim index'),
+  noListIdx: () => current('current, without tasks_list index', 'DROP INDEX $S.tasks_list'),
+  noRescueIdx: () => current('current, without tasks_rescue index', 'DROP INDEX $S.tasks_rescue'),
+}
+for (const [k, f] of Object.entries(variants)) if (!only || only.split(',').includes(k)) await f()
+await client.query('DROP SCHEMA IF EXISTS sw_ceiling CASCADE')
+await client.end()
