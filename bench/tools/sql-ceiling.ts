@@ -68,7 +68,7 @@ async function minimal(extra = '', label = 'minimal claim + in-place finish (cei
 }
 const variants: Record<string, () => Promise<void>> = {
   current: () => current('current statements'),
-  noAttempt: () => current('completion without attempt row', '', (S) => buildStatements(S).complete.text.replace(/, att AS \([\s\S]*?FROM done d\n      \)/, '')),
+  noAttempt: () => current('completion without attempt row', '', (S) => buildStatements(S).complete.text.replace(/, att AS \([\s\S]*?FROM done d\n {6}\)/, '')),
   minimal: () => minimal(),
   minimalBare: () => minimal('DROP INDEX $S.tasks_list; DROP INDEX $S.tasks_rescue', 'minimal, only the primary key and claim index'),
   noListIdx: () => current('current, without tasks_list index', 'DROP INDEX $S.tasks_list'),
