@@ -1,4 +1,5 @@
 /** Shared helpers for the peer benchmark: one JSON result line per runner process. */
+import { readFileSync, readdirSync } from 'node:fs'
 export const PG = process.env.SWARMAGE_BENCH_PG ?? process.env.SWARMAGE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const REDIS = { host: '127.0.0.1', port: Number(process.env.SWARMAGE_BENCH_REDIS_PORT ?? 6379) }
 
@@ -12,6 +13,13 @@ export interface RunnerArgs {
 export interface RunnerResult {
   system: string
   burnPerSec?: number
+  /** Swarmage on PostgreSQL: burn-down with every drone started (paused) before the clock */
+  warmBurnPerSec?: number
+  /** machine-wide CPU per task during the warm burn-down, µs, and the share of the cores busy */
+  warmCpuPerTaskUs?: number
+  warmBusyShare?: number
+  /** the same CPU per task split by process role (cpuByRole) */
+  warmCpuByRoleUs?: Record<string, number>
   bulkPerSec?: number
   latency?: { p50: number; p95: number; p99: number; n: number }
   mixedPerSec?: number
@@ -20,6 +28,8 @@ export interface RunnerResult {
   /** Swarmage: the drone process's peak RSS during the burn-down alone (the issue's target). */
   droneBurnPeakRssMb?: number
   duplicates?: number
+  /** Swarmage, 2+ drones: peak RSS of the extra drone processes (they only run a drone, no enqueue) */
+  extraDronePeakRssMb?: number
   notes?: string
 }
 
@@ -80,4 +90,41 @@ export async function sendSpaced(n: number, send: (id: string) => Promise<unknow
     await sleep(5)
   }
   return sent
+}
+
+/**
+ * Machine-wide CPU from /proc/stat (every process: drones, workers, PostgreSQL, Redis): busy and
+ * idle milliseconds since boot. A diagnostic beside the rates: CPU per task tells overhead from waiting.
+ */
+export function machineCpuMs(): { busy: number; idle: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+    const tick = 10 // USER_HZ is 100 on Linux
+    const idle = (f[3]! + f[4]!) * tick
+    return { busy: f.slice(0, 8).reduce((a, b) => a + b, 0) * tick - idle, idle }
+  } catch {
+    return { busy: NaN, idle: NaN }
+  }
+}
+
+/**
+ * CPU milliseconds of the live processes by role: PostgreSQL backends, Swarmage worker hosts, other
+ * node processes (drones, runners). A diagnostic: which part's cost per task grows with more drones.
+ */
+export function cpuByRole(): Record<'postgres' | 'workers' | 'drones' | 'other', number> {
+  const out = { postgres: 0, workers: 0, drones: 0, other: 0 }
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const ms = (Number(f[11]) + Number(f[12])) * 10
+      // Worker hosts set their title ("swarmage worker <type>"), which is what comm shows.
+      if (comm === 'postgres') out.postgres += ms
+      else if (comm.startsWith('swarmage')) out.workers += ms
+      else if (comm.startsWith('node')) out.drones += ms
+      else out.other += ms
+    } catch { /* gone */ }
+  }
+  return out
 }

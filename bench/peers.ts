@@ -96,13 +96,14 @@ for (let r = 0; r < reps; r++) {
   }
 }
 
-interface Row { key: string; system: string; burn: number; bulk: number; p50: number; p99: number; mixed: number; workerRss: number; droneRss: number; droneBurnRss: number; duplicates: number | null }
+interface Row { key: string; system: string; burn: number; warm: number; bulk: number; p50: number; p99: number; mixed: number; workerRss: number; droneRss: number; droneBurnRss: number; duplicates: number | null }
 const rows: Row[] = keys.filter((k) => runs[k]!.length).map((k) => {
   const rs = runs[k]!
   return {
     key: k,
     system: rs[0]!.system,
     burn: median(rs.map((x) => x.burnPerSec ?? NaN)),
+    warm: median(rs.map((x) => x.warmBurnPerSec ?? NaN)),
     bulk: median(rs.map((x) => x.bulkPerSec ?? NaN)),
     p50: median(rs.map((x) => x.latency?.p50 ?? NaN)),
     p99: median(rs.map((x) => x.latency?.p99 ?? NaN)),
@@ -115,10 +116,10 @@ const rows: Row[] = keys.filter((k) => runs[k]!.length).map((k) => {
 })
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—')
 console.log(`\nmedians of ${reps} (${sizes.tasks} tasks burn-down and bulk, ${sizes.latency} latency samples, ${sizes.mixed} mixed)\n`)
-console.log('| system | burn-down tasks/s | bulk enqueue tasks/s | p50 / p99 enqueue→start ms | mixed first pass tasks/s | worker peak RSS MB | drone peak RSS MB (burn-down / whole run) | duplicate claims |')
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+console.log('| system | burn-down tasks/s | warm burn-down tasks/s | bulk enqueue tasks/s | p50 / p99 enqueue→start ms | mixed first pass tasks/s | worker peak RSS MB | drone peak RSS MB (burn-down / whole run) | duplicate claims |')
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
 for (const r of rows) {
-  console.log(`| ${r.system} | ${fmt(r.burn)} | ${fmt(r.bulk)} | ${fmt(r.p50, 2)} / ${fmt(r.p99, 2)} | ${fmt(r.mixed)} | ${fmt(r.workerRss)} | ${r.key.startsWith('swarmage') ? `${fmt(r.droneBurnRss)} / ${fmt(r.droneRss)}` : '(in process)'} | ${r.duplicates ?? '—'} |`)
+  console.log(`| ${r.system} | ${fmt(r.burn)} | ${fmt(r.warm)} | ${fmt(r.bulk)} | ${fmt(r.p50, 2)} / ${fmt(r.p99, 2)} | ${fmt(r.mixed)} | ${fmt(r.workerRss)} | ${r.key.startsWith('swarmage') ? `${fmt(r.droneBurnRss)} / ${fmt(r.droneRss)}` : '(in process)'} | ${r.duplicates ?? '—'} |`)
 }
 const get = (k: string) => rows.find((r) => r.key === k)
 const peers = rows.filter((r) => SYSTEMS[r.key]!.peer)
@@ -136,7 +137,21 @@ const lite = get('swarmage-sqlite')
 if (lite && peers.length) ratios['sqlite burn-down / best peer (target ≥ 2)'] = lite.burn / bestPeerBurn
 for (const n of [2, 4]) {
   const m = get(`swarmage-pg-${n}`)
-  if (m && sw) ratios[`${n} drones / 1 drone aggregate burn-down (target ≥ 1)`] = m.burn / sw.burn
+  // Warm: every drone started before the clock, so N drones' start-up is not what is compared.
+  if (m && sw) ratios[`${n} drones / 1 drone aggregate warm burn-down (target ≥ 1)`] = m.warm / sw.warm
+  if (m && sw) ratios[`${n} drones / 1 drone aggregate cold burn-down`] = m.burn / sw.burn
+}
+const diag = rows.filter((r) => runs[r.key]!.some((x) => x.warmCpuPerTaskUs !== undefined))
+if (diag.length) {
+  console.log('\nwarm burn-down, machine-wide (drones, workers, PostgreSQL): CPU per task and share of the cores busy')
+  for (const r of diag) {
+    const rs = runs[r.key]!
+    const role = (k: string) => fmt(median(rs.map((x) => x.warmCpuByRoleUs?.[k] ?? NaN)))
+    console.log(
+      `  ${r.system}: ${fmt(median(rs.map((x) => x.warmCpuPerTaskUs ?? NaN)))} µs/task (PostgreSQL ${role('postgres')}, drones ${role('drones')}, ` +
+        `workers ${role('workers')}), ${fmt(median(rs.map((x) => (x.warmBusyShare ?? NaN) * 100)))}% busy`,
+    )
+  }
 }
 console.log('\nratios (same run):')
 for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${v.toFixed(2)}`)

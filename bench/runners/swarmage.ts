@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { Drone, openQueue } from '../../src/index.ts'
 import { droneOptions, workers } from './swarmage-config.ts'
-import { PG, deferred, emit, kib, latencySummary, parseArgs, rssSampler, sleep } from '../lib.ts'
+import { PG, deferred, emit, kib, latencySummary, cpuByRole, machineCpuMs, parseArgs, rssSampler, sleep } from '../lib.ts'
 
 const args = parseArgs()
 const backend = (process.argv[3] ?? 'postgres') as 'postgres' | 'sqlite'
@@ -51,43 +51,86 @@ const noop = Array.from({ length: args.tasks }, () => ({ type: 'noop', payload: 
 for (let i = 0; i < noop.length; i += 5000) await queue.enqueueMany(noop.slice(i, i + 5000))
 const bulkPerSec = args.tasks / ((performance.now() - t0) / 1000)
 
-// burn-down, with extra drones in their own processes
-const extra: ChildProcess[] = []
-const extraDone = new Map<ChildProcess, number>()
-for (let i = 1; i < args.drones; i++) {
-  // From sources under tsx, or bundled beside this file (peers.ts builds both).
-  const ts = import.meta.url.endsWith('.ts')
-  const child = fork(join(here, ts ? 'swarmage-drone.ts' : 'swarmage-drone.js'), [address, join(dir, `local-${i}.db`)], { execArgv: ts ? ['--import', 'tsx'] : [] })
-  extra.push(child)
-  await new Promise<void>((r) => child.once('message', () => r()))
-  child.on('message', (m: { done?: number }) => {
-    if (typeof m === 'object' && m.done !== undefined) extraDone.set(child, m.done)
-  })
+// Extra drones in their own processes (runners/swarmage-drone.ts). Cold: each starts at 'go'
+// (spawning its workers inside the timed part). Warm: each starts paused before the clock (workers
+// up, nothing claimed) and resumes at 'go', so the run times claiming under contention alone.
+let extraPeakRss = 0
+async function spawnExtras(mode: 'cold' | 'warm'): Promise<{ children: ChildProcess[]; done: Map<ChildProcess, number> }> {
+  const children: ChildProcess[] = []
+  const done = new Map<ChildProcess, number>()
+  for (let i = 1; i < args.drones; i++) {
+    // From sources under tsx, or bundled beside this file (peers.ts builds both).
+    const ts = import.meta.url.endsWith('.ts')
+    const child = fork(join(here, ts ? 'swarmage-drone.ts' : 'swarmage-drone.js'), [address, join(dir, `local-${mode}-${i}.db`), mode], { execArgv: ts ? ['--import', 'tsx'] : [] })
+    children.push(child)
+    await new Promise<void>((r) => child.once('message', () => r()))
+    child.on('message', (m: { done?: number; peakRss?: number }) => {
+      if (typeof m === 'object' && m.done !== undefined) done.set(child, m.done)
+      if (typeof m === 'object' && m.peakRss !== undefined) extraPeakRss = Math.max(extraPeakRss, m.peakRss)
+    })
+  }
+  return { children, done }
 }
-counted = 0; target = args.tasks; finished = deferred()
+
+/** Burns down args.tasks queued no-op tasks with `d` and the extra drones; returns tasks/s. */
+async function burn(d: Drone, mode: 'cold' | 'warm'): Promise<{ perSec: number; cpuPerTaskUs: number; busyShare: number; byRole: Record<string, number> }> {
+  const extra = await spawnExtras(mode)
+  counted = 0; target = args.tasks; finished = deferred()
+  const cpu0 = machineCpuMs()
+  const roles0 = cpuByRole()
+  const t = performance.now()
+  for (const c of extra.children) c.send('go')
+  if (mode === 'warm') d.resume()
+  else await d.start()
+  if (args.drones > 1) {
+    // Other drones' completions are not our events: each reports its count (swarmage-drone.ts).
+    void (async () => {
+      for (;;) {
+        let total = d.snapshot().types.find((x) => x.type === 'noop')?.done ?? 0
+        for (const n of extra.done.values()) total += n
+        if (total >= args.tasks) return finished.resolve()
+        await sleep(10)
+      }
+    })()
+  }
+  await finished.promise
+  const perSec = args.tasks / ((performance.now() - t) / 1000)
+  const cpu1 = machineCpuMs()
+  const roles1 = cpuByRole()
+  const byRole = Object.fromEntries(Object.entries(roles1).map(([k, v]) => [k, Math.round(((v - roles0[k as keyof typeof roles0]) * 1000) / args.tasks)]))
+  const busy = cpu1.busy - cpu0.busy
+  const cpuPerTaskUs = Math.round((busy * 1000) / args.tasks)
+  const busyShare = Math.round((busy / (busy + cpu1.idle - cpu0.idle)) * 100) / 100
+  for (const c of extra.children) c.kill('SIGTERM')
+  await Promise.all(extra.children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))))
+  return { perSec, cpuPerTaskUs, busyShare, byRole }
+}
+
+// burn-down, cold: the clock starts before the drones do (as the peers' runners start theirs)
 let burnPeak = process.memoryUsage.rss()
 const burnSampler = setInterval(() => (burnPeak = Math.max(burnPeak, process.memoryUsage.rss())), 50)
-t0 = performance.now()
-for (const c of extra) c.send('go')
-await drone.start()
-if (args.drones > 1) {
-  // Other drones' completions are not our events: each reports its count (swarmage-drone.ts).
-  void (async () => {
-    for (;;) {
-      const mine = drone.snapshot().types.find((t) => t.type === 'noop')?.done ?? 0
-      let total = mine
-      for (const n of extraDone.values()) total += n
-      if (total >= args.tasks) return finished.resolve()
-      await sleep(10)
-    }
-  })()
-}
-await finished.promise
-const burnPerSec = args.tasks / ((performance.now() - t0) / 1000)
+const burnPerSec = (await burn(drone, 'cold')).perSec
 clearInterval(burnSampler)
 burnPeak = Math.max(burnPeak, process.memoryUsage.rss())
-for (const c of extra) c.kill('SIGTERM')
-await Promise.all(extra.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))))
+
+// burn-down, warm (PostgreSQL): every drone started and paused before the clock; what 1, 2 and 4
+// drones are compared on, since the cold figure of N drones also counts N drones' start-up.
+let warmBurnPerSec: number | undefined
+let warmCpuPerTaskUs: number | undefined
+let warmBusyShare: number | undefined
+let warmCpuByRoleUs: Record<string, number> | undefined
+if (backend === 'postgres') {
+  await drone.stop()
+  for (let i = 0; i < noop.length; i += 5000) await queue.enqueueMany(noop.slice(i, i + 5000))
+  drone = makeDrone('warm', { noop: noopWorkers })
+  drone.pause()
+  await drone.start()
+  const w = await burn(drone, 'warm')
+  warmBurnPerSec = w.perSec
+  warmCpuPerTaskUs = w.cpuPerTaskUs
+  warmBusyShare = w.busyShare
+  warmCpuByRoleUs = w.byRole
+}
 let duplicates: number | undefined
 if (backend === 'postgres') {
   const c = new pg.Client({ connectionString: PG }); await c.connect()
@@ -133,11 +176,12 @@ if (backend === 'postgres') {
 rmSync(dir, { recursive: true, force: true })
 emit({
   system: `Swarmage (${backend === 'postgres' ? 'PostgreSQL' : 'SQLite'}${args.drones > 1 ? `, ${args.drones} drones` : ''})`,
-  bulkPerSec, burnPerSec, latency, mixedPerSec,
+  bulkPerSec, burnPerSec, warmBurnPerSec, warmCpuPerTaskUs, warmBusyShare, warmCpuByRoleUs, latency, mixedPerSec,
   workerPeakRssMb: Math.round((workerPeak / 1048576) * 10) / 10,
   dronePeakRssMb: rss.peakMb(),
   droneBurnPeakRssMb: Math.round((burnPeak / 1048576) * 10) / 10,
   duplicates,
+  extraDronePeakRssMb: extraPeakRss ? Math.round((extraPeakRss / 1048576) * 10) / 10 : undefined,
   notes: 'workers out of process; each phase its own drone, started inside the timed part',
 })
 process.exit(0)

@@ -50,6 +50,8 @@ export interface DroneSnapshot {
   name: string
   state: DroneState
   signals: 'push' | 'polling'
+  /** true while pause() holds claiming; tasks in hand still run */
+  paused: boolean
   types: DroneTypeSnapshot[]
   leases: { held: number; lost: number; lastExtendAt: number | null }
   processes: DroneProcessInfo[]
@@ -175,6 +177,21 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
     return this.stopPromise
   }
 
+  /**
+   * Stops claiming: tasks already in hand run to the end and their outcomes are recorded, leases
+   * are kept, nothing new is taken from the global queue until resume(). Allowed before start():
+   * the drone then starts its workers and joins the queue without claiming (a warm standby).
+   */
+  pause(): void {
+    this.pump.paused = true
+  }
+
+  /** Claims again (at once, not at the next poll). */
+  resume(): void {
+    this.pump.paused = false
+    this.pump.kick()
+  }
+
   snapshot(): DroneSnapshot {
     const types: DroneTypeSnapshot[] = []
     for (const t of this.workers.byType.values()) {
@@ -187,6 +204,7 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
       name: this._name,
       state: this._state,
       signals: this.pump.signals,
+      paused: this.pump.paused,
       types,
       leases: { held: this._local?.size ?? 0, lost: this.leaseKeeper.lost, lastExtendAt: this.leaseKeeper.lastExtendAt },
       processes: this.workers.processes(),

@@ -19,6 +19,8 @@ export class Pump {
   private readonly periodic: Periodic
   subscription: Subscription | null = null
   claimed = 0
+  /** Drone.pause(): dispatch of tasks in hand goes on, claiming does not. */
+  paused = false
 
   constructor(
     private readonly ctx: DroneContext,
@@ -57,6 +59,7 @@ export class Pump {
     for (const t of this.workers.byType.values()) {
       // Slots may have freed without an item (a replaced process): dispatch before claiming more.
       this.workers.dispatch(t.type)
+      if (this.paused) continue
       // Finished tasks awaiting acknowledgement do not count, so claiming overlaps the completion
       // round trip (measured: ~1.8× throughput on no-op tasks); while outcomes pile up beyond one
       // capacity's worth (the queue is slow or down), nothing more is claimed.

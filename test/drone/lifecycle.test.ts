@@ -116,4 +116,40 @@ describe.each(BACKENDS)('drone lifecycle on %s', (backend) => {
     }, 10_000, 'the worker to see lease-lost')
     expect(drone.snapshot().leases.lost).toBeGreaterThanOrEqual(1)
   })
+
+  it('pause() before start is a warm standby: workers up, nothing claimed, while another drone works; resume() claims at once', async () => {
+    const q = await testQueue(backend, 'pause')
+    cleanups.push(q.cleanup)
+    const make = (name: string) => {
+      const d = new Drone({ queue: q.queue, localQueuePath: join(q.dir, `${name}.db`), workers: { a: { module: BEHAVE } }, drone: { ...FAST, name } })
+      cleanups.push(() => d.stop())
+      return d
+    }
+    const standby = make('standby')
+    standby.pause()
+    const standbyLog = new EventLog(standby)
+    await standby.start()
+    expect(standby.snapshot().paused).toBe(true)
+    expect(standby.snapshot().processes).toHaveLength(1)
+    const busy = make('busy')
+    const busyLog = new EventLog(busy)
+    await busy.start()
+    const ids = await q.queue.enqueueMany([...Array(30)].map((_, n) => ({ type: 'a', payload: { n } })))
+    // Every task done by the other drone: each wake-up reached the paused one too, and it took none.
+    await until(() => busyLog.task('succeeded').length === ids.length, 20_000, 'the busy drone to finish')
+    expect(standbyLog.task('claimed')).toHaveLength(0)
+    await busy.stop()
+    standby.resume()
+    expect(standby.snapshot().paused).toBe(false)
+    const more = await q.queue.enqueueMany([...Array(5)].map((_, n) => ({ type: 'a', payload: { n } })))
+    await until(() => standbyLog.task('succeeded').length === more.length, 20_000, 'the resumed drone to run the new tasks')
+    // Paused while running: tasks in hand finish, nothing new is claimed.
+    const slow = await q.queue.enqueue('a', { sleepMs: 300 })
+    await standbyLog.waitTask('started', slow)
+    standby.pause()
+    const late = await q.queue.enqueue('a', { n: 1 })
+    await standbyLog.waitTask('succeeded', slow)
+    expect((await q.queue.get(late))?.state).toBe('queued')
+    expect(standbyLog.task('claimed', late)).toHaveLength(0)
+  })
 })

@@ -34,10 +34,16 @@ export function chunkByBytes(tasks: TaskInsert[], maxBytes = INSERT_STATEMENT_BY
   return chunks
 }
 
+async function insertOne(exec: Exec, sql: Statements, t: TaskInsert): Promise<Array<{ id: string | null }>> {
+  const rows = await exec<{ id: string }>(sql.insertOne, [t.id, t.type, t.payloadJson, t.priority, t.runAt, t.delayMs, t.maxAttempts, t.key, t.parentId])
+  // No row: the key is live (a conflict); the caller looks its task up.
+  return rows.length > 0 ? rows : [{ id: null }]
+}
+
 /** One insert statement for `tasks`; returns ids in input order, live duplicates' ids for repeated keys. */
 export async function insertTasks(exec: Exec, sql: Statements, tasks: TaskInsert[], depth = 0): Promise<string[]> {
   if (tasks.length === 0) return []
-  const rows = await exec<{ id: string | null }>(sql.insert, [
+  const rows = tasks.length === 1 ? await insertOne(exec, sql, tasks[0]!) : await exec<{ id: string | null }>(sql.insert, [
     tasks.map((t) => t.id),
     tasks.map((t) => t.type),
     tasks.map((t) => t.payloadJson),

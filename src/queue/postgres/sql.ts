@@ -61,6 +61,23 @@ export function buildStatements(schema: string) {
       LEFT JOIN n ON true
       ORDER BY i.ord`,
     ),
+    /**
+     * The same for one task (enqueue's usual call): plain parameters instead of arrays, no input
+     * join. Measured 0.40 ms a call against 0.93 ms for the batch statement with one row, which is
+     * most of what enqueue→start latency spends before the drone hears of the task. A keyed row
+     * that conflicts returns no row: the driver looks the live task up, as for the batch.
+     */
+    insertOne: st(
+      'insert_one',
+      `WITH ins AS (
+        INSERT INTO ${T} (id, type, payload, priority, run_at, max_attempts, key, parent_id, created_at)
+        VALUES ($1::uuid, $2::text, $3::text::json, $4::int, coalesce($5::timestamptz, now() + $6::float8 * ${MS}), $7::int, $8::text, $9::uuid,
+                date_trunc('milliseconds', now()))
+        ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ${LIVE} DO NOTHING
+        RETURNING id, type, run_at
+      ), n AS MATERIALIZED (${notifyTypes('ins', 'run_at <= now()')})
+      SELECT ins.id::text AS id FROM ins LEFT JOIN n ON true`,
+    ),
     liveKeys: st('live_keys', `SELECT key, id::text AS id FROM ${T} WHERE key = ANY($1::text[]) AND state IN ${LIVE}`),
 
     /**
