@@ -2,7 +2,7 @@
 //   node --import tsx bench/tools/sql-ceiling.ts [tasks=50000] [batch=500]
 // Prints rows/s for claim+complete of the real statements and for variants, to see what each part costs.
 import pg from 'pg'
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { MIGRATIONS } from '../../src/queue/postgres/migrations.ts'
 import { buildStatements } from '../../src/queue/postgres/sql.ts'
 import { PG } from '../lib.ts'
@@ -13,16 +13,33 @@ const only = process.argv[4]
 const client = new pg.Client({ connectionString: PG })
 await client.connect()
 
+/** A time-ordered UUID (version 7): 48 bits of milliseconds, then random bits. */
+let last = 0, seq = 0
+export function uuid7(): string {
+  const ms = Date.now()
+  seq = ms === last ? seq + 1 : 0
+  last = ms
+  const b = randomBytes(16)
+  b.writeUIntBE(ms, 0, 6)
+  b[6] = 0x70 | ((seq >> 8) & 0x0f); b[7] = seq & 0xff
+  b[8] = 0x80 | (b[8]! & 0x3f)
+  const h = b.toString('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+let makeId: () => string = randomUUID
+
 async function setup(schema: string, extra = ''): Promise<ReturnType<typeof buildStatements>> {
   await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`)
   for (const m of MIGRATIONS) await client.query(m.sql(schema))
   if (extra) await client.query(extra.replaceAll('$S', schema))
   const st = buildStatements(schema)
+  const t0 = performance.now()
   for (let i = 0; i < N; i += 5000) {
     const n = Math.min(5000, N - i)
-    const ids = Array.from({ length: n }, () => randomUUID())
+    const ids = Array.from({ length: n }, () => makeId())
     await client.query(st.insert.text, [ids, ids.map(() => 'noop'), ids.map(() => '{}'), ids.map(() => 0), ids.map(() => null), ids.map(() => 0), ids.map(() => 3), ids.map(() => null), ids.map(() => null)])
   }
+  if (process.env.SHOW_INSERT) console.log(`  insert ${Math.round(N / ((performance.now() - t0) / 1000))} rows/s`)
   await client.query(`VACUUM ANALYZE ${schema}.tasks`)
   return st
 }
@@ -68,6 +85,16 @@ async function minimal(extra = '', label = 'minimal claim + in-place finish (cei
 }
 const variants: Record<string, () => Promise<void>> = {
   current: () => current('current statements'),
+  uuid7: async () => {
+    makeId = uuid7
+    await current('current statements, time-ordered ids (UUIDv7)')
+    makeId = randomUUID
+  },
+  uuid7NoList: async () => {
+    makeId = uuid7
+    await current('UUIDv7, without tasks_list index', 'DROP INDEX $S.tasks_list')
+    makeId = randomUUID
+  },
   noAttempt: () => current('completion without attempt row', '', (S) => buildStatements(S).complete.text.replace(/, att AS \([\s\S]*?FROM done d\n {6}\)/, '')),
   minimal: () => minimal(),
   minimalBare: () => minimal('DROP INDEX $S.tasks_list; DROP INDEX $S.tasks_rescue', 'minimal, only the primary key and claim index'),

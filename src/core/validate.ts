@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { uuidv7 } from './ids.ts'
 import { InputError } from './errors.ts'
 import type { EnqueueOptions, NewTask, TaskInsert } from './task.ts'
 
@@ -80,7 +80,7 @@ export function validateNewTask(task: NewTask, limits: Limits): TaskInsert {
   const parentId = o.parentId ?? null
   if (parentId !== null && typeof parentId !== 'string') throw new InputError('parentId must be a task id')
   return {
-    id: randomUUID(),
+    id: uuidv7(),
     type: task.type,
     payloadJson: serializePayload(task.payload, limits),
     priority,
