@@ -86,10 +86,12 @@ export function adminCases(h: Harness): void {
       const rec = await h.record()
       if (h.d.capabilities.pushSignals) expect(rec.subscription!.mode()).toBe('push')
       const peer = await h.peer()
-      await h.insert('warm', {}, {}, peer)
       // Warm-up, not measured: a loaded CI machine (browser tests beside us) may take seconds for the
-      // first round trip of a new peer; the measured samples below keep the strict bound.
-      await rec.next(isTasks, 10_000)
+      // first round trip of a new peer; the measured samples below keep the strict bound. The wait is
+      // registered before the insert: the signal may arrive before the insert's own reply is handled.
+      const warm = rec.next(isTasks, 10_000)
+      await h.insert('warm', {}, {}, peer)
+      await warm
       const samples: number[] = []
       for (let i = 0; i < 5; i++) {
         const got = rec.next(isTasks)
