@@ -9,8 +9,6 @@ export interface QueueOptions {
   maxPayloadBytes?: number
 }
 
-/** Rows per insert statement for enqueueMany: keeps statements under parameter limits. */
-const INSERT_BATCH = 1000
 
 /**
  * The public queue API (CONTRACT.md#the-library): validation at the door, then the driver. Nothing
@@ -36,7 +34,7 @@ export class Queue {
     return id!
   }
 
-  /** Validates every task first: one bad task refuses the whole batch, and nothing is stored. */
+  /** Validates every task first: one bad task refuses the whole batch, and nothing is stored; then stores all or none. */
   async enqueueMany(tasks: NewTask[]): Promise<string[]> {
     if (!Array.isArray(tasks)) throw new InputError('enqueueMany takes an array of { type, payload, options }')
     const rows = tasks.map((t, i) => {
@@ -47,11 +45,9 @@ export class Queue {
         throw err
       }
     })
-    const ids: string[] = []
-    for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-      ids.push(...(await this.driver.taskInsertMany({ tasks: rows.slice(i, i + INSERT_BATCH) })))
-    }
-    return ids
+    // One driver call: the driver stores the whole batch or nothing (splitting it into statements
+    // inside one transaction where it must).
+    return this.driver.taskInsertMany({ tasks: rows })
   }
 
   get(id: string): Promise<Task | null> {

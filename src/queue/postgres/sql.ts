@@ -78,6 +78,8 @@ export function buildStatements(schema: string) {
       ), n AS MATERIALIZED (${notifyTypes('ins', 'run_at <= now()')})
       SELECT ins.id::text AS id FROM ins LEFT JOIN n ON true`,
     ),
+    /** For the rest of the transaction, prepared statements use generic plans (see insert.ts). */
+    genericPlans: st('generic_plans', `SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`),
     liveKeys: st('live_keys', `SELECT key, id::text AS id FROM ${T} WHERE key = ANY($1::text[]) AND state IN ${LIVE}`),
 
     /**
