@@ -38,6 +38,22 @@ if (trace) {
   }
 }
 if (trace) {
+  // Process messages: every `run` sent to a worker and every `items` received, with their sizes.
+  const { WorkerPool } = await import('../../src/workers/pool.ts')
+  const proto = WorkerPool.prototype as unknown as { dispatch: (t: unknown[]) => unknown[]; emit: (ev: string, ...a: unknown[]) => boolean }
+  const dispatch = proto.dispatch
+  proto.dispatch = function (tasks: unknown[]) {
+    const r = dispatch.call(this, tasks)
+    if (r.length) { st.run.n++; st.run.items += r.length }
+    return r
+  }
+  const emit = proto.emit
+  proto.emit = function (ev: string, ...a: unknown[]) {
+    if (ev === 'items') { st.items.n++; st.items.items += (a[2] as unknown[]).length }
+    return emit.call(this, ev, ...a)
+  }
+}
+if (trace) {
   const { LocalQueue } = await import('../../src/drone/local-queue.ts')
   const proto = LocalQueue.prototype as unknown as { write: () => void }
   const orig = proto.write
