@@ -84,7 +84,6 @@ describe('PostgreSQL claims under concurrency', () => {
       const arr = (xs: readonly unknown[]): string => `'{${xs.join(',')}}'`
       const u = arr(ids)
       const ones = arr(ids.map(() => 1))
-      const nulls = arr(ids.map(() => 'NULL'))
       for (const mode of ['force_generic_plan', 'force_custom_plan']) {
         await c.query(`SET plan_cache_mode = ${mode}`)
         const plan = async (text: string, args: string): Promise<string> => {
@@ -100,7 +99,8 @@ describe('PostgreSQL claims under concurrency', () => {
         }
         const claim = await plan(st.claim.text, `'{plan,other}', '{10,10}', 'x', 'x', 1000`)
         expect(claim, mode).toMatch(/Index Scan using tasks_claim on tasks t/)
-        const complete = await plan(st.complete.text, `${u}, ${ones}, ${arr(ids.map(() => 'succeeded'))}, ${ones}, ${nulls}, ${nulls}, ${nulls}, ${nulls}`)
+        const batch = ids.map((id) => ({ id, lease_seq: 1, kind: 'succeeded', result: [1], error: null, delay_ms: null, worker_pid: null, started_ms: null }))
+        const complete = await plan(st.complete.text, `'${JSON.stringify(batch)}'`)
         // The fence: one primary-key probe per input row (the update itself may hash-join a small table).
         const probe = /Index Scan using tasks_pkey on tasks t(_1)?\s[^\n]*\n\s+Index Cond: \(id = (i|c)\.id\)/
         expect(complete, mode).toMatch(probe)

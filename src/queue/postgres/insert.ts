@@ -1,5 +1,6 @@
 import { SwarmageError } from '../../core/errors.ts'
 import type { TaskInsert } from '../../core/task.ts'
+import { textSafe } from './ident.ts'
 import type { Statement, Statements } from './sql.ts'
 
 /** Runs one named statement (on the pool, or on a client holding a transaction). */
@@ -52,6 +53,24 @@ export function chunkByBytes(tasks: TaskInsert[], maxBytes = INSERT_STATEMENT_BY
   return chunks
 }
 
+/**
+ * The batch as one JSON array for the insert statement. Payloads are spliced in as serialized (they
+ * are JSON.stringify output: valid JSON, NUL refused, lone surrogates escaped), so nothing is parsed
+ * or escaped again; strings are JSON-encoded, keys made text-safe first (a lone surrogate, which
+ * PostgreSQL's JSON parser refuses in a text field, becomes U+FFFD as pg's UTF-8 encoding made it).
+ */
+export function tasksJson(tasks: readonly TaskInsert[]): string {
+  const parts: string[] = []
+  for (const t of tasks) {
+    parts.push(
+      `{"id":"${t.id}","type":${JSON.stringify(t.type)},"payload":[${t.payloadJson}],"priority":${t.priority},` +
+        `"run_at":${t.runAt === null ? 'null' : `"${t.runAt.toISOString()}"`},"delay_ms":${t.delayMs},"max_attempts":${t.maxAttempts},` +
+        `"key":${t.key === null ? 'null' : JSON.stringify(textSafe(t.key))},"parent_id":${t.parentId === null ? 'null' : JSON.stringify(t.parentId)}}`,
+    )
+  }
+  return `[${parts.join(',')}]`
+}
+
 async function insertOne(exec: Exec, sql: Statements, t: TaskInsert): Promise<Array<{ id: string | null }>> {
   const rows = await exec<{ id: string }>(sql.insertOne, [t.id, t.type, t.payloadJson, t.priority, t.runAt, t.delayMs, t.maxAttempts, t.key, t.parentId])
   // No row: the key is live (a conflict); the caller looks its task up.
@@ -61,17 +80,7 @@ async function insertOne(exec: Exec, sql: Statements, t: TaskInsert): Promise<Ar
 /** One insert statement for `tasks`; returns ids in input order, live duplicates' ids for repeated keys. */
 export async function insertTasks(exec: Exec, sql: Statements, tasks: TaskInsert[], depth = 0): Promise<string[]> {
   if (tasks.length === 0) return []
-  const rows = tasks.length === 1 ? await insertOne(exec, sql, tasks[0]!) : await exec<{ id: string | null }>(sql.insert, [
-    tasks.map((t) => t.id),
-    tasks.map((t) => t.type),
-    tasks.map((t) => t.payloadJson),
-    tasks.map((t) => t.priority),
-    tasks.map((t) => t.runAt),
-    tasks.map((t) => t.delayMs),
-    tasks.map((t) => t.maxAttempts),
-    tasks.map((t) => t.key),
-    tasks.map((t) => t.parentId),
-  ])
+  const rows = tasks.length === 1 ? await insertOne(exec, sql, tasks[0]!) : await exec<{ id: string | null }>(sql.insert, [tasksJson(tasks)])
   const ids = rows.map((r) => r.id)
   const missing = ids.flatMap((id, i) => (id === null ? [i] : []))
   if (missing.length === 0) return ids as string[]

@@ -41,11 +41,16 @@ export function buildStatements(schema: string) {
     insert: st(
       'insert',
       `WITH input AS (
-        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::float8[], $7::int[], $8::text[], $9::uuid[])
+        -- The batch is one JSON array (insert.ts: tasksJson), each payload spliced in as it was
+        -- serialized, inside [ ] so a payload of null stays JSON null (-> 0 unwraps it): json keeps
+        -- the text byte for byte, and the client builds one string instead of pg's nine escaped
+        -- array literals (docs/performance.md).
+        SELECT * FROM ROWS FROM (json_to_recordset($1::json) AS (id uuid, type text, payload json, priority int,
+            run_at timestamptz, delay_ms float8, max_attempts int, key text, parent_id uuid))
           WITH ORDINALITY AS i(id, type, payload, priority, run_at, delay_ms, max_attempts, key, parent_id, ord)
       ), ins AS (
         INSERT INTO ${T} (id, type, payload, priority, run_at, max_attempts, key, parent_id, created_at)
-        SELECT id, type, payload::json, priority, coalesce(run_at, now() + delay_ms * ${MS}), max_attempts, key, parent_id,
+        SELECT id, type, payload -> 0, priority, coalesce(run_at, now() + delay_ms * ${MS}), max_attempts, key, parent_id,
                date_trunc('milliseconds', now())
         FROM input ORDER BY ord
         ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ${LIVE} DO NOTHING
@@ -119,8 +124,11 @@ export function buildStatements(schema: string) {
     complete: st(
       'complete',
       `WITH input AS (
-        SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[], $8::timestamptz[])
-          WITH ORDINALITY AS c(id, lease_seq, kind, result, error, delay_ms, worker_pid, started_at, ord)
+        -- One JSON array (driver.ts: completionsJson), as for insert: results spliced in as
+        -- serialized (inside [ ], so a result of null stays JSON null), start times in epoch ms.
+        SELECT * FROM ROWS FROM (json_to_recordset($1::json) AS (id uuid, lease_seq bigint, kind text, result json, error json,
+            delay_ms float8, worker_pid int, started_ms float8))
+          WITH ORDINALITY AS c(id, lease_seq, kind, result, error, delay_ms, worker_pid, started_ms, ord)
       ), c AS (
         -- The fence, as one primary-key probe per input row (LATERAL leaves the planner no other
         -- order), locking what it keeps. Written as a join in the UPDATE, it was planned from the
@@ -134,8 +142,8 @@ export function buildStatements(schema: string) {
           state = CASE WHEN c.kind = 'succeeded' THEN 'succeeded'
                        WHEN c.kind = 'handback' OR (c.delay_ms IS NOT NULL AND t.attempts < t.max_attempts) THEN 'queued'
                        ELSE 'failed' END,
-          result = CASE WHEN c.kind = 'succeeded' THEN c.result::json ELSE t.result END,
-          error = CASE WHEN c.kind = 'failed' THEN c.error::json ELSE t.error END,
+          result = CASE WHEN c.kind = 'succeeded' THEN c.result -> 0 ELSE t.result END,
+          error = CASE WHEN c.kind = 'failed' THEN c.error ELSE t.error END,
           run_at = CASE WHEN c.kind = 'failed' AND c.delay_ms IS NOT NULL AND t.attempts < t.max_attempts
                         THEN now() + c.delay_ms * ${MS} ELSE t.run_at END,
           attempts = CASE WHEN c.kind = 'handback' THEN greatest(t.attempts - 1, 0) ELSE t.attempts END,
@@ -149,7 +157,7 @@ export function buildStatements(schema: string) {
           lease_expires_at = NULL, claimed_by = NULL
         FROM c WHERE t.id = c.id
         RETURNING t.id, t.type, t.state, t.attempts, t.run_at, t.drone, t.started_at, c.kind, c.error, c.worker_pid,
-          c.started_at AS worker_started_at, c.ord
+          to_timestamp(c.started_ms / 1000) AS worker_started_at, c.ord
       ), att AS (
         -- Final outcomes keep drone and started_at on the row; for requeued ones the scalar subqueries
         -- read them from this statement's snapshot, i.e. as they were while running.
@@ -162,7 +170,7 @@ export function buildStatements(schema: string) {
           now(),
           CASE WHEN d.kind = 'succeeded' THEN 'succeeded' WHEN d.kind = 'handback' THEN 'handed-back'
                WHEN d.state = 'queued' THEN 'retried' ELSE 'failed' END,
-          d.error::json
+          d.error
         FROM done d
       ), n AS MATERIALIZED (${notifyTypes('done', `state = 'queued' AND run_at <= now()`)})
       SELECT d.ord::int AS ord FROM done d LEFT JOIN n ON true`,
