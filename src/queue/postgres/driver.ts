@@ -22,7 +22,7 @@ import { isRetryablePgError, pgCode, wrapPgError } from './errors.ts'
 import { channelFor, isUuid, textSafe } from './ident.ts'
 import { PgListener } from './listener.ts'
 import { check, migrate } from './migrations.ts'
-import { chunkByBytes, GENERIC_PLAN_ROWS, insertTasks, type Exec } from './insert.ts'
+import { chunkByBytes, insertTasks, type Exec } from './insert.ts'
 import { listQuery } from './list.ts'
 import { toAttempt, toDrone, toLog, toTask, type AttemptRow, type ClaimRow, type DroneRow, type LogRow, type TaskRow } from './rows.ts'
 import { buildStatements, type Statement, type Statements } from './sql.ts'
@@ -175,11 +175,9 @@ export class PostgresDriver implements GlobalQueueDriver {
 
   async taskInsertMany({ tasks }: { tasks: TaskInsert[] }): Promise<string[]> {
     const chunks = chunkByBytes(tasks)
-    if (chunks.length <= 1 && tasks.length < GENERIC_PLAN_ROWS) return insertTasks(this.exec, this.sql, tasks)
-    // Big batches: one transaction (several statements when too many rows or payload bytes for one,
-    // so all or nothing is stored), under a generic plan (see GENERIC_PLAN_ROWS).
+    if (chunks.length <= 1) return insertTasks(this.exec, this.sql, tasks)
+    // Too many rows or payload bytes for one statement: several, in one transaction, so all or nothing is stored.
     return this.transaction(async (exec) => {
-      await exec(this.sql.genericPlans, [])
       const ids: string[] = []
       for (const chunk of chunks) ids.push(...(await insertTasks(exec, this.sql, chunk)))
       return ids

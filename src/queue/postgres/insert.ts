@@ -17,19 +17,11 @@ export const INSERT_STATEMENT_BYTES = 16 * 1024 * 1024
 const INSERT_KEY_RETRIES = 3
 
 /**
- * Rows per insert statement. Per-row cost falls with the batch up to about this size (generic plan,
- * `bench/tools/sql-ceiling.ts`-style probe: 1,000 rows 15–17 µs/row, 5,000 rows 12.6–13.2 µs/row,
+ * Rows per insert statement. Per-row cost fell with the batch up to about this size (measured with
+ * the array statement under a generic plan: 1,000 rows 15–17 µs/row, 5,000 rows 12.6–13.2 µs/row,
  * 10,000 no better) while one statement's memory stays small.
  */
 export const INSERT_STATEMENT_ROWS = 5000
-
-/**
- * From this many rows a batch runs under a generic plan (`plan_cache_mode = force_generic_plan`,
- * local to its transaction). A custom plan, made for the actual arrays, was measured at 540–1,080 ms
- * for 5,000 rows where the generic plan takes 85–95 ms: it spends the time in the unnest of the
- * 9 constant arrays. Below this size the difference is small and the extra round trips are not.
- */
-export const GENERIC_PLAN_ROWS = 100
 
 /**
  * Splits a batch into runs whose payloads total at most `maxBytes` (a single bigger task is alone)
