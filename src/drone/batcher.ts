@@ -30,6 +30,10 @@ export class Batcher<T> {
   private readonly retryTimers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>()
   private stopped = false
   private idleWaiters: Array<() => void> = []
+  /** Items ever added, and ever sent (or dropped): flushed() waits for the count of its moment. */
+  private added = 0
+  private done = 0
+  private flushWaiters: Array<{ upTo: number; resolve: () => void }> = []
 
   constructor(private readonly o: BatcherOptions<T>) {}
 
@@ -37,9 +41,15 @@ export class Batcher<T> {
     return this.pending.length
   }
 
+  /** Items added and not yet sent (or dropped): pending plus in flight. */
+  get unsent(): number {
+    return this.added - this.done
+  }
+
   add(items: readonly T[]): void {
     if (items.length === 0) return
     for (const item of items) this.pending.push(item)
+    this.added += items.length
     if (this.inFlight >= (this.o.concurrency ?? 1)) return
     if (this.pending.length >= this.o.maxBatch) this.startFlush()
     else if (!this.timer) this.timer = setTimeout(() => this.startFlush(), this.o.delayMs)
@@ -50,6 +60,26 @@ export class Batcher<T> {
     if (this.pending.length === 0 && this.inFlight === 0) return Promise.resolve()
     this.startFlush()
     return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  /**
+   * Resolves once every item added before this call has been sent (or dropped), sending now rather
+   * than after `delayMs`; items added later are not waited for. Counts sends in order, so it is exact
+   * with one batch in flight (the default); never resolves while sends keep failing (callers bound it).
+   */
+  flushed(): Promise<void> {
+    const upTo = this.added
+    if (this.done >= upTo) return Promise.resolve()
+    this.startFlush()
+    return new Promise((resolve) => this.flushWaiters.push({ upTo, resolve }))
+  }
+
+  private settled(n: number): void {
+    this.done += n
+    if (this.flushWaiters.length === 0) return
+    const ready = this.flushWaiters.filter((w) => w.upTo <= this.done)
+    this.flushWaiters = this.flushWaiters.filter((w) => w.upTo > this.done)
+    for (const w of ready) w.resolve()
   }
 
   /** Skips the wait of a retry in progress (used when stopping hard). */
@@ -94,12 +124,14 @@ export class Batcher<T> {
       try {
         await this.o.send(batch)
         failures = 0
+        this.settled(batch.length)
       } catch (err) {
         failures++
         this.o.onError(err, this.o.name)
         if (this.o.maxRetries !== undefined && failures > this.o.maxRetries) {
           this.o.onDrop?.(batch, err)
           failures = 0
+          this.settled(batch.length)
           continue
         }
         this.pending.unshift(...batch)

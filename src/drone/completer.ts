@@ -10,6 +10,12 @@ const COMPLETE_CONCURRENCY = 2
 const LOG_BATCH = 500
 /** A log batch failing this many times in a row is dropped (reported): logs must not pin memory forever. */
 const LOG_MAX_RETRIES = 20
+/**
+ * Longest a completion batch waits for the log lines added before it: logs are stored before the
+ * outcome they lead to, so whoever sees a task finished sees its logs; a log writer that keeps
+ * failing delays outcomes by this much, never more.
+ */
+const LOGS_FIRST_MAX_MS = 1_000
 
 /**
  * Sends outcomes to the global queue. Every completion is first stored in the local queue (state
@@ -38,6 +44,7 @@ export class Completer {
       send: async (batch) => {
         // The outcomes are in the local queue before the global queue hears of them.
         ctx.local.flush()
+        await this.logsFirst()
         const { refused } = await ctx.driver.taskComplete({ droneId: ctx.id, completions: batch })
         const types = new Set<string>()
         const refusedSet = refused.length > 0 ? new Set(refused) : null
@@ -75,6 +82,14 @@ export class Completer {
 
   addLogs(logs: readonly TaskLog[]): void {
     this.logs.add(logs)
+  }
+
+  /** Waits (at most LOGS_FIRST_MAX_MS) until the log lines added so far are stored. */
+  private async logsFirst(): Promise<void> {
+    if (this.logs.unsent === 0) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.logs.flushed(), new Promise<void>((resolve) => (timer = setTimeout(resolve, LOGS_FIRST_MAX_MS)))])
+    clearTimeout(timer)
   }
 
   get pending(): number {
