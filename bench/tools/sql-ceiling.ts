@@ -1,8 +1,12 @@
 // Server-side cost of the claim and completion statements alone, one connection, no drone:
 //   node --import tsx bench/tools/sql-ceiling.ts [tasks=50000] [batch=500]
 // Prints rows/s for claim+complete of the real statements and for variants, to see what each part costs.
+// Ids are version 4 unless the variant says UUIDv7 (the ids tasks get since src/core/ids.ts).
 import pg from 'pg'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
+import { uuidv7 } from '../../src/core/ids.ts'
+import { validateNewTask } from '../../src/core/validate.ts'
+import { completionsJson, tasksJson } from '../../src/queue/postgres/batch-json.ts'
 import { MIGRATIONS } from '../../src/queue/postgres/migrations.ts'
 import { buildStatements } from '../../src/queue/postgres/sql.ts'
 import { PG } from '../lib.ts'
@@ -13,19 +17,6 @@ const only = process.argv[4]
 const client = new pg.Client({ connectionString: PG })
 await client.connect()
 
-/** A time-ordered UUID (version 7): 48 bits of milliseconds, then random bits. */
-let last = 0, seq = 0
-export function uuid7(): string {
-  const ms = Date.now()
-  seq = ms === last ? seq + 1 : 0
-  last = ms
-  const b = randomBytes(16)
-  b.writeUIntBE(ms, 0, 6)
-  b[6] = 0x70 | ((seq >> 8) & 0x0f); b[7] = seq & 0xff
-  b[8] = 0x80 | (b[8]! & 0x3f)
-  const h = b.toString('hex')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
-}
 let makeId: () => string = randomUUID
 
 async function setup(schema: string, extra = ''): Promise<ReturnType<typeof buildStatements>> {
@@ -36,8 +27,8 @@ async function setup(schema: string, extra = ''): Promise<ReturnType<typeof buil
   const t0 = performance.now()
   for (let i = 0; i < N; i += 5000) {
     const n = Math.min(5000, N - i)
-    const ids = Array.from({ length: n }, () => makeId())
-    await client.query(st.insert.text, [ids, ids.map(() => 'noop'), ids.map(() => '{}'), ids.map(() => 0), ids.map(() => null), ids.map(() => 0), ids.map(() => 3), ids.map(() => null), ids.map(() => null)])
+    const tasks = Array.from({ length: n }, () => ({ ...validateNewTask({ type: 'noop', payload: {} }, { maxPayloadBytes: 1 << 20 }), id: makeId() }))
+    await client.query(st.insert.text, [tasksJson(tasks)])
   }
   if (process.env.SHOW_INSERT) console.log(`  insert ${Math.round(N / ((performance.now() - t0) / 1000))} rows/s`)
   await client.query(`VACUUM ANALYZE ${schema}.tasks`)
@@ -62,15 +53,14 @@ async function run(name: string, claim: (n: number) => Promise<Row[]>, complete:
   console.log(`${name.padEnd(44)} ${Math.round(done / s).toString().padStart(7)} rows/s   claim ${(claimMs * 1000 / done).toFixed(1)} µs/row  complete ${(completeMs * 1000 / done).toFixed(1)} µs/row`)
 }
 
-const now = () => new Date()
 async function current(label: string, extra = '', completeText?: (S: string) => string) {
   const S = 'sw_ceiling'
   const st = await setup(S, extra)
   await run(label,
     async (n) => (await client.query({ name: undefined, text: st.claim.text, values: [['noop'], [n], 'c', 'd', 30000] })).rows,
     async (rows) => {
-      const p = [rows.map((r) => r.id), rows.map((r) => r.lease_seq), rows.map(() => 'succeeded'), rows.map(() => null), rows.map(() => null), rows.map(() => null), rows.map(() => 1), rows.map(() => now())]
-      await client.query(completeText ? completeText(S) : st.complete.text, p)
+      const batch = completionsJson(rows.map((r) => ({ id: r.id, leaseSeq: r.lease_seq, outcome: { kind: 'succeeded', resultJson: 'null' }, workerPid: 1, startedAt: new Date() })))
+      await client.query(completeText ? completeText(S) : st.complete.text, [batch])
     })
 }
 // The issue's ceiling shape: claim with SKIP LOCKED, finish in place by id, nothing else.
@@ -86,12 +76,12 @@ async function minimal(extra = '', label = 'minimal claim + in-place finish (cei
 const variants: Record<string, () => Promise<void>> = {
   current: () => current('current statements'),
   uuid7: async () => {
-    makeId = uuid7
+    makeId = uuidv7
     await current('current statements, time-ordered ids (UUIDv7)')
     makeId = randomUUID
   },
   uuid7NoList: async () => {
-    makeId = uuid7
+    makeId = uuidv7
     await current('UUIDv7, without tasks_list index', 'DROP INDEX $S.tasks_list')
     makeId = randomUUID
   },

@@ -22,6 +22,7 @@ import { isRetryablePgError, pgCode, wrapPgError } from './errors.ts'
 import { channelFor, isUuid, textSafe } from './ident.ts'
 import { PgListener } from './listener.ts'
 import { check, migrate } from './migrations.ts'
+import { completionsJson } from './batch-json.ts'
 import { chunkByBytes, insertTasks, type Exec } from './insert.ts'
 import { listQuery } from './list.ts'
 import { toAttempt, toDrone, toLog, toTask, type AttemptRow, type ClaimRow, type DroneRow, type LogRow, type TaskRow } from './rows.ts'
@@ -457,28 +458,4 @@ function logData(data: unknown): string | null {
     json = JSON.stringify(String(data))
   }
   return json ?? null
-}
-
-/**
- * A completion batch as one JSON array for the complete statement (pg's array literals cost ~1.5 kB
- * of garbage per task in the drone, most of it escaping results and formatting dates).
- */
-function completionsJson(completions: readonly Completion[]): string {
-  const parts: string[] = []
-  for (const c of completions) {
-    const o = c.outcome
-    const result = o.kind === 'succeeded' ? `[${o.resultJson ?? 'null'}]` : 'null'
-    const error = o.kind === 'failed' ? JSON.stringify(o.error) : 'null'
-    const delay = o.kind === 'failed' ? num(o.retryDelayMs) : 'null'
-    parts.push(
-      `{"id":"${c.id}","lease_seq":${num(c.leaseSeq)},"kind":${JSON.stringify(o.kind)},"result":${result},"error":${error},` +
-        `"delay_ms":${delay},"worker_pid":${num(c.workerPid)},"started_ms":${num(c.startedAt?.getTime())}}`,
-    )
-  }
-  return `[${parts.join(',')}]`
-}
-
-/** A number as JSON, or null (absent, or not finite: never invalid JSON). */
-function num(x: number | null | undefined): string {
-  return typeof x === 'number' && Number.isFinite(x) ? String(x) : 'null'
 }

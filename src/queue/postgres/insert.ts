@@ -1,6 +1,6 @@
 import { SwarmageError } from '../../core/errors.ts'
 import type { TaskInsert } from '../../core/task.ts'
-import { textSafe } from './ident.ts'
+import { tasksJson } from './batch-json.ts'
 import type { Statement, Statements } from './sql.ts'
 
 /** Runs one named statement (on the pool, or on a client holding a transaction). */
@@ -43,24 +43,6 @@ export function chunkByBytes(tasks: TaskInsert[], maxBytes = INSERT_STATEMENT_BY
   }
   if (current.length > 0) chunks.push(current)
   return chunks
-}
-
-/**
- * The batch as one JSON array for the insert statement. Payloads are spliced in as serialized (they
- * are JSON.stringify output: valid JSON, NUL refused, lone surrogates escaped), so nothing is parsed
- * or escaped again; strings are JSON-encoded, keys made text-safe first (a lone surrogate, which
- * PostgreSQL's JSON parser refuses in a text field, becomes U+FFFD as pg's UTF-8 encoding made it).
- */
-export function tasksJson(tasks: readonly TaskInsert[]): string {
-  const parts: string[] = []
-  for (const t of tasks) {
-    parts.push(
-      `{"id":"${t.id}","type":${JSON.stringify(t.type)},"payload":[${t.payloadJson}],"priority":${t.priority},` +
-        `"run_at":${t.runAt === null ? 'null' : `"${t.runAt.toISOString()}"`},"delay_ms":${t.delayMs},"max_attempts":${t.maxAttempts},` +
-        `"key":${t.key === null ? 'null' : JSON.stringify(textSafe(t.key))},"parent_id":${t.parentId === null ? 'null' : JSON.stringify(t.parentId)}}`,
-    )
-  }
-  return `[${parts.join(',')}]`
 }
 
 async function insertOne(exec: Exec, sql: Statements, t: TaskInsert): Promise<Array<{ id: string | null }>> {
