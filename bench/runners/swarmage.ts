@@ -115,21 +115,14 @@ burnPeak = Math.max(burnPeak, process.memoryUsage.rss())
 
 // burn-down, warm (PostgreSQL): every drone started and paused before the clock; what 1, 2 and 4
 // drones are compared on, since the cold figure of N drones also counts N drones' start-up.
-let warmBurnPerSec: number | undefined
-let warmCpuPerTaskUs: number | undefined
-let warmBusyShare: number | undefined
-let warmCpuByRoleUs: Record<string, number> | undefined
+let warm: Awaited<ReturnType<typeof burn>> | undefined
 if (backend === 'postgres') {
   await drone.stop()
   for (let i = 0; i < noop.length; i += 5000) await queue.enqueueMany(noop.slice(i, i + 5000))
   drone = makeDrone('warm', { noop: noopWorkers })
   drone.pause()
   await drone.start()
-  const w = await burn(drone, 'warm')
-  warmBurnPerSec = w.perSec
-  warmCpuPerTaskUs = w.cpuPerTaskUs
-  warmBusyShare = w.busyShare
-  warmCpuByRoleUs = w.byRole
+  warm = await burn(drone, 'warm')
 }
 let duplicates: number | undefined
 if (backend === 'postgres') {
@@ -176,7 +169,8 @@ if (backend === 'postgres') {
 rmSync(dir, { recursive: true, force: true })
 emit({
   system: `Swarmage (${backend === 'postgres' ? 'PostgreSQL' : 'SQLite'}${args.drones > 1 ? `, ${args.drones} drones` : ''})`,
-  bulkPerSec, burnPerSec, warmBurnPerSec, warmCpuPerTaskUs, warmBusyShare, warmCpuByRoleUs, latency, mixedPerSec,
+  bulkPerSec, burnPerSec, latency, mixedPerSec,
+  warmBurnPerSec: warm?.perSec, warmCpuPerTaskUs: warm?.cpuPerTaskUs, warmBusyShare: warm?.busyShare, warmCpuByRoleUs: warm?.byRole,
   workerPeakRssMb: Math.round((workerPeak / 1048576) * 10) / 10,
   dronePeakRssMb: rss.peakMb(),
   droneBurnPeakRssMb: Math.round((burnPeak / 1048576) * 10) / 10,
