@@ -4,9 +4,9 @@
  * rescuer's grace and period); the dead drone's worker processes exit on their own.
  */
 import { join } from 'node:path'
-import { afterAll, expect, it } from 'vitest'
-import { tempDir, until } from '../helpers.ts'
-import { DroneProc, doubleOutcomes, droneConfig, freshQueue, processAlive, stopAll, type PgQueue } from './lib/drones.ts'
+import { expect, it } from 'vitest'
+import { until } from '../helpers.ts'
+import { DroneProc, doubleOutcomes, droneConfig, freshQueue, processAlive, type PgQueue, scenario } from './lib/drones.ts'
 import { recordFigures } from './lib/figures.ts'
 import { analyze, readLedger, type Fault } from './lib/ledger.ts'
 import { LEDGER_WORKER, size } from './lib/mode.ts'
@@ -19,12 +19,8 @@ const LEASE_MS = 2_000
 const OVERDUE_LIMIT_MS = 2_000 + LEASE_MS / 2 + 1_000
 
 let q: PgQueue
-const tmp = tempDir('faults-s01-')
-const drones: DroneProc[] = []
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('s01', async () => {
   await q?.cleanup()
-  tmp.cleanup()
 })
 
 it(`drone killed: ${KILLS} SIGKILLs among 3 drones, ${TASKS} tasks`, async () => {

@@ -3,9 +3,9 @@
  * attempts are counted, processes are replaced, no zombie processes, no growth in open descriptors.
  */
 import { join } from 'node:path'
-import { afterAll, expect, it } from 'vitest'
-import { tempDir } from '../helpers.ts'
-import { DroneProc, childPidsOf, droneConfig, fdCount, freshQueue, procState, stopAll, type PgQueue } from './lib/drones.ts'
+import { expect, it } from 'vitest'
+
+import { DroneProc, childPidsOf, droneConfig, fdCount, freshQueue, procState, type PgQueue, scenario } from './lib/drones.ts'
 import { Feeder } from './lib/feed.ts'
 import { recordFigures } from './lib/figures.ts'
 import { analyze, readLedger, type Fault } from './lib/ledger.ts'
@@ -16,12 +16,8 @@ const KILLS = size(200, 20)
 const PROCESSES = 8
 
 let q: PgQueue
-const tmp = tempDir('faults-s02-')
-const drones: DroneProc[] = []
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('s02', async () => {
   await q?.cleanup()
-  tmp.cleanup()
 })
 
 interface Proc {

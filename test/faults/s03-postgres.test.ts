@@ -7,9 +7,9 @@
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import pg from 'pg'
-import { afterAll, expect, it } from 'vitest'
-import { TEST_PG, tempDir, until } from '../helpers.ts'
-import { DroneProc, droneBackends, droneConfig, freshQueue, stopAll, terminateDroneBackends, type PgQueue } from './lib/drones.ts'
+import { expect, it } from 'vitest'
+import { TEST_PG, until } from '../helpers.ts'
+import { DroneProc, droneBackends, droneConfig, freshQueue, terminateDroneBackends, type PgQueue, scenario } from './lib/drones.ts'
 import { Feeder } from './lib/feed.ts'
 import { recordFigures } from './lib/figures.ts'
 import { analyze, readLedger, type Fault } from './lib/ledger.ts'
@@ -21,12 +21,8 @@ const RESTARTS = FULL ? 3 : 0
 const POOL = 4
 
 let q: PgQueue
-const tmp = tempDir('faults-s03-')
-const drones: DroneProc[] = []
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('s03', async () => {
   await q?.cleanup()
-  tmp.cleanup()
 })
 
 /** A fresh admin connection (the old one dies with a server restart), retried while the server comes back. */

@@ -5,9 +5,9 @@
  * promptly. The drone's poll timer is 30 s, so only wake-ups (or the degraded polling) can pick it up.
  */
 import { join } from 'node:path'
-import { afterAll, expect, it } from 'vitest'
-import { TEST_PG, tempDir, until } from '../helpers.ts'
-import { DroneProc, droneBackends, droneConfig, freshQueue, stopAll, terminateDroneBackends, type PgQueue } from './lib/drones.ts'
+import { expect, it } from 'vitest'
+import { TEST_PG, until } from '../helpers.ts'
+import { DroneProc, droneBackends, droneConfig, freshQueue, terminateDroneBackends, type PgQueue, scenario } from './lib/drones.ts'
 import { recordFigures } from './lib/figures.ts'
 import { readLedger } from './lib/ledger.ts'
 import { LEDGER_WORKER, size } from './lib/mode.ts'
@@ -20,14 +20,10 @@ const DETECT_LIMIT_MS = HEARTBEAT_MS + HEARTBEAT_TIMEOUT_MS + 3_000
 const ROUNDS = size(3, 2)
 
 let q: PgQueue
-const tmp = tempDir('faults-s04-')
-const drones: DroneProc[] = []
 let proxy: TcpProxy | null = null
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('s04', async () => {
   await proxy?.stop()
   await q?.cleanup()
-  tmp.cleanup()
 })
 
 it(`LISTEN lost silently: ${ROUNDS} terminations, ${ROUNDS} black holes`, async () => {

@@ -4,9 +4,9 @@
  * is the other drone's); its workers are told to abort (lease lost).
  */
 import { join } from 'node:path'
-import { afterAll, expect, it } from 'vitest'
-import { TEST_PG, tempDir, until } from '../helpers.ts'
-import { DroneProc, droneConfig, freshQueue, stopAll, type PgQueue } from './lib/drones.ts'
+import { expect, it } from 'vitest'
+import { TEST_PG, until } from '../helpers.ts'
+import { DroneProc, droneConfig, freshQueue, type PgQueue, scenario } from './lib/drones.ts'
 import { recordFigures } from './lib/figures.ts'
 import { analyze, readLedger, type Fault } from './lib/ledger.ts'
 import { LEDGER_WORKER, size } from './lib/mode.ts'
@@ -19,14 +19,10 @@ const CUT_MS = 3 * LEASE_MS + 2_000
 const TASKS = size(40, 20)
 
 let q: PgQueue
-const tmp = tempDir('faults-s05-')
-const drones: DroneProc[] = []
 let proxy: TcpProxy | null = null
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('s05', async () => {
   await proxy?.stop()
   await q?.cleanup()
-  tmp.cleanup()
 })
 
 it('drone cut off longer than its lease', async () => {

@@ -3,9 +3,9 @@
  * back without using an attempt, running ones finish; a second SIGTERM stops at once.
  */
 import { join } from 'node:path'
-import { afterAll, expect, it } from 'vitest'
-import { tempDir, until } from '../helpers.ts'
-import { DroneProc, droneConfig, freshQueue, stateCounts, stopAll, type PgQueue } from './lib/drones.ts'
+import { expect, it } from 'vitest'
+import { until } from '../helpers.ts'
+import { DroneProc, droneConfig, freshQueue, stateCounts, type PgQueue, scenario } from './lib/drones.ts'
 import { recordFigures } from './lib/figures.ts'
 import { readLedger } from './lib/ledger.ts'
 import { LEDGER_WORKER } from './lib/mode.ts'
@@ -13,12 +13,8 @@ import { LEDGER_WORKER } from './lib/mode.ts'
 const BUFFERED = 500
 
 let q: PgQueue
-const tmp = tempDir('faults-s06-')
-const drones: DroneProc[] = []
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('s06', async () => {
   await q?.cleanup()
-  tmp.cleanup()
 })
 
 it(`graceful stop with ${BUFFERED} tasks buffered; a second signal stops at once`, async () => {

@@ -4,11 +4,11 @@
  * PRAGMA integrity_check, and the drone reconciles it with the global queue when it starts again.
  */
 import { join } from 'node:path'
-import { afterAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { openSqlite } from '../../src/core/sqlite-lib.ts'
-import { tempDir } from '../helpers.ts'
+
 import { Feeder } from './lib/feed.ts'
-import { DroneProc, doubleOutcomes, droneConfig, freshQueue, stopAll, type PgQueue } from './lib/drones.ts'
+import { DroneProc, doubleOutcomes, droneConfig, freshQueue, type PgQueue, scenario } from './lib/drones.ts'
 import { recordFigures } from './lib/figures.ts'
 import { analyze, readLedger, type Fault } from './lib/ledger.ts'
 import { LEDGER_WORKER, size } from './lib/mode.ts'
@@ -17,12 +17,8 @@ import { randomPause, settle } from './lib/wait.ts'
 const KILLS = size(10, 4)
 
 let q: PgQueue
-const tmp = tempDir('faults-s07-')
-const drones: DroneProc[] = []
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('s07', async () => {
   await q?.cleanup()
-  tmp.cleanup()
 })
 
 it(`drone killed ${KILLS} times during local-queue writes`, async () => {

@@ -6,9 +6,9 @@
  * isolation, not the CPU a spinning pill takes from a 2-core machine.
  */
 import { join } from 'node:path'
-import { afterAll, expect, it } from 'vitest'
-import { tempDir, until } from '../helpers.ts'
-import { DroneProc, droneConfig, freshQueue, stopAll, type PgQueue } from './lib/drones.ts'
+import { expect, it } from 'vitest'
+import { until } from '../helpers.ts'
+import { DroneProc, droneConfig, freshQueue, type PgQueue, scenario } from './lib/drones.ts'
 import { recordFigures } from './lib/figures.ts'
 import { readLedger } from './lib/ledger.ts'
 import { LEDGER_WORKER } from './lib/mode.ts'
@@ -17,12 +17,8 @@ const GOOD = 1_600
 const ATTEMPTS = 3
 
 let q: PgQueue
-const tmp = tempDir('faults-s08-')
-const drones: DroneProc[] = []
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('s08', async () => {
   await q?.cleanup()
-  tmp.cleanup()
 })
 
 async function goodDone(q: PgQueue, ids: string[]): Promise<number> {

@@ -3,9 +3,9 @@
  * process killed after a short grace), its attempt fails, and its slot is freed for the next task.
  */
 import { join } from 'node:path'
-import { afterAll, expect, it } from 'vitest'
-import { tempDir, until } from '../helpers.ts'
-import { DroneProc, droneConfig, freshQueue, stopAll, type PgQueue } from './lib/drones.ts'
+import { expect, it } from 'vitest'
+import { until } from '../helpers.ts'
+import { DroneProc, droneConfig, freshQueue, type PgQueue, scenario } from './lib/drones.ts'
 import { recordFigures } from './lib/figures.ts'
 import { readLedger } from './lib/ledger.ts'
 import { LEDGER_WORKER } from './lib/mode.ts'
@@ -14,12 +14,8 @@ const TIMEOUT_MS = 1_500
 const HANGS = 3
 
 let q: PgQueue
-const tmp = tempDir('faults-s09-')
-const drones: DroneProc[] = []
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('s09', async () => {
   await q?.cleanup()
-  tmp.cleanup()
 })
 
 it('a hang ignoring abort is killed at its timeout and its slot freed', async () => {

@@ -4,9 +4,9 @@
  * Feeding stops at 1,000,000 tasks or after the time budget (150 s full, 30 s CI). The drone's memory grows under 10% after warm-up; worker processes are recycled after N tasks
  * (maxTasksPerProcess) and above an RSS limit (maxRssMb).
  */
-import { afterAll, expect, it } from 'vitest'
-import { tempDir } from '../helpers.ts'
-import { DroneProc, droneConfig, freshQueue, stopAll, type PgQueue } from './lib/drones.ts'
+import { expect, it } from 'vitest'
+
+import { DroneProc, droneConfig, freshQueue, type PgQueue, scenario } from './lib/drones.ts'
 import { Feeder } from './lib/feed.ts'
 import { recordFigures } from './lib/figures.ts'
 import { LEDGER_WORKER, size } from './lib/mode.ts'
@@ -18,12 +18,8 @@ const TARGET = 1_000_000
 const RECYCLE_AFTER = 5_000
 
 let q: PgQueue
-const tmp = tempDir('faults-s10-')
-const drones: DroneProc[] = []
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('s10', async () => {
   await q?.cleanup()
-  tmp.cleanup()
 })
 
 interface Proc {

@@ -6,10 +6,10 @@
  */
 import { join } from 'node:path'
 import pg from 'pg'
-import { afterAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { openQueue } from '../../src/queue/open.ts'
-import { TEST_PG, tempDir, uniqueSchema } from '../helpers.ts'
-import { DroneProc, droneConfig, freshQueue, stopAll, type PgQueue } from './lib/drones.ts'
+import { TEST_PG, uniqueSchema } from '../helpers.ts'
+import { DroneProc, droneConfig, freshQueue, stopAll, type PgQueue, scenario } from './lib/drones.ts'
 import { recordFigures } from './lib/figures.ts'
 import { readLedger } from './lib/ledger.ts'
 import { LEDGER_WORKER, size } from './lib/mode.ts'
@@ -20,20 +20,16 @@ const LIMIT = size(20, 8)
 const TASKS_B = size(2_000, 600)
 
 let q: PgQueue
-const tmp = tempDir('faults-s11-')
-const drones: DroneProc[] = []
 const role = `faults_limited_${Math.random().toString(36).slice(2, 8)}`
 const schemaB = uniqueSchema('s11b')
 const admin = new pg.Client({ connectionString: TEST_PG, application_name: 'faults-admin' })
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('s11', async () => {
   await q?.cleanup()
   await admin.query(`DROP SCHEMA IF EXISTS "${schemaB}" CASCADE`).catch(() => undefined)
   await admin.query(`REVOKE ALL ON DATABASE "${new URL(TEST_PG).pathname.slice(1)}" FROM "${role}"`).catch(() => undefined)
   await admin.query(`DROP OWNED BY "${role}"`).catch(() => undefined)
   await admin.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined)
   await admin.end().catch(() => undefined)
-  tmp.cleanup()
 })
 
 it(`pool of 2 under 50 concurrent completions; ${DRONES} drones against a connection limit of ${LIMIT}`, async () => {

@@ -5,9 +5,9 @@
  * expire early, nobody runs a task twice.
  */
 import { join } from 'node:path'
-import { afterAll, expect, it } from 'vitest'
-import { tempDir } from '../helpers.ts'
-import { DroneProc, droneConfig, freshQueue, stopAll, type PgQueue } from './lib/drones.ts'
+import { expect, it } from 'vitest'
+
+import { DroneProc, droneConfig, freshQueue, type PgQueue, scenario } from './lib/drones.ts'
 import { recordFigures } from './lib/figures.ts'
 import { analyze, readLedger } from './lib/ledger.ts'
 import { FIXTURES, LEDGER_WORKER, size } from './lib/mode.ts'
@@ -18,12 +18,8 @@ const TASKS = size(150, 60)
 const LEASE_MS = 2_000
 
 let q: PgQueue
-const tmp = tempDir('faults-s12-')
-const drones: DroneProc[] = []
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('s12', async () => {
   await q?.cleanup()
-  tmp.cleanup()
 })
 
 it('clock skew of ±10 minutes neither steals nor expires leases early', async () => {

@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, expect, it } from 'vitest'
-import { tempDir, until } from '../helpers.ts'
-import { DroneProc, droneConfig, freshQueue, stopAll, type PgQueue } from './lib/drones.ts'
+import { expect, it } from 'vitest'
+import { until } from '../helpers.ts'
+import { DroneProc, droneConfig, freshQueue, type PgQueue, scenario } from './lib/drones.ts'
 import { recordFigures } from './lib/figures.ts'
 import { LEDGER_WORKER, ROOT } from './lib/mode.ts'
 
@@ -16,12 +16,8 @@ const CAP = 1024 * 1024
 const BIN = join(ROOT, 'bin/swarmage.js')
 
 let q: PgQueue
-const tmp = tempDir('faults-s13-')
-const drones: DroneProc[] = []
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('s13', async () => {
   await q?.cleanup()
-  tmp.cleanup()
 })
 
 function run(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {

@@ -5,17 +5,15 @@
  */
 import { join } from 'node:path'
 import pg from 'pg'
-import { afterAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { openQueue } from '../../src/queue/open.ts'
-import { TEST_PG, tempDir, uniqueSchema } from '../helpers.ts'
-import { DroneProc, droneConfig, stopAll } from './lib/drones.ts'
+import { TEST_PG, uniqueSchema } from '../helpers.ts'
+import { DroneProc, droneConfig, scenario } from './lib/drones.ts'
 import { recordFigures } from './lib/figures.ts'
 import { readLedger } from './lib/ledger.ts'
 import { LEDGER_WORKER } from './lib/mode.ts'
 import { settle } from './lib/wait.ts'
 
-const tmp = tempDir('faults-sec1-')
-const drones: DroneProc[] = []
 const suffix = Math.random().toString(36).slice(2, 8)
 const ROLES = { owner: `swarmage_owner_${suffix}`, drone: `swarmage_drone_${suffix}`, ro: `swarmage_console_ro_${suffix}` }
 const schema = uniqueSchema('sec1')
@@ -27,8 +25,7 @@ const as = (role: string): string => {
   return u.toString()
 }
 
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('sec1', async () => {
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined)
   const db = new URL(TEST_PG).pathname.slice(1)
   for (const r of Object.values(ROLES)) {
@@ -37,7 +34,6 @@ afterAll(async () => {
     await admin.query(`DROP ROLE IF EXISTS "${r}"`).catch(() => undefined)
   }
   await admin.end()
-  tmp.cleanup()
 })
 
 /** Runs SQL as a role; resolves to the error message, or '' when it succeeded. */

@@ -4,23 +4,19 @@
  * cancelled and retried; the marker never appears, while the wake-ups themselves do.
  */
 import pg from 'pg'
-import { afterAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { channelFor } from '../../src/queue/postgres/ident.ts'
-import { TEST_PG, tempDir } from '../helpers.ts'
-import { DroneProc, droneConfig, freshQueue, stopAll, type PgQueue } from './lib/drones.ts'
+import { TEST_PG } from '../helpers.ts'
+import { DroneProc, droneConfig, freshQueue, type PgQueue, scenario } from './lib/drones.ts'
 import { recordFigures } from './lib/figures.ts'
 import { LEDGER_WORKER } from './lib/mode.ts'
 import { settle } from './lib/wait.ts'
 
 let q: PgQueue
-const tmp = tempDir('faults-sec2-')
-const drones: DroneProc[] = []
 const listener = new pg.Client({ connectionString: TEST_PG })
-afterAll(async () => {
-  await stopAll(drones)
+const { tmp, drones } = scenario('sec2', async () => {
   await listener.end().catch(() => undefined)
   await q?.cleanup()
-  tmp.cleanup()
 })
 
 it('payloads are never sent through NOTIFY', async () => {

@@ -7,9 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
+import { afterAll } from 'vitest'
 import { openQueue } from '../../../src/queue/open.ts'
 import type { Queue } from '../../../src/queue/queue.ts'
-import { dropSchema, pgAddress, TEST_PG, uniqueSchema } from '../../helpers.ts'
+import { dropSchema, pgAddress, tempDir, TEST_PG, uniqueSchema } from '../../helpers.ts'
 import type { DroneProcConfig } from '../fixtures/drone-proc.ts'
 import { FIXTURES, ROOT } from './mode.ts'
 
@@ -200,6 +201,21 @@ export function droneConfig(q: { schema: string }, name: string, baseDir: string
     workers: {},
     ...over,
   }
+}
+
+/**
+ * A scenario's temp folder and drone processes, torn down after its tests: the drones (stopAll),
+ * then `teardown` (the scenario's own parts: a proxy, its queue, roles), then the folder.
+ */
+export function scenario(name: string, teardown: () => Promise<void>): { tmp: { dir: string; cleanup: () => void }; drones: DroneProc[] } {
+  const tmp = tempDir(`faults-${name}-`)
+  const drones: DroneProc[] = []
+  afterAll(async () => {
+    await stopAll(drones)
+    await teardown()
+    tmp.cleanup()
+  })
+  return { tmp, drones }
 }
 
 /**
