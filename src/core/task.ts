@@ -34,6 +34,8 @@ export interface Task {
   maxAttempts: number
   key: string | null
   parentId: string | null
+  /** The flow-control group (CONTRACT.md "Flow control"), or null. */
+  group: string | null
   result: unknown
   error: TaskError | null
   drone: string | null
@@ -50,6 +52,8 @@ export interface EnqueueOptions {
   maxAttempts?: number
   key?: string | null
   parentId?: string | null
+  /** The key group limits count by (a customer, a tenant, a host): 1–200 characters. */
+  group?: string | null
 }
 
 export interface NewTask {
@@ -70,6 +74,7 @@ export interface TaskInsert {
   maxAttempts: number
   key: string | null
   parentId: string | null
+  group: string | null
 }
 
 /** A task as handed to a drone by a claim: enough to run it, and its fence. */

@@ -1,5 +1,6 @@
 import { uuidv7 } from './ids.ts'
 import { InputError } from './errors.ts'
+import { validateGroup } from './flow.ts'
 import type { EnqueueOptions, NewTask, TaskInsert } from './task.ts'
 
 /** CONTRACT.md: 1–100 characters of A-Z a-z 0-9 _ . : / - */
@@ -89,5 +90,6 @@ export function validateNewTask(task: NewTask, limits: Limits): TaskInsert {
     maxAttempts,
     key,
     parentId,
+    group: validateGroup(o.group),
   }
 }

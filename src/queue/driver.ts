@@ -1,3 +1,4 @@
+import type { TypeSettings } from '../core/flow.ts'
 import type { ClaimedTask, Completion, LeaseRef, Task, TaskError, TaskInsert, TaskState } from '../core/task.ts'
 
 /**
@@ -71,6 +72,16 @@ export interface GlobalQueueDriver {
    * holder has it.
    */
   maintenanceRun(params: { holder: string; batchSize: number }): Promise<{ pruned: number } | null>
+  /**
+   * Flow control (CONTRACT.md "Flow control"): every type that has settings. Optional for plug-in
+   * drivers; without it the queue refuses flow settings.
+   */
+  typeSettingsList?(): Promise<Record<string, TypeSettings>>
+  /**
+   * Replaces a type's settings (validated by the caller; settings that hold nothing back remove the
+   * row, so the claim takes its plain path again) and wakes drones for the type in the same commit.
+   */
+  typeSettingsPut?(params: { type: string; settings: TypeSettings }): Promise<void>
   settingsGet(): Promise<QueueSettings>
   settingsSet(params: Partial<QueueSettings>): Promise<QueueSettings>
 

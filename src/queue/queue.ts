@@ -1,7 +1,8 @@
 import { InputError, NotFoundError } from '../core/errors.ts'
 import type { EnqueueOptions, NewTask, Task, TaskState } from '../core/task.ts'
 import { TASK_STATES } from '../core/task.ts'
-import { DEFAULT_MAX_PAYLOAD_BYTES, validateNewTask, type Limits } from '../core/validate.ts'
+import { assertTaskType, DEFAULT_MAX_PAYLOAD_BYTES, validateNewTask, type Limits } from '../core/validate.ts'
+import { EMPTY_TYPE_SETTINGS, validateTypeSettings, type TypeSettings, type TypeSettingsPatch } from '../core/flow.ts'
 import type { GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
 
 export interface QueueOptions {
@@ -108,6 +109,31 @@ export class Queue {
       throw new InputError('retentionMs must be a non-negative integer')
     }
     return this.driver.settingsSet(settings)
+  }
+
+  /** Flow control per type (CONTRACT.md "Flow control"): every type with settings. */
+  async typeSettings(): Promise<Record<string, TypeSettings>> {
+    if (!this.driver.typeSettingsList) return {}
+    return this.driver.typeSettingsList()
+  }
+
+  /**
+   * Changes a type's flow settings: keys given replace the stored ones (null clears one), the rest
+   * stay. Validated first (one bad value refuses all, nothing stored). Returns the settings after.
+   */
+  async setTypeSettings(type: string, patch: TypeSettingsPatch): Promise<TypeSettings> {
+    assertTaskType(type)
+    const valid = validateTypeSettings(patch, type)
+    if (!this.driver.typeSettingsPut || !this.driver.typeSettingsList) {
+      throw new InputError(`the ${this.driver.kind} queue does not support flow control (type settings)`)
+    }
+    const current = (await this.driver.typeSettingsList())[type] ?? EMPTY_TYPE_SETTINGS
+    const next: TypeSettings = { ...current }
+    for (const k of Object.keys(valid) as Array<keyof TypeSettings>) {
+      if (valid[k] !== undefined) (next as unknown as Record<string, unknown>)[k] = valid[k]
+    }
+    await this.driver.typeSettingsPut({ type, settings: next })
+    return next
   }
 
   migrate(): Promise<{ applied: number[] }> {

@@ -24,6 +24,7 @@ export interface TaskRowOf<Time, Json> {
   max_attempts: number
   key: string | null
   parent_id: string | null
+  grp: string | null
   result: Json
   error: Json
   drone: string | null
@@ -79,6 +80,7 @@ export function rowMappers<Time, Json>(codec: RowCodec<Time, Json>) {
         maxAttempts: r.max_attempts,
         key: r.key,
         parentId: r.parent_id,
+        group: r.grp ?? null,
         result: json(r.result),
         error: json(r.error) as TaskError | null,
         drone: r.drone,

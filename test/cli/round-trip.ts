@@ -35,7 +35,7 @@ export async function roundTrip(address: string, cwd: string): Promise<void> {
   expect(tasks.map((t) => t.id).sort()).toEqual([alpha1, beta, alpha2].sort())
   const t1 = tasks.find((t) => t.id === alpha1)!
   expect(Object.keys(t1).sort()).toEqual(
-    ['id', 'type', 'payload', 'state', 'priority', 'runAt', 'attempts', 'maxAttempts', 'key', 'parentId', 'result', 'error', 'drone', 'createdAt', 'startedAt', 'finishedAt'].sort(),
+    ['id', 'type', 'payload', 'state', 'priority', 'runAt', 'attempts', 'maxAttempts', 'key', 'parentId', 'group', 'result', 'error', 'drone', 'createdAt', 'startedAt', 'finishedAt'].sort(),
   )
   expect(t1).toMatchObject({ type: 'alpha', payload: { n: 1 }, state: 'queued', priority: 5, attempts: 0, maxAttempts: 3, key: 'k1' })
   expect(t1).toMatchObject({ parentId: null, result: null, error: null, drone: null, startedAt: null, finishedAt: null })

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe } from 'vitest'
 import { adminCases } from './conformance/admin.ts'
 import { Harness, type ConformanceTarget } from './conformance/harness.ts'
+import { flowCases } from './conformance/flow.ts'
 import { leaseCases } from './conformance/leases.ts'
 import { lifecycleCases } from './conformance/lifecycle.ts'
 import { listingCases } from './conformance/listing.ts'
@@ -31,6 +32,7 @@ export function driverConformance(name: string, open: () => Promise<ConformanceT
     leaseCases(h)
     listingCases(h)
     adminCases(h)
+    flowCases(h)
   })
 }
 

@@ -26,6 +26,8 @@ import { completionsJson } from './batch-json.ts'
 import { chunkByBytes, insertTasks, type Exec } from './insert.ts'
 import { listQuery } from './list.ts'
 import { toAttempt, toDrone, toLog, toTask, type AttemptRow, type ClaimRow, type DroneRow, type LogRow, type TaskRow } from './rows.ts'
+import { claimLimited, toClaimed, toTypeSettings } from './flow.ts'
+import { isUnlimited, parseRate, type TypeSettings } from '../../core/flow.ts'
 import { buildStatements, type Statement, type Statements } from './sql.ts'
 
 export interface PostgresDriverOptions {
@@ -249,15 +251,41 @@ export class PostgresDriver implements GlobalQueueDriver {
     for (const w of params.wants) if (w.limit > 0) limits.set(w.type, (limits.get(w.type) ?? 0) + w.limit)
     if (limits.size === 0) return []
     const rows = await this.run<ClaimRow>(this.sql.claim, [[...limits.keys()], [...limits.values()], params.droneId, params.droneName, params.leaseMs])
-    return rows.map((r) => ({
-      id: r.id,
-      type: r.type,
-      payloadJson: r.payload,
-      attempt: r.attempts,
-      maxAttempts: r.max_attempts,
-      parentId: r.parent_id,
-      leaseSeq: r.lease_seq,
-    }))
+    const claimed: ClaimedTask[] = []
+    const limited = new Map<string, number>()
+    // Rows with a null id name wanted types that have flow settings: claimed under their limits next.
+    for (const r of rows) {
+      if (r.id === null) limited.set(r.type, limits.get(r.type)!)
+      else claimed.push(toClaimed(r))
+    }
+    if (limited.size > 0) claimed.push(...(await this.transaction((exec) => claimLimited(exec, this.sql, params, limited))))
+    return claimed
+  }
+
+  async typeSettingsList(): Promise<Record<string, TypeSettings>> {
+    const rows = await this.run<Parameters<typeof toTypeSettings>[0] & { type: string }>(this.sql.typeSettingsList, [])
+    return Object.fromEntries(rows.map((r) => [r.type, toTypeSettings(r)]))
+  }
+
+  async typeSettingsPut({ type, settings: s }: { type: string; settings: TypeSettings }): Promise<void> {
+    if (isUnlimited(s)) {
+      await this.run(this.sql.typeSettingsDelete, [type])
+      return
+    }
+    const rate = s.rate === null ? null : parseRate(s.rate)
+    const groupRate = s.groupRate === null ? null : parseRate(s.groupRate, 'groupRate')
+    await this.run(this.sql.typeSettingsPut, [
+      type,
+      s.paused,
+      s.maxRunning,
+      s.rate,
+      rate?.n ?? null,
+      rate?.windowMs ?? null,
+      s.groupMaxRunning,
+      s.groupRate,
+      groupRate?.n ?? null,
+      groupRate?.windowMs ?? null,
+    ])
   }
 
   async taskComplete({ completions }: { droneId: string; completions: Completion[] }): Promise<{ refused: string[] }> {

@@ -1,6 +1,7 @@
 import { SwarmageError } from '../../core/errors.ts'
 import type { TaskInsert } from '../../core/task.ts'
 import { tasksJson } from './batch-json.ts'
+import { textSafe } from './ident.ts'
 import type { Statement, Statements } from './sql.ts'
 
 /** Runs one named statement (on the pool, or on a client holding a transaction). */
@@ -46,7 +47,7 @@ export function chunkByBytes(tasks: TaskInsert[], maxBytes = INSERT_STATEMENT_BY
 }
 
 async function insertOne(exec: Exec, sql: Statements, t: TaskInsert): Promise<Array<{ id: string | null }>> {
-  const rows = await exec<{ id: string }>(sql.insertOne, [t.id, t.type, t.payloadJson, t.priority, t.runAt, t.delayMs, t.maxAttempts, t.key, t.parentId])
+  const rows = await exec<{ id: string }>(sql.insertOne, [t.id, t.type, t.payloadJson, t.priority, t.runAt, t.delayMs, t.maxAttempts, t.key, t.parentId, t.group === null ? null : textSafe(t.group)])
   // No row: the key is live (a conflict); the caller looks its task up.
   return rows.length > 0 ? rows : [{ id: null }]
 }

@@ -114,6 +114,37 @@ CREATE TABLE ${S}.maintenance_lease (
 INSERT INTO ${S}.maintenance_lease (name, holder, expires_at) VALUES ('maintenance', NULL, '-infinity');
 `,
   },
+  {
+    version: 2,
+    name: 'flow control: task groups, per-type settings, recent starts',
+    sql: (S) => `
+-- No default: adding the column rewrites nothing. "group" is a reserved word, hence grp.
+ALTER TABLE ${S}.tasks ADD COLUMN grp text;
+-- One row per type that has flow settings. With no rows the claim stays its plain form (one probe of
+-- this empty table); the claim locks a type's row while it counts, so concurrent claims of a limited
+-- type are serialized and its counts are exact.
+CREATE TABLE ${S}.type_settings (
+  type              text PRIMARY KEY,
+  paused            boolean NOT NULL DEFAULT false,
+  max_running       integer,
+  rate              text,
+  rate_n            integer,
+  rate_ms           float8,
+  group_max_running integer,
+  group_rate        text,
+  group_rate_n      integer,
+  group_rate_ms     float8
+);
+-- The sliding-window log of recent starts of rate-limited types (grp '' = the type-wide rate), written
+-- and pruned by the claim in its own transaction.
+CREATE TABLE ${S}.task_starts (
+  type text NOT NULL,
+  grp  text NOT NULL,
+  at   timestamptz NOT NULL
+);
+CREATE INDEX task_starts_window ON ${S}.task_starts (type, grp, at);
+`,
+  },
 ]
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

@@ -7,7 +7,7 @@ export interface Statement {
 }
 
 export const TASK_COLUMNS =
-  'id, type, payload, state, priority, run_at, attempts, max_attempts, key, parent_id, result, error, drone, created_at, started_at, finished_at'
+  'id, type, payload, state, priority, run_at, attempts, max_attempts, key, parent_id, grp, result, error, drone, created_at, started_at, finished_at'
 
 const LIVE = `('queued', 'running')`
 const FINAL = `('succeeded', 'failed', 'cancelled')`
@@ -48,11 +48,11 @@ export function buildStatements(schema: string) {
         -- the unnest of the constant arrays; with one JSON parameter custom and generic plans cost
         -- the same: docs/performance.md.)
         SELECT * FROM ROWS FROM (json_to_recordset($1::json) AS (id uuid, type text, payload json, priority int,
-            run_at timestamptz, delay_ms float8, max_attempts int, key text, parent_id uuid))
-          WITH ORDINALITY AS i(id, type, payload, priority, run_at, delay_ms, max_attempts, key, parent_id, ord)
+            run_at timestamptz, delay_ms float8, max_attempts int, key text, parent_id uuid, grp text))
+          WITH ORDINALITY AS i(id, type, payload, priority, run_at, delay_ms, max_attempts, key, parent_id, grp, ord)
       ), ins AS (
-        INSERT INTO ${T} (id, type, payload, priority, run_at, max_attempts, key, parent_id, created_at)
-        SELECT id, type, payload -> 0, priority, coalesce(run_at, now() + delay_ms * ${MS}), max_attempts, key, parent_id,
+        INSERT INTO ${T} (id, type, payload, priority, run_at, max_attempts, key, parent_id, grp, created_at)
+        SELECT id, type, payload -> 0, priority, coalesce(run_at, now() + delay_ms * ${MS}), max_attempts, key, parent_id, grp,
                date_trunc('milliseconds', now())
         FROM input ORDER BY ord
         ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ${LIVE} DO NOTHING
@@ -77,8 +77,8 @@ export function buildStatements(schema: string) {
     insertOne: st(
       'insert_one',
       `WITH ins AS (
-        INSERT INTO ${T} (id, type, payload, priority, run_at, max_attempts, key, parent_id, created_at)
-        VALUES ($1::uuid, $2::text, $3::text::json, $4::int, coalesce($5::timestamptz, now() + $6::float8 * ${MS}), $7::int, $8::text, $9::uuid,
+        INSERT INTO ${T} (id, type, payload, priority, run_at, max_attempts, key, parent_id, grp, created_at)
+        VALUES ($1::uuid, $2::text, $3::text::json, $4::int, coalesce($5::timestamptz, now() + $6::float8 * ${MS}), $7::int, $8::text, $9::uuid, $10::text,
                 date_trunc('milliseconds', now()))
         ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ${LIVE} DO NOTHING
         RETURNING id, type, run_at
@@ -89,12 +89,19 @@ export function buildStatements(schema: string) {
 
     /**
      * One statement claims for every wanted type: a LATERAL probe of tasks_claim per (type, limit),
-     * rows locked with SKIP LOCKED so concurrent drones take disjoint sets without waiting.
+     * rows locked with SKIP LOCKED so concurrent drones take disjoint sets without waiting. Types with
+     * a type_settings row (flow control) are left out and returned as rows with a null id: the driver
+     * claims those in flow.ts, in a transaction that counts their limits. With no settings rows this
+     * costs one probe of an empty table (docs/performance.md: the plain claim's plan is unchanged).
      */
     claim: st(
       'claim',
-      `WITH picked AS (
-        SELECT q.id FROM unnest($1::text[], $2::int[]) AS w(type, lim)
+      `WITH limited AS MATERIALIZED (
+        SELECT s.type FROM ${S}.type_settings s WHERE s.type = ANY ($1::text[])
+      ), picked AS (
+        SELECT q.id FROM (
+          SELECT * FROM unnest($1::text[], $2::int[]) AS u(type, lim) WHERE u.type NOT IN (SELECT type FROM limited)
+        ) w
         CROSS JOIN LATERAL (
           SELECT t.id FROM ${T} t
           WHERE t.state = 'queued' AND t.type = w.type AND t.run_at <= now()
@@ -110,8 +117,104 @@ export function buildStatements(schema: string) {
         RETURNING t.id, t.type, t.payload, t.attempts, t.max_attempts, t.parent_id, t.lease_seq, t.priority, t.run_at
       )
       SELECT id::text AS id, type, payload::text AS payload, attempts, max_attempts, parent_id::text AS parent_id,
+             lease_seq::float8 AS lease_seq, priority, run_at
+      FROM claimed
+      UNION ALL SELECT NULL, type, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM limited
+      ORDER BY priority DESC NULLS LAST, run_at`,
+    ),
+    /** Claims chosen ids of one limited type (flow.ts picked them under the type's settings lock). */
+    claimIds: st(
+      'claim_ids',
+      `WITH picked AS (
+        SELECT t.id FROM ${T} t WHERE t.id = ANY ($1::uuid[]) AND t.state = 'queued' FOR UPDATE SKIP LOCKED
+      ), claimed AS (
+        UPDATE ${T} t SET state = 'running', attempts = t.attempts + 1, lease_seq = t.lease_seq + 1,
+          claimed_by = $2, drone = $3, started_at = clock_timestamp(), lease_expires_at = clock_timestamp() + $4::float8 * ${MS},
+          worker_pid = NULL, finished_at = NULL
+        WHERE t.id = ANY (ARRAY(SELECT id FROM picked))
+        RETURNING t.id, t.type, t.payload, t.attempts, t.max_attempts, t.parent_id, t.lease_seq, t.priority, t.run_at, t.grp
+      ), starts AS (
+        -- The sliding-window log: one row per start for the type-wide rate ('') and per group.
+        INSERT INTO ${S}.task_starts (type, grp, at)
+        SELECT c.type, g.grp, clock_timestamp() FROM claimed c CROSS JOIN LATERAL (
+          SELECT '' AS grp WHERE $5::boolean UNION ALL SELECT c.grp WHERE $6::boolean AND c.grp IS NOT NULL
+        ) g
+      )
+      SELECT id::text AS id, type, payload::text AS payload, attempts, max_attempts, parent_id::text AS parent_id,
              lease_seq::float8 AS lease_seq
       FROM claimed ORDER BY priority DESC, run_at`,
+    ),
+    /** Locks the settings rows of the limited types a claim wants (serializes their claims). */
+    flowLock: st(
+      'flow_lock',
+      `SELECT type, paused, max_running, rate_n, rate_ms, group_max_running, group_rate_n, group_rate_ms
+      FROM ${S}.type_settings WHERE type = ANY ($1::text[]) ORDER BY type FOR UPDATE`,
+    ),
+    // Limited claims read the clock with clock_timestamp(): a claim that waited for the settings lock
+    // must not date its starts (or its window) at its transaction's begin.
+    /**
+     * A limited type's current use: running tasks (by tasks_rescue: only running tasks hold a lease),
+     * starts in the rate window, and pruning of starts older than the longest window.
+     */
+    flowUse: st(
+      'flow_use',
+      `WITH pruned AS (
+        DELETE FROM ${S}.task_starts WHERE type = $1 AND at <= clock_timestamp() - greatest($2::float8, $3::float8) * ${MS}
+      )
+      SELECT
+        (SELECT count(*) FROM ${T} WHERE lease_expires_at IS NOT NULL AND state = 'running' AND type = $1)::int AS running,
+        (SELECT count(*) FROM ${S}.task_starts WHERE type = $1 AND grp = '' AND at > clock_timestamp() - $2::float8 * ${MS})::int AS starts`,
+    ),
+    /** Per group of a type: running tasks and starts in the group rate window. */
+    flowGroupUse: st(
+      'flow_group_use',
+      `SELECT grp, sum(r)::int AS running, sum(s)::int AS starts FROM (
+        SELECT grp, 1 AS r, 0 AS s FROM ${T} WHERE lease_expires_at IS NOT NULL AND state = 'running' AND type = $1 AND grp IS NOT NULL
+        UNION ALL
+        SELECT grp, 0, 1 FROM ${S}.task_starts WHERE type = $1 AND grp <> '' AND at > clock_timestamp() - $2::float8 * ${MS}
+      ) u GROUP BY grp`,
+    ),
+    /**
+     * Candidates of a limited type in claim order. With group limits the first `$3` per group are
+     * enough (no group can take more), and $3 gives the room left of groups already in use ({grp: n}), so
+     * full groups cannot hide the others behind them.
+     */
+    flowCandidates: st(
+      'flow_candidates',
+      `SELECT c.id::text AS id, c.grp FROM (
+        SELECT t.id, t.grp, t.priority, t.run_at,
+          row_number() OVER (PARTITION BY t.grp ORDER BY t.priority DESC, t.run_at) AS rn
+        FROM ${T} t WHERE t.state = 'queued' AND t.type = $1 AND t.run_at <= now()
+      ) c LEFT JOIN json_each_text($3::json) r(grp, room) ON r.grp = c.grp
+      WHERE c.grp IS NULL OR c.rn <= coalesce(r.room::int, $4)
+      ORDER BY c.priority DESC, c.run_at LIMIT $2`,
+    ),
+    flowCandidatesPlain: st(
+      'flow_candidates_plain',
+      `SELECT t.id::text AS id, t.grp FROM ${T} t WHERE t.state = 'queued' AND t.type = $1 AND t.run_at <= now()
+      ORDER BY t.priority DESC, t.run_at LIMIT $2`,
+    ),
+    typeSettingsList: st(
+      'type_settings_list',
+      `SELECT type, paused, max_running, rate, group_max_running, group_rate FROM ${S}.type_settings ORDER BY type`,
+    ),
+    /** Upserts a type's settings and wakes drones for it (a resume or a raised limit frees tasks). */
+    typeSettingsPut: st(
+      'type_settings_put',
+      `WITH up AS (
+        INSERT INTO ${S}.type_settings (type, paused, max_running, rate, rate_n, rate_ms, group_max_running, group_rate, group_rate_n, group_rate_ms)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (type) DO UPDATE SET paused = excluded.paused, max_running = excluded.max_running, rate = excluded.rate,
+          rate_n = excluded.rate_n, rate_ms = excluded.rate_ms, group_max_running = excluded.group_max_running,
+          group_rate = excluded.group_rate, group_rate_n = excluded.group_rate_n, group_rate_ms = excluded.group_rate_ms
+        RETURNING type
+      )
+      SELECT pg_notify(${chan}, json_build_object('t', json_build_array($1::text))::text) FROM up`,
+    ),
+    typeSettingsDelete: st(
+      'type_settings_delete',
+      `WITH del AS (DELETE FROM ${S}.type_settings WHERE type = $1 RETURNING type)
+      SELECT pg_notify(${chan}, json_build_object('t', json_build_array($1::text))::text) FROM del`,
     ),
 
     /**

@@ -20,6 +20,8 @@ import {
   type TaskListParams,
   type TaskLog,
 } from '../driver.ts'
+import { isUnlimited, parseRate, type TypeSettings } from '../../core/flow.ts'
+import { claimLimited, toTypeSettings } from './flow.ts'
 import { checkSchema, migrate } from './migrations.ts'
 import { toAttempt, toDrone, toLog, toTask, type ClaimRow, type HeldRow } from './rows.ts'
 import { SIGNAL_TTL_MS, SignalHub } from './signals.ts'
@@ -151,6 +153,7 @@ export class SqliteDriver implements GlobalQueueDriver {
           maxAttempts: t.maxAttempts,
           key: t.key,
           parentId: t.parentId,
+          grp: t.group,
           now,
         }
         if (s.insertTask.run(args).changes === 1) {
@@ -194,14 +197,17 @@ export class SqliteDriver implements GlobalQueueDriver {
       const claimed: ClaimedTask[] = []
       for (const want of params.wants) {
         if (want.limit <= 0) continue
-        const rows = s.claim.all({
+        const claim = {
           droneId: params.droneId,
           droneName: params.droneName,
           now,
           expires: now + params.leaseMs,
           type: want.type,
           limit: want.limit,
-        })
+        }
+        // Flow control: a type with a settings row is claimed under its limits (flow.ts).
+        const settings = s.flow.settingsOf.get(want.type)
+        const rows = settings === undefined ? s.claim.all(claim) : claimLimited(s.flow, settings, claim)
         rows.sort(claimOrder)
         for (const r of rows) {
           claimed.push({
@@ -216,6 +222,35 @@ export class SqliteDriver implements GlobalQueueDriver {
         }
       }
       return claimed
+    })
+  }
+
+  async typeSettingsList(): Promise<Record<string, TypeSettings>> {
+    return Object.fromEntries(this.s.flow.list.all().map((r) => [r.type, toTypeSettings(r)]))
+  }
+
+  async typeSettingsPut({ type, settings: t }: { type: string; settings: TypeSettings }): Promise<void> {
+    const f = this.s.flow
+    this.write(() => {
+      if (isUnlimited(t)) f.remove.run(type)
+      else {
+        const rate = t.rate === null ? null : parseRate(t.rate)
+        const groupRate = t.groupRate === null ? null : parseRate(t.groupRate, 'groupRate')
+        f.put.run({
+          type,
+          paused: t.paused ? 1 : 0,
+          maxRunning: t.maxRunning,
+          rate: t.rate,
+          rateN: rate?.n ?? null,
+          rateMs: rate?.windowMs ?? null,
+          groupMaxRunning: t.groupMaxRunning,
+          groupRate: t.groupRate,
+          groupRateN: groupRate?.n ?? null,
+          groupRateMs: groupRate?.windowMs ?? null,
+        })
+      }
+      // The same wake-up as new tasks: a resume or a raised limit frees tasks of this type.
+      this.signal({ kind: 'tasks', types: [type] }, Date.now())
     })
   }
 

@@ -112,6 +112,32 @@ CREATE TABLE signals (
 );
 `,
   },
+  {
+    version: 2,
+    sql: `
+-- Flow control (docs/architecture.md#flow-control): a task's group, per-type settings, and the
+-- sliding-window log of recent starts of rate-limited types (grp '' = the type-wide rate).
+ALTER TABLE tasks ADD COLUMN grp TEXT;
+CREATE TABLE type_settings (
+  type              TEXT PRIMARY KEY,
+  paused            INTEGER NOT NULL DEFAULT 0,
+  max_running       INTEGER,
+  rate              TEXT,
+  rate_n            INTEGER,
+  rate_ms           INTEGER,
+  group_max_running INTEGER,
+  group_rate        TEXT,
+  group_rate_n      INTEGER,
+  group_rate_ms     INTEGER
+);
+CREATE TABLE task_starts (
+  type TEXT NOT NULL,
+  grp  TEXT NOT NULL,
+  at   INTEGER NOT NULL
+);
+CREATE INDEX task_starts_window ON task_starts (type, grp, at);
+`,
+  },
 ]
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

@@ -35,7 +35,7 @@ export interface ClaimRow {
 }
 
 export const TASK_COLUMNS =
-  'id, type, payload, state, priority, run_at, attempts, max_attempts, key, parent_id, result, error, drone, created_at, started_at, finished_at'
+  'id, type, payload, state, priority, run_at, attempts, max_attempts, key, parent_id, grp, result, error, drone, created_at, started_at, finished_at'
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString()

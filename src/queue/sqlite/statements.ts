@@ -1,6 +1,7 @@
 import { InputError } from '../../core/errors.ts'
 import type { SqliteDatabase, SqliteStatement } from '../../core/sqlite-lib.ts'
 import type { TaskListParams } from '../driver.ts'
+import { prepareFlowStatements } from './flow.ts'
 import {
   TASK_COLUMNS,
   type AttemptRow,
@@ -22,8 +23,8 @@ const HELD_COLUMNS = 'id, type, state, attempts, max_attempts, drone, started_at
 export function prepareStatements(db: SqliteDatabase) {
   const p = <R = unknown>(sql: string): Stmt<R> => db.prepare(sql) as Stmt<R>
   return {
-    insertTask: p(`INSERT INTO tasks (id, type, payload, state, priority, run_at, attempts, max_attempts, key, parent_id, created_at)
-      VALUES (@id, @type, @payload, 'queued', @priority, @runAt, 0, @maxAttempts, @key, @parentId, @now)
+    insertTask: p(`INSERT INTO tasks (id, type, payload, state, priority, run_at, attempts, max_attempts, key, parent_id, grp, created_at)
+      VALUES (@id, @type, @payload, 'queued', @priority, @runAt, 0, @maxAttempts, @key, @parentId, @grp, @now)
       ON CONFLICT DO NOTHING`),
     liveKey: p<string>(`SELECT id FROM tasks WHERE key = ? AND state IN ('queued','running')`).pluck(),
     getTask: p<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`),
@@ -95,6 +96,7 @@ export function prepareStatements(db: SqliteDatabase) {
 
     signalInsert: p(`INSERT INTO signals (origin, kind, body, at) VALUES (?, ?, ?, ?)`),
     signalPrune: p(`DELETE FROM signals WHERE at < ?`),
+    flow: prepareFlowStatements(db),
   }
 }
 

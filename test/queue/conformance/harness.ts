@@ -149,7 +149,7 @@ export class SignalRecorder {
 
 export const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 export const TASK_KEYS = [
-  'id', 'type', 'payload', 'state', 'priority', 'runAt', 'attempts', 'maxAttempts', 'key', 'parentId',
+  'id', 'type', 'payload', 'state', 'priority', 'runAt', 'attempts', 'maxAttempts', 'key', 'parentId', 'group',
   'result', 'error', 'drone', 'createdAt', 'startedAt', 'finishedAt',
 ].sort()
 

@@ -34,6 +34,7 @@ export function lifecycleCases(h: Harness): void {
         maxAttempts: 5,
         key: null,
         parentId: null,
+        group: null,
         result: null,
         error: null,
         drone: null,

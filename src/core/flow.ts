@@ -1,0 +1,93 @@
+import { z } from 'zod'
+import { InputError } from './errors.ts'
+
+/**
+ * Flow control per task type (CONTRACT.md "Flow control"): the settings as users give them and as
+ * `swarmage limits --json` shows them. null = not set. Stored in the global queue's type_settings
+ * table and enforced by the drivers' claim (docs/architecture.md#flow-control).
+ */
+export interface TypeSettings {
+  paused: boolean
+  maxRunning: number | null
+  /** "N/INTERVAL", e.g. "100/1s": at most N starts in any window of INTERVAL (sliding). */
+  rate: string | null
+  groupMaxRunning: number | null
+  groupRate: string | null
+}
+
+export type TypeSettingsPatch = Partial<TypeSettings>
+
+export const EMPTY_TYPE_SETTINGS: TypeSettings = { paused: false, maxRunning: null, rate: null, groupMaxRunning: null, groupRate: null }
+
+/** A rate parsed: n starts per windowMs. */
+export interface Rate {
+  n: number
+  windowMs: number
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+const RATE_RE = /^(\d+)\/(\d*)(ms|s|m|h|d)$/
+/** Longest window a rate may have: the table of recent starts keeps one window of rows. */
+const MAX_WINDOW_MS = 86_400_000
+
+export const GROUP_MAX = 200
+
+/** "10/1m" → { n: 10, windowMs: 60000 }; "5/s" means "5/1s". Throws InputError naming the value. */
+export function parseRate(text: string, what = 'rate'): Rate {
+  const m = typeof text === 'string' ? RATE_RE.exec(text.trim()) : null
+  const n = m ? Number(m[1]) : NaN
+  const windowMs = m ? (m[2] === '' ? 1 : Number(m[2])) * UNIT_MS[m[3]!]! : NaN
+  if (!m || !Number.isSafeInteger(n) || n < 1 || n > 1_000_000 || !(windowMs >= 1) || windowMs > MAX_WINDOW_MS) {
+    throw new InputError(
+      `${what} ${JSON.stringify(text)} is not valid: expected N/INTERVAL with N from 1 to 1000000 and an interval of up to 1d, e.g. "100/1s", "10/1m"`,
+    )
+  }
+  return { n, windowMs }
+}
+
+const limitInt = (what: string) =>
+  z
+    .number({ error: () => `${what} must be an integer from 1 to 1000000` })
+    .refine((v) => Number.isInteger(v) && v >= 1 && v <= 1_000_000, { error: (i) => `${what} ${JSON.stringify(i.input)} must be an integer from 1 to 1000000` })
+const rateText = (what: string) =>
+  z.string({ error: () => `${what} must be a string N/INTERVAL, e.g. "100/1s"` }).superRefine((v, ctx) => {
+    try {
+      parseRate(v, what)
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message })
+    }
+  })
+
+/** The settings object of the library, the config file's `types.TYPE` and the console. */
+export const typeSettingsSchema = z.strictObject({
+  paused: z.boolean({ error: () => 'paused must be true or false' }).optional(),
+  maxRunning: limitInt('maxRunning').nullable().optional(),
+  rate: rateText('rate').nullable().optional(),
+  groupMaxRunning: limitInt('groupMaxRunning').nullable().optional(),
+  groupRate: rateText('groupRate').nullable().optional(),
+})
+
+/** Validates a patch; the error is one line naming the value. */
+export function validateTypeSettings(input: unknown, type: string): TypeSettingsPatch {
+  const parsed = typeSettingsSchema.safeParse(input ?? {})
+  if (parsed.success) return parsed.data as TypeSettingsPatch
+  const issue = parsed.error.issues[0]!
+  const key = issue.path.length > 0 ? `${String(issue.path[0])}: ` : ''
+  const message = issue.message.startsWith(String(issue.path[0] ?? '\0')) ? issue.message : `${key}${issue.message}`
+  throw new InputError(`type ${JSON.stringify(type)} settings: ${message}`)
+}
+
+/** A task's `group` option: 1–200 characters, no NUL. */
+export function validateGroup(group: unknown): string | null {
+  if (group === undefined || group === null) return null
+  if (typeof group !== 'string' || group.length === 0 || group.length > GROUP_MAX || group.includes('\0')) {
+    const shown = typeof group === 'string' ? `of ${group.length} characters` : JSON.stringify(group)
+    throw new InputError(`group ${shown} is not valid: expected a string of 1–${GROUP_MAX} characters without NUL`)
+  }
+  return group
+}
+
+/** Whether these settings hold anything back (a row that holds nothing is deleted instead). */
+export function isUnlimited(s: TypeSettings): boolean {
+  return !s.paused && s.maxRunning === null && s.rate === null && s.groupMaxRunning === null && s.groupRate === null
+}
