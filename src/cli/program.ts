@@ -11,6 +11,7 @@ import { registerBench } from './commands/bench.ts'
 import { registerDrone } from './commands/drone.ts'
 import { registerEnqueue } from './commands/enqueue.ts'
 import { registerTaskCommands } from './commands/tasks.ts'
+import { registerScheduleCommands } from './commands/schedule.ts'
 
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
@@ -27,6 +28,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerTaskCommands(program)
   registerAdminCommands(program)
   registerBench(program)
+  registerScheduleCommands(program)
   // The console pulls in its HTTP server and service (~0.15 s of CPU per start, measured): load it only
   // when the command line may need it, i.e. `console` itself or help.
   const words = argv.slice(2)

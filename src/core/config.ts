@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { InputError } from './errors.ts'
 import { TASK_TYPE_RE } from './validate.ts'
+import { scheduleConfigSchema } from '../schedules/config.ts'
 
 /** Drone defaults, declared once (CONTRACT.md). Each is documented in README#configuration. */
 export const DRONE_DEFAULTS = {
@@ -59,6 +60,8 @@ export const configSchema = z.strictObject({
   drone: droneOptionsSchema.optional(),
   /** Largest serialized payload, bytes. Default 1 MiB. */
   maxPayloadBytes: positiveInt.optional(),
+  /** Recurring tasks by schedule name (src/schedules), applied by a drone on start. */
+  schedules: scheduleConfigSchema.optional(),
 })
 
 export type WorkerDefinition = z.infer<typeof workerDefinitionSchema>

@@ -42,6 +42,8 @@ export interface Task {
   createdAt: string
   startedAt: string | null
   finishedAt: string | null
+  /** Present only on a task a schedule made: which schedule and tick (derived from its key, src/schedules/key.ts). */
+  schedule?: { name: string; tick: string }
 }
 
 export interface EnqueueOptions {

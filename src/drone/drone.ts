@@ -14,6 +14,8 @@ import { heartbeatService, hostName, maintenanceService, rescueService } from '.
 import { LeaseKeeper } from './lease-keeper.ts'
 import { LocalQueue, LocalQueueLockedError } from './local-queue.ts'
 import { Pump } from './pump.ts'
+import { Scheduler, type SchedulerOptions } from '../schedules/scheduler.ts'
+import type { ScheduleDefinition } from '../schedules/definition.ts'
 import { reconcile } from './reconcile.ts'
 import type { Periodic } from './service.ts'
 import { TaskFlow } from './task-flow.ts'
@@ -30,6 +32,10 @@ export interface DroneInit {
   spawner?: ProcessSpawner
   /** Local queue database. Default: drone.localQueuePath, else <baseDir>/.swarmage/local/<name>.db. */
   localQueuePath?: string
+  /** Schedules to apply on start (config `schedules`); every drone also runs the scheduler (src/schedules). */
+  schedules?: Record<string, ScheduleDefinition>
+  /** Scheduler options (an injected clock for tests, pollMs). */
+  scheduler?: Omit<SchedulerOptions, 'schedules' | 'onError'>
 }
 
 export interface DroneTypeSnapshot {
@@ -94,6 +100,7 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
   private readonly heartbeat: Periodic
   private readonly rescuer: Periodic
   private readonly maintenance: Periodic
+  private readonly scheduler: Scheduler
   private subscription: Subscription | null = null
   private lastSignals: 'push' | 'polling' | undefined
   private startPromise: Promise<void> | undefined
@@ -137,6 +144,7 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
     this.heartbeat = heartbeatService(this, () => this.summary())
     this.rescuer = rescueService(this, () => this.pump.kick())
     this.maintenance = maintenanceService(this)
+    this.scheduler = new Scheduler(this.queue, { ...init.scheduler, ...(init.schedules ? { schedules: init.schedules } : {}), onError: (e) => this.reportError(e, 'scheduler') })
   }
 
   /** The drone's name: options.name or the host name, with -2, -3… when another live drone has that local queue. */
@@ -245,10 +253,11 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
       this.rescuer.start()
       this.maintenance.start()
       this.pump.start()
+      await this.scheduler.start()
       this.setState('running')
     } catch (err) {
       this._draining = true
-      await Promise.allSettled([this.leaseKeeper.stop(), this.heartbeat.stop(), this.rescuer.stop(), this.maintenance.stop(), this.pump.stop()])
+      await Promise.allSettled([this.leaseKeeper.stop(), this.heartbeat.stop(), this.rescuer.stop(), this.maintenance.stop(), this.pump.stop(), this.scheduler.stop()])
       this.completer.stop()
       await this.workers.stop(0)
       await this.subscription?.close().catch(() => undefined)
@@ -288,7 +297,7 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
     if (this._state !== 'running') return
     this._draining = true
     this.setState('draining')
-    await Promise.all([this.pump.stop(), this.rescuer.stop(), this.maintenance.stop()])
+    await Promise.all([this.pump.stop(), this.rescuer.stop(), this.maintenance.stop(), this.scheduler.stop()])
     this.flow.handbackMany(this.local.taskList({ state: 'buffered' }))
     await this.workers.stop(this.settings.graceMs)
     // Whatever the pools did not report (a process gone without a word) goes back too.

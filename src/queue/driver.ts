@@ -1,5 +1,6 @@
 import type { TypeSettings } from '../core/flow.ts'
 import type { ClaimedTask, Completion, LeaseRef, Task, TaskError, TaskInsert, TaskState } from '../core/task.ts'
+import type { OverlapPolicy, ScheduleSpec } from '../schedules/definition.ts'
 
 /**
  * The global queue behind one interface (after River's riverdriver): Noun-Verb methods taking one
@@ -90,6 +91,25 @@ export interface GlobalQueueDriver {
    * Pushed where the backend can (LISTEN/NOTIFY, data_version polling), else polling by the caller.
    */
   signalSubscribe(listener: (signal: QueueSignal) => void): Promise<Subscription>
+
+  /**
+   * Schedules (src/schedules, docs/architecture.md#schedules). Upsert keeps `paused`, the last run and
+   * — when cron and time zone are unchanged — the next tick; a changed timeline sets nextTick null for
+   * a scheduler to anchor. Every write bumps `revision`.
+   */
+  scheduleUpsert(params: { spec: ScheduleSpec }): Promise<ScheduleRecord>
+  scheduleGet(params: { name: string }): Promise<ScheduleRecord | null>
+  scheduleList(): Promise<ScheduleRecord[]>
+  scheduleRemove(params: { name: string }): Promise<boolean>
+  /** Sets paused; resuming also clears nextTick, so ticks that fell in the pause never run. Null when not found. */
+  scheduleSetPaused(params: { name: string; paused: boolean }): Promise<ScheduleRecord | null>
+  /**
+   * In ONE transaction: when `revision` is given, only if the row still has it (a compare-and-set, so
+   * of several schedulers that read the same row exactly one acts); sets nextTick when given; inserts
+   * `tasks` (as taskInsertMany) and records the last one as the last run at `lastTick`; bumps revision.
+   * `fired` false (and nothing inserted) when the row changed or is gone.
+   */
+  scheduleFire(params: ScheduleFire): Promise<{ fired: boolean; taskIds: string[] }>
 
   /** The database clock. */
   now(): Promise<Date>
@@ -182,6 +202,35 @@ export interface Subscription {
   /** 'push' while signals arrive from the backend; 'polling' when degraded (the drone polls faster). */
   mode(): 'push' | 'polling'
   close(): Promise<void>
+}
+
+/** A stored schedule. Times are ISO-8601 (database clock). */
+export interface ScheduleRecord {
+  name: string
+  cron: string
+  timezone: string
+  type: string
+  payload: unknown
+  priority: number
+  maxAttempts: number
+  catchUpMs: number
+  overlap: OverlapPolicy
+  paused: boolean
+  /** The tick the schedulers act on next; null until one anchors it (new schedule, changed cron, resume). */
+  nextTick: string | null
+  lastTick: string | null
+  lastTaskId: string | null
+  revision: number
+  createdAt: string
+  updatedAt: string
+}
+
+export interface ScheduleFire {
+  name: string
+  revision?: number
+  nextTick?: Date | null
+  lastTick?: Date
+  tasks: TaskInsert[]
 }
 
 /** What a plug-in queue module exports (default export, or named `createDriver`). */

@@ -3,6 +3,8 @@ import type { EnqueueOptions, NewTask, Task, TaskState } from '../core/task.ts'
 import { TASK_STATES } from '../core/task.ts'
 import { assertTaskType, DEFAULT_MAX_PAYLOAD_BYTES, validateNewTask, type Limits } from '../core/validate.ts'
 import { EMPTY_TYPE_SETTINGS, validateTypeSettings, type TypeSettings, type TypeSettingsPatch } from '../core/flow.ts'
+import { ScheduleApi } from '../schedules/api.ts'
+import type { Schedule, ScheduleDefinition } from '../schedules/definition.ts'
 import type { GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
 
 export interface QueueOptions {
@@ -134,6 +136,41 @@ export class Queue {
     }
     await this.driver.typeSettingsPut({ type, settings: next })
     return next
+  }
+
+  /** Schedules (CONTRACT.md#schedules-recurring-tasks; src/schedules). */
+  private get scheduleApi(): ScheduleApi {
+    return new ScheduleApi(this.driver, this.limits)
+  }
+
+  /** Creates or replaces a schedule; keeps its paused state, last run and (same cron and zone) next tick. */
+  setSchedule(name: string, def: ScheduleDefinition): Promise<Schedule> {
+    return this.scheduleApi.set(name, def)
+  }
+
+  schedules(): Promise<Schedule[]> {
+    return this.scheduleApi.list()
+  }
+
+  schedule(name: string): Promise<Schedule | null> {
+    return this.scheduleApi.get(name)
+  }
+
+  removeSchedule(name: string): Promise<void> {
+    return this.scheduleApi.remove(name)
+  }
+
+  pauseSchedule(name: string): Promise<Schedule> {
+    return this.scheduleApi.setPaused(name, true)
+  }
+
+  resumeSchedule(name: string): Promise<Schedule> {
+    return this.scheduleApi.setPaused(name, false)
+  }
+
+  /** Enqueues one task of the schedule now; returns its id. */
+  runSchedule(name: string): Promise<string> {
+    return this.scheduleApi.run(name)
   }
 
   migrate(): Promise<{ applied: number[] }> {

@@ -1,4 +1,5 @@
 import type { Task, TaskError, TaskState } from '../core/task.ts'
+import { scheduleOfKey } from '../schedules/key.ts'
 import type { DroneInfo, TaskAttempt, TaskLog } from './driver.ts'
 
 /**
@@ -69,7 +70,8 @@ export function rowMappers<Time, Json>(codec: RowCodec<Time, Json>) {
   const json = (v: Json): unknown => codec.json(v) ?? null
   return {
     toTask(r: TaskRowOf<Time, Json>): Task {
-      return {
+      const schedule = scheduleOfKey(r.key)
+      const task: Task = {
         id: r.id,
         type: r.type,
         payload: json(r.payload),
@@ -88,6 +90,8 @@ export function rowMappers<Time, Json>(codec: RowCodec<Time, Json>) {
         startedAt: isoOrNull(r.started_at),
         finishedAt: isoOrNull(r.finished_at),
       }
+      if (schedule) task.schedule = schedule
+      return task
     },
     toLog(r: LogRowOf<Time, Json>): TaskLog {
       const log: TaskLog = { taskId: r.task_id, attempt: r.attempt, level: r.level, message: r.message, at: iso(r.at) }

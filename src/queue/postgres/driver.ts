@@ -17,7 +17,10 @@ import {
   type TaskAttempt,
   type TaskListParams,
   type TaskLog,
+  type ScheduleFire,
+  type ScheduleRecord,
 } from '../driver.ts'
+import type { ScheduleSpec } from '../../schedules/definition.ts'
 import { isRetryablePgError, pgCode, wrapPgError } from './errors.ts'
 import { channelFor, isUuid, textSafe } from './ident.ts'
 import { PgListener } from './listener.ts'
@@ -25,6 +28,7 @@ import { check, migrate } from './migrations.ts'
 import { completionsJson } from './batch-json.ts'
 import { chunkByBytes, insertTasks, type Exec } from './insert.ts'
 import { listQuery } from './list.ts'
+import { PgSchedules, scheduleStatements } from './schedules.ts'
 import { toAttempt, toDrone, toLog, toTask, type AttemptRow, type ClaimRow, type DroneRow, type LogRow, type TaskRow } from './rows.ts'
 import { claimLimited, toClaimed, toTypeSettings } from './flow.ts'
 import { isUnlimited, parseRate, type TypeSettings } from '../../core/flow.ts'
@@ -143,6 +147,40 @@ export class PostgresDriver implements GlobalQueueDriver {
   }
 
   private readonly exec: Exec = (stmt, values) => this.run(stmt, values)
+  private _schedules: PgSchedules | undefined
+  private get schedules(): PgSchedules {
+    this._schedules ??= new PgSchedules(
+      scheduleStatements(this.schema),
+      this.exec,
+      (body) => this.transaction(body),
+      (exec, tasks) => insertTasks(exec, this.sql, tasks),
+    )
+    return this._schedules
+  }
+
+  scheduleUpsert({ spec }: { spec: ScheduleSpec }): Promise<ScheduleRecord> {
+    return this.schedules.upsert(spec)
+  }
+
+  scheduleGet({ name }: { name: string }): Promise<ScheduleRecord | null> {
+    return this.schedules.get(name)
+  }
+
+  scheduleList(): Promise<ScheduleRecord[]> {
+    return this.schedules.list()
+  }
+
+  scheduleRemove({ name }: { name: string }): Promise<boolean> {
+    return this.schedules.remove(name)
+  }
+
+  scheduleSetPaused({ name, paused }: { name: string; paused: boolean }): Promise<ScheduleRecord | null> {
+    return this.schedules.setPaused(name, paused)
+  }
+
+  scheduleFire(params: ScheduleFire): Promise<{ fired: boolean; taskIds: string[] }> {
+    return this.schedules.fire(params)
+  }
 
   private async run<R>(stmt: Statement, values: unknown[]): Promise<R[]> {
     try {

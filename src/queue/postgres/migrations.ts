@@ -145,6 +145,33 @@ CREATE TABLE ${S}.task_starts (
 CREATE INDEX task_starts_window ON ${S}.task_starts (type, grp, at);
 `,
   },
+  {
+    version: 3,
+    name: 'schedules',
+    sql: (S) => `
+-- Schedules (docs/architecture.md#schedules): one row per named cron schedule. next_tick is the tick
+-- the schedulers of every drone act on next (NULL until one anchors it); revision makes every change
+-- a compare-and-set, so of the drones that read one row exactly one enqueues its tick.
+CREATE TABLE ${S}.schedules (
+  name         text PRIMARY KEY,
+  cron         text NOT NULL,
+  timezone     text NOT NULL,
+  type         text NOT NULL,
+  payload      json NOT NULL,
+  priority     integer NOT NULL,
+  max_attempts integer NOT NULL,
+  catch_up_ms  bigint NOT NULL,
+  overlap      text NOT NULL CHECK (overlap IN ('allow', 'skip')),
+  paused       boolean NOT NULL DEFAULT false,
+  next_tick    timestamptz,
+  last_tick    timestamptz,
+  last_task_id uuid,
+  revision     bigint NOT NULL DEFAULT 1,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  updated_at   timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ]
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

@@ -19,10 +19,14 @@ import {
   type TaskAttempt,
   type TaskListParams,
   type TaskLog,
+  type ScheduleFire,
+  type ScheduleRecord,
 } from '../driver.ts'
+import type { ScheduleSpec } from '../../schedules/definition.ts'
 import { isUnlimited, parseRate, type TypeSettings } from '../../core/flow.ts'
 import { claimLimited, toTypeSettings } from './flow.ts'
 import { checkSchema, migrate } from './migrations.ts'
+import { toScheduleRecord } from './schedules.ts'
 import { toAttempt, toDrone, toLog, toTask, type ClaimRow, type HeldRow } from './rows.ts'
 import { SIGNAL_TTL_MS, SignalHub } from './signals.ts'
 import { ListStatements, prepareStatements, type Statements } from './statements.ts'
@@ -138,36 +142,87 @@ export class SqliteDriver implements GlobalQueueDriver {
 
   async taskInsertMany({ tasks }: { tasks: TaskInsert[] }): Promise<string[]> {
     if (tasks.length === 0) return []
+    return this.write(() => this.insertIn(tasks, Date.now()))
+  }
+
+  /** Inserts inside the caller's write transaction (taskInsertMany, scheduleFire). */
+  private insertIn(tasks: TaskInsert[], now: number): string[] {
     const s = this.s
+    const ids: string[] = []
+    const types = new Set<string>()
+    for (const t of tasks) {
+      const args = {
+        id: t.id,
+        type: t.type,
+        payload: t.payloadJson,
+        priority: t.priority,
+        runAt: t.runAt ? t.runAt.getTime() : now + t.delayMs,
+        maxAttempts: t.maxAttempts,
+        key: t.key,
+        parentId: t.parentId,
+        grp: t.group,
+        now,
+      }
+      if (s.insertTask.run(args).changes === 1) {
+        ids.push(t.id)
+        types.add(t.type)
+        continue
+      }
+      // Not inserted: a live task holds this key (possibly one earlier in this batch).
+      const existing = t.key === null ? undefined : s.liveKey.get(t.key)
+      if (existing === undefined) throw new SwarmageError(`task id ${t.id} already exists`)
+      ids.push(existing)
+    }
+    if (types.size > 0) this.signal({ kind: 'tasks', types: [...types] }, now)
+    return ids
+  }
+
+  async scheduleUpsert({ spec }: { spec: ScheduleSpec }): Promise<ScheduleRecord> {
+    const st = this.s.schedules
+    return this.write(() => {
+      const { payloadJson, ...rest } = spec
+      st.upsert.run({ ...rest, payload: payloadJson, now: Date.now() })
+      return toScheduleRecord(st.get.get(spec.name)!)
+    })
+  }
+
+  async scheduleGet({ name }: { name: string }): Promise<ScheduleRecord | null> {
+    const row = this.s.schedules.get.get(name)
+    return row ? toScheduleRecord(row) : null
+  }
+
+  async scheduleList(): Promise<ScheduleRecord[]> {
+    return this.s.schedules.list.all().map(toScheduleRecord)
+  }
+
+  async scheduleRemove({ name }: { name: string }): Promise<boolean> {
+    const st = this.s.schedules
+    return this.write(() => st.remove.run(name).changes === 1)
+  }
+
+  async scheduleSetPaused({ name, paused }: { name: string; paused: boolean }): Promise<ScheduleRecord | null> {
+    const st = this.s.schedules
+    return this.write(() => {
+      if (st.setPaused.run({ name, paused: paused ? 1 : 0, now: Date.now() }).changes === 0) return null
+      return toScheduleRecord(st.get.get(name)!)
+    })
+  }
+
+  async scheduleFire(params: ScheduleFire): Promise<{ fired: boolean; taskIds: string[] }> {
+    const st = this.s.schedules
     return this.write(() => {
       const now = Date.now()
-      const ids: string[] = []
-      const types = new Set<string>()
-      for (const t of tasks) {
-        const args = {
-          id: t.id,
-          type: t.type,
-          payload: t.payloadJson,
-          priority: t.priority,
-          runAt: t.runAt ? t.runAt.getTime() : now + t.delayMs,
-          maxAttempts: t.maxAttempts,
-          key: t.key,
-          parentId: t.parentId,
-          grp: t.group,
-          now,
-        }
-        if (s.insertTask.run(args).changes === 1) {
-          ids.push(t.id)
-          types.add(t.type)
-          continue
-        }
-        // Not inserted: a live task holds this key (possibly one earlier in this batch).
-        const existing = t.key === null ? undefined : s.liveKey.get(t.key)
-        if (existing === undefined) throw new SwarmageError(`task id ${t.id} already exists`)
-        ids.push(existing)
-      }
-      if (types.size > 0) this.signal({ kind: 'tasks', types: [...types] }, now)
-      return ids
+      const changed = st.advance.run({
+        name: params.name,
+        revision: params.revision ?? null,
+        setNext: params.nextTick === undefined ? 0 : 1,
+        nextTick: params.nextTick ? params.nextTick.getTime() : null,
+        now,
+      }).changes
+      if (changed === 0) return { fired: false, taskIds: [] }
+      const taskIds = this.insertIn(params.tasks, now)
+      if (taskIds.length > 0) st.lastRun.run({ name: params.name, lastTick: (params.lastTick ?? new Date(now)).getTime(), taskId: taskIds.at(-1)! })
+      return { fired: true, taskIds }
     })
   }
 

@@ -138,6 +138,32 @@ CREATE TABLE task_starts (
 CREATE INDEX task_starts_window ON task_starts (type, grp, at);
 `,
   },
+  {
+    version: 3,
+    sql: `
+-- Schedules (docs/architecture.md#schedules): one row per named cron schedule. next_tick is the tick
+-- the schedulers of every drone act on next (NULL until one anchors it); revision makes every change
+-- a compare-and-set, so of the drones that read one row exactly one enqueues its tick.
+CREATE TABLE schedules (
+  name         TEXT PRIMARY KEY,
+  cron         TEXT NOT NULL,
+  timezone     TEXT NOT NULL,
+  type         TEXT NOT NULL,
+  payload      TEXT NOT NULL,
+  priority     INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  catch_up_ms  INTEGER NOT NULL,
+  overlap      TEXT NOT NULL CHECK (overlap IN ('allow','skip')),
+  paused       INTEGER NOT NULL DEFAULT 0,
+  next_tick    INTEGER,
+  last_tick    INTEGER,
+  last_task_id TEXT,
+  revision     INTEGER NOT NULL DEFAULT 1,
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+);
+`,
+  },
 ]
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

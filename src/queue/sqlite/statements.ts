@@ -2,6 +2,7 @@ import { InputError } from '../../core/errors.ts'
 import type { SqliteDatabase, SqliteStatement } from '../../core/sqlite-lib.ts'
 import type { TaskListParams } from '../driver.ts'
 import { prepareFlowStatements } from './flow.ts'
+import { prepareScheduleStatements } from './schedules.ts'
 import {
   TASK_COLUMNS,
   type AttemptRow,
@@ -97,6 +98,7 @@ export function prepareStatements(db: SqliteDatabase) {
     signalInsert: p(`INSERT INTO signals (origin, kind, body, at) VALUES (?, ?, ?, ?)`),
     signalPrune: p(`DELETE FROM signals WHERE at < ?`),
     flow: prepareFlowStatements(db),
+    schedules: prepareScheduleStatements(db),
   }
 }
 
