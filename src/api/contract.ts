@@ -8,6 +8,8 @@ import { z } from 'zod'
 import type { DroneEvent, DroneState, WorkerProcessState } from '../core/events.ts'
 import type { Task } from '../core/task.ts'
 import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/driver.ts'
+import type { Schedule } from '../schedules/definition.ts'
+import type { ScheduleView } from './schedules.ts'
 
 const id = z.string().min(1).max(200)
 const taskState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled'])
@@ -175,6 +177,26 @@ export const apiInputs = {
   'tasks.demo': z.strictObject({ connectionId: id, count: z.number().int().min(1).max(100_000).default(200) }),
   'queue.stats': z.strictObject({ connectionId: id }),
   'queue.drones': z.strictObject({ connectionId: id }),
+  'schedules.list': z.strictObject({ connectionId: id }),
+  // The definition is validated by queue.setSchedule (src/schedules/definition.ts), which names the bad value.
+  'schedules.set': z.strictObject({
+    connectionId: id,
+    name: z.string().max(100),
+    schedule: z.strictObject({
+      cron: z.string().max(200),
+      type: z.string().max(100),
+      payload: z.unknown().optional(),
+      timezone: z.string().max(100).optional(),
+      priority: z.number().int().optional(),
+      maxAttempts: z.number().int().optional(),
+      catchUp: z.number().int().optional(),
+      overlap: z.enum(['allow', 'skip']).optional(),
+    }),
+  }),
+  'schedules.remove': z.strictObject({ connectionId: id, name: z.string().max(100) }),
+  'schedules.pause': z.strictObject({ connectionId: id, name: z.string().max(100) }),
+  'schedules.resume': z.strictObject({ connectionId: id, name: z.string().max(100) }),
+  'schedules.run': z.strictObject({ connectionId: id, name: z.string().max(100) }),
 } as const
 
 export type ApiMethod = keyof typeof apiInputs
@@ -215,6 +237,12 @@ export interface ApiResults {
   'tasks.demo': { ids: number }
   'queue.stats': QueueStats
   'queue.drones': DroneInfo[]
+  'schedules.list': ScheduleView[]
+  'schedules.set': Schedule
+  'schedules.remove': { removed: boolean }
+  'schedules.pause': Schedule
+  'schedules.resume': Schedule
+  'schedules.run': { id: string }
 }
 
 /** Errors cross every transport as this shape; `code` lets the UI say how to fix it. */

@@ -18,6 +18,7 @@ import { Drones } from './drones.ts'
 import { ApiError, inputError, toApiError } from './errors.ts'
 import { defaultExamplesDir, exampleWorkerPaths } from './examples.ts'
 import { FLOW_WINDOW_MS } from './flow.ts'
+import { listScheduleViews } from './schedules.ts'
 import { KeyFileSecretStore, type SecretStore } from './secrets.ts'
 import { SettingsStore } from './store.ts'
 import { enqueueDemo, enqueueTask, getTask, listTasks } from './tasks.ts'
@@ -302,6 +303,15 @@ export class ConsoleService {
       'tasks.demo': async (p) => enqueueDemo(await queue(p.connectionId), p.count),
       'queue.stats': async (p) => (await queue(p.connectionId)).stats(),
       'queue.drones': async (p) => (await queue(p.connectionId)).driver.droneList({}),
+      'schedules.list': async (p) => listScheduleViews(await queue(p.connectionId)),
+      'schedules.set': async (p) => (await queue(p.connectionId)).setSchedule(p.name, p.schedule),
+      'schedules.remove': async (p) => {
+        await (await queue(p.connectionId)).removeSchedule(p.name)
+        return { removed: true }
+      },
+      'schedules.pause': async (p) => (await queue(p.connectionId)).pauseSchedule(p.name),
+      'schedules.resume': async (p) => (await queue(p.connectionId)).resumeSchedule(p.name),
+      'schedules.run': async (p) => ({ id: await (await queue(p.connectionId)).runSchedule(p.name) }),
     }
   }
 }
