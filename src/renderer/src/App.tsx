@@ -11,6 +11,7 @@ import { ConnectionsView } from './views/connections/ConnectionsView.tsx'
 import { DronesView } from './views/drones/DronesView.tsx'
 import { EnqueueView } from './views/enqueue/EnqueueView.tsx'
 import { FlowView } from './views/flow/FlowView.tsx'
+import { SchedulesView } from './views/schedules/SchedulesView.tsx'
 import { TasksView } from './views/tasks/TasksView.tsx'
 import { WorkersView } from './views/workers/WorkersView.tsx'
 
@@ -31,6 +32,8 @@ function CurrentView() {
       return <EnqueueView />
     case 'cluster':
       return <ClusterView />
+    case 'schedules':
+      return <SchedulesView />
   }
 }
 

@@ -9,6 +9,7 @@ export const VIEWS = [
   { id: 'tasks', label: 'Tasks', key: 't' },
   { id: 'enqueue', label: 'Enqueue', key: 'e' },
   { id: 'cluster', label: 'Cluster', key: 'k' },
+  { id: 'schedules', label: 'Schedules', key: 's' },
 ] as const
 export type ViewId = (typeof VIEWS)[number]['id']
 export type Theme = 'system' | 'dark' | 'light'
