@@ -79,9 +79,12 @@ export class Scheduler {
 
   /** One pass over every schedule; returns how long to wait before the next. Tests call it with an injected clock. */
   async pass(): Promise<number> {
+    const list = await this.queue.driver.scheduleList()
+    // No schedules: one read of an empty table per poll, and no clock round trip (no cost when unused).
+    if (list.length === 0) return this.pollMs
     const now = await this.clock.now()
     let wait = this.pollMs
-    for (const r of await this.queue.driver.scheduleList()) {
+    for (const r of list) {
       if (r.paused) continue
       const next = await this.advance(r, now)
       if (next !== null) wait = Math.min(wait, Math.max(0, next.getTime() - now.getTime()))
@@ -95,6 +98,8 @@ export class Scheduler {
     if (r.nextTick === null) {
       // Anchor a new, changed or resumed schedule: its first tick is the next one after now.
       const first = nextTick(r.cron, r.timezone, now)
+      // An expression with no future tick (e.g. Feb 30) stays unanchored rather than rewritten every pass.
+      if (first === null) return null
       await driver.scheduleFire({ name: r.name, revision: r.revision, nextTick: first, tasks: [] })
       return first
     }
