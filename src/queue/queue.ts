@@ -5,6 +5,7 @@ import { assertTaskType, DEFAULT_MAX_PAYLOAD_BYTES, validateNewTask, type Limits
 import { EMPTY_TYPE_SETTINGS, validateTypeSettings, type TypeSettings, type TypeSettingsPatch } from '../core/flow.ts'
 import { ScheduleApi } from '../schedules/api.ts'
 import type { Schedule, ScheduleDefinition } from '../schedules/definition.ts'
+import { bulkAction, type BulkFilter, type BulkOptions, type BulkProgress, type BulkVerb } from './bulk/bulk.ts'
 import type { GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
 
 export interface QueueOptions {
@@ -96,6 +97,11 @@ export class Queue {
 
   async delete(id: string): Promise<void> {
     if (!(await this.driver.taskDelete({ id }))) throw new NotFoundError(`no task with id ${id}`)
+  }
+
+  /** Retries, cancels or deletes every task matching `filter`, in bounded batches (src/queue/bulk). */
+  bulk(verb: BulkVerb, filter: BulkFilter, options?: BulkOptions): Promise<BulkProgress> {
+    return bulkAction(this.driver, verb, filter, options)
   }
 
   stats(): Promise<QueueStats> {

@@ -4,6 +4,7 @@ import { TASK_STATES, type Task, type TaskState } from '../../core/task.ts'
 import { TASK_TYPE_RE } from '../../core/validate.ts'
 import { commandContext, common, intOpt, withQueue, type CommandContext, type CommonOptions } from '../context.ts'
 import { shortTime } from '../output.ts'
+import { registerTaskVerbs } from './bulk.ts'
 
 interface ListOptions extends CommonOptions {
   state?: string
@@ -60,30 +61,8 @@ export function registerTaskCommands(program: Command): void {
     },
   )
 
-  for (const [name, verb, description] of [
-    ['retry', 'retried', 'put a failed or cancelled task back in the queue with a fresh set of attempts'],
-    ['cancel', 'cancelled', 'cancel a queued or running task'],
-  ] as const) {
-    common(program.command(name).description(description).argument('<id>', 'task id')).action(async (id: string, opts: CommonOptions) => {
-      const ctx = await commandContext(opts)
-      await withQueue(ctx, async (queue) => {
-        const task = name === 'retry' ? await queue.retry(id) : await queue.cancel(id)
-        if (ctx.out.json) ctx.out.doc(task)
-        else ctx.out.text(`${verb} ${task.id} (${task.type}), now ${task.state}`)
-      })
-    })
-  }
-
-  common(program.command('delete').description('delete a task that is not running').argument('<id>', 'task id')).action(
-    async (id: string, opts: CommonOptions) => {
-      const ctx = await commandContext(opts)
-      await withQueue(ctx, async (queue) => {
-        await queue.delete(id)
-        if (ctx.out.json) ctx.out.doc({ id, deleted: true })
-        else ctx.out.text(`deleted ${id}`)
-      })
-    },
-  )
+  // retry|cancel|delete ID, or --filter with the filter options (src/cli/commands/bulk.ts).
+  registerTaskVerbs(program)
 }
 
 function printTask(ctx: CommandContext, t: Task): void {
