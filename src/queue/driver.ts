@@ -22,6 +22,12 @@ export interface GlobalQueueDriver {
 
   /** Inserts in one statement or transaction. Returns ids in input order; a live duplicate `key` yields the existing task's id. */
   taskInsertMany(params: { tasks: TaskInsert[] }): Promise<string[]>
+  /**
+   * Transactional enqueue (CONTRACT.md "Operations"): inserts on the caller's own connection, inside
+   * the transaction it holds open, so the tasks exist iff it commits (and the wake-up NOTIFY is
+   * delivered on commit). Only drivers that can share a caller's connection have it (PostgreSQL).
+   */
+  taskInsertManyOn?(params: { tasks: TaskInsert[]; client: unknown }): Promise<string[]>
   taskGet(params: { id: string }): Promise<Task | null>
   taskList(params: TaskListParams): Promise<Task[]>
   /** Counts matching a filter (for paging UIs); may be capped at `cap` for speed. */

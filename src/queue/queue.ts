@@ -1,5 +1,5 @@
 import { InputError, NotFoundError } from '../core/errors.ts'
-import type { EnqueueOptions, NewTask, Task, TaskState } from '../core/task.ts'
+import type { EnqueueOptions, NewTask, Task, TaskInsert, TaskState } from '../core/task.ts'
 import { TASK_STATES } from '../core/task.ts'
 import { assertTaskType, DEFAULT_MAX_PAYLOAD_BYTES, validateNewTask, type Limits } from '../core/validate.ts'
 import { EMPTY_TYPE_SETTINGS, validateTypeSettings, type TypeSettings, type TypeSettingsPatch } from '../core/flow.ts'
@@ -7,6 +7,11 @@ import { ScheduleApi } from '../schedules/api.ts'
 import type { Schedule, ScheduleDefinition } from '../schedules/definition.ts'
 import { bulkAction, type BulkFilter, type BulkOptions, type BulkProgress, type BulkVerb } from './bulk/bulk.ts'
 import type { GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
+
+/** Transactional enqueue (PostgreSQL): `client` is a `pg` Client/PoolClient with an open transaction. */
+export interface TxOptions {
+  client?: unknown
+}
 
 export interface QueueOptions {
   /** Largest serialized payload accepted, in bytes. Default 1 MiB. */
@@ -32,14 +37,24 @@ export class Queue {
     return this.driver.kind
   }
 
-  async enqueue(type: string, payload?: unknown, options?: EnqueueOptions): Promise<string> {
-    const row = validateNewTask({ type, payload, options }, this.limits)
-    const [id] = await this.driver.taskInsertMany({ tasks: [row] })
+  /** With `{ client }` (PostgreSQL): a `pg` client inside the caller's open transaction; the task exists iff it commits. */
+  async enqueue(type: string, payload?: unknown, options?: EnqueueOptions & TxOptions): Promise<string> {
+    const { client, ...rest } = options ?? {}
+    const row = validateNewTask({ type, payload, options: rest }, this.limits)
+    const [id] = await this.insert([row], client)
     return id!
   }
 
+  private insert(rows: TaskInsert[], client: unknown): Promise<string[]> {
+    if (client === undefined) return this.driver.taskInsertMany({ tasks: rows })
+    if (!this.driver.taskInsertManyOn) {
+      throw new InputError(`enqueue { client } (transactional enqueue) needs a PostgreSQL queue; the ${this.driver.kind} queue cannot join a caller's transaction`)
+    }
+    return this.driver.taskInsertManyOn({ tasks: rows, client })
+  }
+
   /** Validates every task first: one bad task refuses the whole batch, and nothing is stored; then stores all or none. */
-  async enqueueMany(tasks: NewTask[]): Promise<string[]> {
+  async enqueueMany(tasks: NewTask[], options: TxOptions = {}): Promise<string[]> {
     if (!Array.isArray(tasks)) throw new InputError('enqueueMany takes an array of { type, payload, options }')
     const rows = tasks.map((t, i) => {
       try {
@@ -51,7 +66,7 @@ export class Queue {
     })
     // One driver call: the driver stores the whole batch or nothing (splitting it into statements
     // inside one transaction where it must).
-    return this.driver.taskInsertMany({ tasks: rows })
+    return this.insert(rows, options.client)
   }
 
   get(id: string): Promise<Task | null> {

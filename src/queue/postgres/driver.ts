@@ -225,6 +225,24 @@ export class PostgresDriver implements GlobalQueueDriver {
     })
   }
 
+  async taskInsertManyOn({ tasks, client }: { tasks: TaskInsert[]; client: unknown }): Promise<string[]> {
+    const c = client as { query?: unknown }
+    if (!c || typeof c.query !== 'function') throw new InputError('enqueue: { client } must be a pg Client or PoolClient inside an open transaction')
+    const q = client as pg.ClientBase
+    // Unnamed statements: the caller's connection may already hold prepared statements of the same
+    // name for another schema. All chunks run in the caller's transaction: all or nothing.
+    const exec: Exec = async <R>(stmt: Statement, values: unknown[]) => {
+      try {
+        return (await q.query({ text: stmt.text, values })).rows as R[]
+      } catch (err) {
+        throw wrapPgError(err, stmt.name.replace(/^swarmage_/, ''))
+      }
+    }
+    const ids: string[] = []
+    for (const chunk of chunkByBytes(tasks)) ids.push(...(await insertTasks(exec, this.sql, chunk)))
+    return ids
+  }
+
   private async transaction<T>(body: (exec: Exec) => Promise<T>): Promise<T> {
     let client: pg.PoolClient
     try {
