@@ -5,7 +5,7 @@
  * URL on one line, and drains on SIGINT/SIGTERM (a second signal exits at once).
  */
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
@@ -13,12 +13,14 @@ import { InputError, errorMessage } from '../core/errors.ts'
 import { parseQueueAddress } from '../queue/address.ts'
 import { ConsoleService, EMBEDDED_ID } from '../api/service.ts'
 import { commandContext, intOption, type CommonOptions } from '../cli/context.ts'
-import { startConsoleServer } from './server.ts'
+import { isLoopbackHost, startConsoleServer } from './server.ts'
 
 interface ConsoleCliOptions extends CommonOptions {
   port: number
   host: string
-  token?: string
+  tokenFile?: string
+  /** commander's --no-token: false when given. */
+  token: boolean
   open: boolean
   dataDir?: string
   examples?: boolean
@@ -46,7 +48,8 @@ export function consoleCommand(program: Command): void {
     .description('serve the operator console to a browser (loopback only unless --host; other hosts need the printed token)')
     .option('--port <n>', 'port to listen on (0: any free port)', intOption(0, 65535), 7777)
     .option('--host <host>', 'address to bind; anything but loopback requires an access token', '127.0.0.1')
-    .option('--token <token>', 'access token to require (default: generated when --host is not loopback)')
+    .option('--token-file <file>', 'read the access token from FILE (default: $SWARMAGE_CONSOLE_TOKEN, else a new one per start)')
+    .option('--no-token', 'require no access token (loopback only: any local user or process can then drive the console)')
     .option('--queue <addr>', "queue address; default: the config's queue, else $SWARMAGE_QUEUE, else sqlite:./.swarmage/swarm.db")
     .option('--config <file>', 'config file whose workers the console runs (default: swarmage.config.* in the working folder)')
     .option('--data-dir <dir>', "the console's settings and drones' local queues (default ./.swarmage/console)")
@@ -54,7 +57,8 @@ export function consoleCommand(program: Command): void {
     .option('--no-open', 'do not open a browser')
     .option('--examples', 'run the example workers from resources/ on the queue and send demo tasks on first launch (npm start does; also SWARMAGE_CONSOLE_EXAMPLES=1)')
     .action(async (opts: ConsoleCliOptions) => {
-      if (opts.token !== undefined && opts.token.length < 16) throw new InputError('--token must be at least 16 characters')
+      const token = readToken(opts)
+      if (!opts.token && !isLoopbackHost(opts.host)) throw new InputError(`--no-token is allowed on a loopback --host only, not on ${opts.host}`)
       const ctx = await commandContext(opts)
       if (typeof ctx.address !== 'string') throw new InputError('the console cannot open a plug-in queue module ({ module }) yet: give --queue sqlite:… or postgres://…')
       const parsed = parseQueueAddress(ctx.address, ctx.baseDir)
@@ -91,7 +95,8 @@ export function consoleCommand(program: Command): void {
           service,
           host: opts.host,
           port: opts.port,
-          ...(opts.token !== undefined ? { token: opts.token } : {}),
+          ...(token !== undefined ? { token } : {}),
+          ...(!opts.token ? { noToken: true } : {}),
           staticDir: defaultStaticDir(),
         })
       } catch (err) {
@@ -104,6 +109,7 @@ export function consoleCommand(program: Command): void {
         const running = ctx.loaded && Object.keys(ctx.loaded.config.workers).length > 0 ? ` (running the workers of ${ctx.loaded.path})` : ''
         process.stdout.write(`swarmage console: ${server.url}${running}\n`)
       }
+      if (!opts.token) process.stderr.write('swarmage console: WARNING: --no-token: no access token; any local user or process can drive this console and run code as you\n')
       if (opts.open) openBrowser(server.url)
 
       const srv = server
@@ -126,6 +132,27 @@ export function consoleCommand(program: Command): void {
         process.on('SIGTERM', () => stop('SIGTERM'))
       })
     })
+}
+
+/** The token from --token-file or $SWARMAGE_CONSOLE_TOKEN (never from argv: `ps` shows argv); undefined: generate one. */
+function readToken(opts: ConsoleCliOptions): string | undefined {
+  let token: string | undefined
+  let from: string
+  if (opts.tokenFile !== undefined) {
+    from = `--token-file ${opts.tokenFile}`
+    try {
+      token = readFileSync(opts.tokenFile, 'utf8').trim()
+    } catch (err) {
+      throw new InputError(`--token-file ${opts.tokenFile}: ${errorMessage(err)}`)
+    }
+  } else {
+    from = 'SWARMAGE_CONSOLE_TOKEN'
+    token = process.env.SWARMAGE_CONSOLE_TOKEN || undefined
+  }
+  if (token === undefined) return undefined
+  if (!opts.token) throw new InputError(`--no-token cannot be combined with a token (${from})`)
+  if (token.length < 16 || !/^[\x21-\x7e]+$/.test(token)) throw new InputError(`${from}: the token must be at least 16 printable characters without spaces`)
+  return token
 }
 
 /** Best effort: a missing opener (a server without a desktop) is not an error; the URL is printed. */

@@ -3,10 +3,11 @@
  * API over a WebSocket at `/ws` with JSON frames (contract.ts `ConsoleClientFrame` / `ConsoleServerFrame`).
  *
  * Security:
- * - Binds 127.0.0.1 by default. Any other host requires an access token (given, or 24 random bytes),
- *   printed once in the URL's fragment (`#token=…`, never sent to a server or a Referer); the page
- *   passes it as `/ws?token=…`. With a token, /api and /ws answer 401 without it (compared in
- *   constant time); the static shell holds no data and is served to anyone who can reach it.
+ * - Binds 127.0.0.1 by default. Every address, loopback included, requires an access token (given,
+ *   or 24 random bytes per start), printed once in the URL's fragment (`#token=…`, never sent to a
+ *   server or a Referer); the page passes it as `/ws?token=…`. /api and /ws answer 401 without it
+ *   (compared in constant time; 10 wrong tokens a minute from one address get 429); the static shell
+ *   holds no data and is served to anyone who can reach it. `noToken` is accepted on loopback only.
  * - The WebSocket refuses (403) an Origin other than the server's own: another web page in the
  *   user's browser cannot drive the console. Without a token, the Host header must be a loopback
  *   name, so a DNS-rebinding page cannot reach a loopback console either.
@@ -38,6 +39,8 @@ export interface ConsoleServerOptions {
   /** Default 7777; 0 picks a free port. */
   port?: number
   token?: string
+  /** No token at all: refused unless `host` is loopback (then the Host header must be a loopback name). */
+  noToken?: boolean
   /** The built renderer (`out/renderer` after `npm run build`). */
   staticDir: string
   /** One line per notable event; default stderr. Never given secrets. */
@@ -56,6 +59,8 @@ export interface ConsoleServer {
 const MAX_FRAME_BYTES = 2 * 1024 * 1024
 /** Dead sockets (a laptop lid closed) are found and dropped by ping within this. */
 const PING_MS = 30_000
+const BAD_TOKEN_LIMIT = 10
+const BAD_TOKEN_WINDOW_MS = 60_000
 const HOST_RE = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -102,8 +107,28 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const host = options.host ?? '127.0.0.1'
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   const loopback = isLoopbackHost(host)
-  const token = options.token ?? (loopback ? null : randomBytes(24).toString('base64url'))
+  if (options.noToken && !loopback) throw new ApiError('input', `--no-token is allowed on a loopback address only, not on ${host}`)
+  // A token on every address, loopback included: any local user or process could otherwise drive it, and it runs code.
+  const token = options.noToken ? null : (options.token ?? randomBytes(24).toString('base64url'))
   const tokenBytes = token === null ? null : Buffer.from(token)
+  /** Bad tokens per client address: after BAD_TOKEN_LIMIT in BAD_TOKEN_WINDOW_MS, refused (429) until the window passes. */
+  const badTokens = new Map<string, { count: number; since: number }>()
+  const throttled = (req: IncomingMessage): boolean => {
+    const e = badTokens.get(req.socket.remoteAddress ?? '')
+    if (!e) return false
+    if (Date.now() - e.since > BAD_TOKEN_WINDOW_MS) {
+      badTokens.delete(req.socket.remoteAddress ?? '')
+      return false
+    }
+    return e.count >= BAD_TOKEN_LIMIT
+  }
+  const noteBadToken = (req: IncomingMessage): void => {
+    const key = req.socket.remoteAddress ?? ''
+    const e = badTokens.get(key)
+    if (!e || Date.now() - e.since > BAD_TOKEN_WINDOW_MS) badTokens.set(key, { count: 1, since: Date.now() })
+    else e.count++
+    if (badTokens.size > 10_000) badTokens.clear()
+  }
   const staticDir = resolve(options.staticDir)
   const indexFile = join(staticDir, 'index.html')
   if (!existsSync(indexFile)) log(`swarmage console: the web console is not built (${indexFile} is missing): run \`npm run build\``)
@@ -150,7 +175,11 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     if (!hostOk(req)) return plain(res, 403, 'forbidden: unexpected Host header')
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
       if (!originOk(req)) return plain(res, 403, 'forbidden: cross-origin request')
-      if (!tokenOk(requestToken(req, url))) return plain(res, 401, 'unauthorized: the access token is missing or wrong')
+      if (throttled(req)) return plain(res, 429, 'too many requests with a wrong access token: wait a minute')
+      if (!tokenOk(requestToken(req, url))) {
+        noteBadToken(req)
+        return plain(res, 401, 'unauthorized: the access token is missing or wrong')
+      }
       if (url.pathname === '/api/health' && (req.method === 'GET' || req.method === 'HEAD')) {
         return json(res, 200, { ok: true })
       }
@@ -220,7 +249,11 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     if (req.headers.host !== undefined && !HOST_RE.test(req.headers.host)) return refuse(400, 'Bad Request')
     if (!hostOk(req)) return refuse(403, 'Forbidden')
     if (!originOk(req)) return refuse(403, 'Forbidden')
-    if (!tokenOk(url.searchParams.get('token'))) return refuse(401, 'Unauthorized')
+    if (throttled(req)) return refuse(429, 'Too Many Requests')
+    if (!tokenOk(url.searchParams.get('token'))) {
+      noteBadToken(req)
+      return refuse(401, 'Unauthorized')
+    }
     wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws))
   })
 

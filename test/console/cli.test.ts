@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
@@ -37,12 +38,14 @@ describe('swarmage console', () => {
     try {
       await until(() => p.out().includes('\n'), 30_000, 'the URL line')
       const { url } = JSON.parse(p.out().trim()) as { url: string }
-      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{32}$/)
       const port = new URL(url).port
-      const health = await fetch(`http://127.0.0.1:${port}/api/health`)
+      const token = new URLSearchParams(new URL(url).hash.slice(1)).get('token')!
+      expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(401)
+      const health = await fetch(`http://127.0.0.1:${port}/api/health?token=${token}`)
       expect(health.status).toBe(200)
 
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`)
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`)
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
       const replies: ConsoleServerFrame[] = []
       ws.on('message', (d) => replies.push(JSON.parse(d.toString()) as ConsoleServerFrame))
@@ -63,9 +66,17 @@ describe('swarmage console', () => {
     }
   })
 
-  it('refuses a short --token as bad usage', async () => {
-    const p = run(['--port', '0', '--no-open', '--token', 'short'])
+  it('refuses a short token file as bad usage', async () => {
+    const file = join(tmpdir(), `swarmage-token-${process.pid}`)
+    writeFileSync(file, 'short\n')
+    const p = run(['--port', '0', '--no-open', '--token-file', file])
     expect(await p.exited).toBe(2)
-    expect(p.err()).toMatch(/--token must be at least 16 characters/)
+    expect(p.err()).toMatch(/--token-file .*at least 16/)
+  })
+
+  it('refuses --no-token off loopback', async () => {
+    const p = run(['--port', '0', '--no-open', '--no-token', '--host', '0.0.0.0'])
+    expect(await p.exited).toBe(2)
+    expect(p.err()).toMatch(/--no-token is allowed on a loopback --host only/)
   })
 })

@@ -74,7 +74,8 @@ beforeAll(async () => {
   writeFileSync(join(tmp.dir, 'secret.txt'), 'outside the static folder')
   service = new ConsoleService({ dataDir: join(tmp.dir, 'data'), mode: 'browser', seedExamples: false })
   await service.start()
-  server = await startConsoleServer({ service, port: 0, staticDir, log: (l) => logs.push(l) })
+  // --no-token on loopback: the shell, frames and push tests below need no token; the token tests are further down.
+  server = await startConsoleServer({ service, port: 0, staticDir, noToken: true, log: (l) => logs.push(l) })
 })
 
 afterAll(async () => {
@@ -84,7 +85,7 @@ afterAll(async () => {
 })
 
 describe('console server on loopback', () => {
-  it('binds 127.0.0.1 without a token by default', () => {
+  it('binds 127.0.0.1 (here with noToken)', () => {
     expect(server.token).toBeNull()
     expect(server.url).toBe(`http://127.0.0.1:${server.port}/`)
   })
@@ -148,6 +149,52 @@ describe('console server on loopback', () => {
   })
 })
 
+describe('console server on loopback with its default token', () => {
+  let tokened: ConsoleServer
+  beforeAll(async () => {
+    tokened = await startConsoleServer({ service, port: 0, staticDir, log: (l) => logs.push(l) })
+  })
+  afterAll(() => tokened.close())
+
+  it('requires a token on loopback too: HTTP and WebSocket refuse requests without it, with and without Origin', async () => {
+    expect(tokened.token).toMatch(/^[A-Za-z0-9_-]{32}$/)
+    expect(tokened.url).toBe(`http://127.0.0.1:${tokened.port}/#token=${tokened.token}`)
+    const own = { Origin: `http://127.0.0.1:${tokened.port}` }
+    expect((await get(tokened.port, '/api/health')).status).toBe(401)
+    expect((await get(tokened.port, '/api/health', own)).status).toBe(401)
+    await expect(connect(tokened.port)).rejects.toThrow('HTTP 401')
+    await expect(connect(tokened.port, '', own)).rejects.toThrow('HTTP 401')
+    const client = new Client(await connect(tokened.port, `?token=${tokened.token}`, own))
+    try {
+      expect(await client.call('app.info', {})).toMatchObject({ result: { mode: 'browser' } })
+    } finally {
+      client.ws.close()
+    }
+  })
+
+  it('refuses a cross-site Origin even with a valid token', async () => {
+    await expect(connect(tokened.port, `?token=${tokened.token}`, { Origin: 'http://evil.example' })).rejects.toThrow('HTTP 403')
+    expect((await get(tokened.port, `/api/health?token=${tokened.token}`, { Origin: 'http://evil.example' })).status).toBe(403)
+  })
+
+  it('refuses noToken off loopback', async () => {
+    await expect(startConsoleServer({ service, host: '0.0.0.0', port: 0, staticDir, noToken: true })).rejects.toThrow(/loopback/)
+  })
+})
+
+describe('console server: repeated bad tokens', () => {
+  it('answers 429 after 10 wrong tokens from one address, even to the right one, on HTTP and WebSocket', async () => {
+    const s = await startConsoleServer({ service, port: 0, staticDir, log: () => undefined })
+    try {
+      for (let i = 0; i < 10; i++) expect((await get(s.port, '/api/health?token=wrong-wrong-wrong-wrong')).status).toBe(401)
+      expect((await get(s.port, `/api/health?token=${s.token}`)).status).toBe(429)
+      await expect(connect(s.port, `?token=${s.token}`)).rejects.toThrow('HTTP 429')
+    } finally {
+      await s.close()
+    }
+  })
+})
+
 describe('console server on a non-loopback host', () => {
   let open: ConsoleServer
   beforeAll(async () => {
@@ -185,7 +232,7 @@ describe('console server without a built renderer', () => {
       expect(page.body).toContain('npm run build')
       expect(page.headers['content-security-policy']).toBeDefined()
       expect(lines.join('\n')).toMatch(/not built.*npm run build/)
-      expect((await get(bare.port, '/api/health')).status).toBe(200)
+      expect((await get(bare.port, `/api/health?token=${bare.token}`)).status).toBe(200)
     } finally {
       await bare.close()
     }

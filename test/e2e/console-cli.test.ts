@@ -50,7 +50,7 @@ describe('swarmage console (real process)', () => {
   })
 
   it('prints a loopback URL and the page runs a task through the config’s drone', async () => {
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{32}$/)
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
     const errors = watchErrors(page)
     await openConsole(page, url)

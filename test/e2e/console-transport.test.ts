@@ -43,6 +43,9 @@ describe('console transports', () => {
     const page = await browser.newPage()
     const errors = watchErrors(page)
     await openConsole(page, consoleHandle.url)
+    // The token left the address bar (history, bookmarks) but stays in the tab's sessionStorage.
+    expect(page.url()).not.toContain(TOKEN)
+    expect(await page.evaluate(() => sessionStorage.getItem('swarmage.consoleToken'))).toBe(TOKEN)
     await nav(page, 'enqueue')
     // The harness holds tasks.demo unanswered: the call is certainly in flight when the server stops.
     await page.getByTestId('demo-count').fill('10')

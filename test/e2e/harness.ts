@@ -103,7 +103,8 @@ export async function startConsole(opts: { dataDir: string; staticDir: string; d
       await server.close()
     },
     async restartServer() {
-      server = await startConsoleServer({ service: backend, port, staticDir: opts.staticDir, log, ...token })
+      // The same token: the page holds it (sessionStorage) and reconnects with it.
+      server = await startConsoleServer({ service: backend, port, staticDir: opts.staticDir, log, ...(server.token !== null ? { token: server.token } : {}) })
       handle.server = server
     },
     async close() {

@@ -1,6 +1,6 @@
 import type { ApiMethod, ApiParams, ApiResults, PushMessage, SwarmageApi } from '../../../api/contract.ts'
 import { createBridgeTransport, type PreloadBridge } from './bridge.ts'
-import { createWebSocketTransport, socketUrl } from './websocket.ts'
+import { createWebSocketTransport, socketUrl, takeToken } from './websocket.ts'
 
 declare global {
   interface Window {
@@ -13,7 +13,7 @@ let api: SwarmageApi | null = null
 /** Picks the transport once: the preload bridge inside Electron, else a WebSocket to this origin. */
 export function startTransport(): SwarmageApi {
   if (api) return api
-  api = window.swarmage && typeof window.swarmage.onPush === 'function' ? createBridgeTransport(window.swarmage) : createWebSocketTransport({ url: socketUrl(window.location) })
+  api = window.swarmage && typeof window.swarmage.onPush === 'function' ? createBridgeTransport(window.swarmage) : createWebSocketTransport({ url: socketUrl(window.location, takeToken(window)) })
   return api
 }
 

@@ -137,9 +137,40 @@ async function diagnose(wsUrl: string): Promise<string | null> {
   }
 }
 
-/** ws(s)://same-origin/ws?token=… with the token taken from `#token=…`. */
-export function socketUrl(loc: Pick<Location, 'protocol' | 'host' | 'hash'>): string {
-  const token = new URLSearchParams(loc.hash.replace(/^#/, '')).get('token')
+/** The token in the page's address: `#token=…` (what `swarmage console` prints) or `?token=…`. */
+export function tokenInAddress(loc: Pick<Location, 'hash' | 'search'>): string | null {
+  return new URLSearchParams(loc.hash.replace(/^#/, '')).get('token') ?? new URLSearchParams(loc.search).get('token')
+}
+
+/**
+ * Takes the token out of the address bar (and so out of history and bookmarks) with replaceState,
+ * keeping it in sessionStorage for reloads of this tab and in memory for reconnects.
+ */
+export function takeToken(win: Pick<Window, 'location' | 'history' | 'sessionStorage'>): string | null {
+  const KEY = 'swarmage.consoleToken'
+  const found = tokenInAddress(win.location)
+  let storage: Storage | null = null
+  try {
+    storage = win.sessionStorage
+  } catch {
+    // storage disabled: the token lives in memory only
+  }
+  if (found !== null) {
+    storage?.setItem(KEY, found)
+    const u = new URL(win.location.href)
+    u.searchParams.delete('token')
+    const hash = new URLSearchParams(u.hash.replace(/^#/, ''))
+    hash.delete('token')
+    u.hash = hash.toString()
+    win.history.replaceState(win.history.state, '', u.pathname + u.search + u.hash)
+    return found
+  }
+  return storage?.getItem(KEY) ?? null
+}
+
+/** ws(s)://same-origin/ws?token=… with the token taken from `#token=…` (or given). */
+export function socketUrl(loc: Pick<Location, 'protocol' | 'host' | 'hash'> & Partial<Pick<Location, 'search'>>, given?: string | null): string {
+  const token = given ?? tokenInAddress({ hash: loc.hash, search: loc.search ?? '' })
   const scheme = loc.protocol === 'https:' ? 'wss' : 'ws'
   return `${scheme}://${loc.host}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`
 }
