@@ -49,7 +49,7 @@ export const workerDefinitionInput = z.strictObject({
   processes: z.number().int().min(1).max(64).default(1),
   concurrency: z.number().int().min(1).max(10_000).default(1),
   config: z.unknown().optional(),
-  taskTimeoutMs: z.number().int().positive().optional(),
+  taskTimeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
   /** reload automatically when the module file changes */
   watch: z.boolean().default(true),
 })
@@ -133,7 +133,7 @@ export const listTasksInput = z.strictObject({
 
 const enqueueOptions = z.strictObject({
   priority: z.number().int().optional(),
-  delayMs: z.number().int().min(0).optional(),
+  delayMs: z.number().int().min(0).max(2_147_483_647).optional(),
   runAt: z.string().optional(),
   maxAttempts: z.number().int().min(1).max(1000).optional(),
   key: z.string().min(1).max(255).optional(),

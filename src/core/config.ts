@@ -20,13 +20,17 @@ export const DRONE_DEFAULTS = {
 } as const
 
 const positiveInt = z.number().int().positive()
+/** setTimeout's largest delay: a bigger one fires after 1 ms (Node warns and clamps), so every ms setting stops here. */
+export const MAX_TIMER_MS = 2_147_483_647
+const positiveMs = positiveInt.max(MAX_TIMER_MS)
+const nonnegativeMs = z.number().int().nonnegative().max(MAX_TIMER_MS)
 
 export const workerDefinitionSchema = z.strictObject({
   module: z.string().min(1),
   config: z.unknown().optional(),
   processes: positiveInt.max(256).optional(),
   concurrency: positiveInt.max(10_000).optional(),
-  taskTimeoutMs: positiveInt.optional(),
+  taskTimeoutMs: positiveMs.optional(),
   /** Recycle a worker process after it ran this many tasks (memory hygiene). */
   maxTasksPerProcess: positiveInt.optional(),
   /** Recycle a worker process when its RSS is above this many MB. */
@@ -36,12 +40,12 @@ export const workerDefinitionSchema = z.strictObject({
 export const droneOptionsSchema = z.strictObject({
   name: z.string().min(1).max(100).optional(),
   bufferPerWorker: positiveInt.max(100_000).optional(),
-  leaseMs: positiveInt.min(1_000).optional(),
-  taskTimeoutMs: positiveInt.optional(),
-  retryBaseMs: z.number().int().nonnegative().optional(),
-  retryMaxMs: z.number().int().nonnegative().optional(),
-  graceMs: z.number().int().nonnegative().optional(),
-  pollMs: positiveInt.optional(),
+  leaseMs: positiveMs.min(1_000).optional(),
+  taskTimeoutMs: positiveMs.optional(),
+  retryBaseMs: nonnegativeMs.optional(),
+  retryMaxMs: nonnegativeMs.optional(),
+  graceMs: nonnegativeMs.optional(),
+  pollMs: positiveMs.optional(),
   /** Path of the local queue database. Default: .swarmage/local/<name>.db beside the config. */
   localQueuePath: z.string().min(1).optional(),
 })
