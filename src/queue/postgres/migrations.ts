@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { SchemaError } from '../../core/errors.ts'
-import { quoteIdent, quoteLiteral } from './ident.ts'
+import { channelFor, quoteIdent, quoteLiteral } from './ident.ts'
 
 /**
  * The PostgreSQL schema, as numbered, append-only migrations: never edit one that has shipped, add
@@ -172,7 +172,54 @@ CREATE TABLE ${S}.schedules (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'enqueue function',
+    // Schema-qualified and with the schema's channel baked in: the function of each schema enqueues
+    // into that schema. Mirrors validateNewTask's rules for the fields a caller can give.
+    sql: (S) => `
+-- ${S}.enqueue(type, payload, options): enqueue from SQL (a trigger, a non-Node service), in the
+-- caller's transaction. options keys: priority, maxAttempts, delayMs, runAt, key, group, parentId.
+-- Returns the new task's id, or the live task's id when a task with the same key is queued or running.
+CREATE FUNCTION ${S}.enqueue(p_type text, p_payload jsonb DEFAULT 'null', p_options jsonb DEFAULT '{}')
+RETURNS uuid LANGUAGE plpgsql AS $fn$
+DECLARE
+  o jsonb := coalesce(p_options, '{}');
+  v_id uuid;
+  v_run_at timestamptz;
+BEGIN
+  IF p_type IS NULL OR p_type !~ '^[A-Za-z0-9_.:/-]{1,100}$' THEN
+    RAISE EXCEPTION 'invalid task type %: expected 1-100 characters of A-Z a-z 0-9 _ . : / -', p_type USING ERRCODE = '22023';
+  END IF;
+  IF o ? 'runAt' AND o ? 'delayMs' THEN
+    RAISE EXCEPTION 'give either delayMs or runAt, not both' USING ERRCODE = '22023';
+  END IF;
+  v_run_at := coalesce((o->>'runAt')::timestamptz, now() + coalesce((o->>'delayMs')::float8, 0) * interval '1 millisecond');
+  INSERT INTO ${S}.tasks (id, type, payload, priority, run_at, max_attempts, key, parent_id, grp, created_at)
+  VALUES (gen_random_uuid(), p_type, p_payload::json, coalesce((o->>'priority')::int, 0), v_run_at,
+          coalesce((o->>'maxAttempts')::int, 5), o->>'key', (o->>'parentId')::uuid, o->>'group',
+          date_trunc('milliseconds', now()))
+  ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ('queued', 'running') DO NOTHING
+  RETURNING id INTO v_id;
+  IF v_id IS NULL THEN
+    SELECT id INTO v_id FROM ${S}.tasks WHERE key = o->>'key' AND state IN ('queued', 'running') LIMIT 1;
+    RETURN v_id;
+  END IF;
+  IF v_run_at <= now() THEN
+    -- The drones' wake-up, delivered when the caller's transaction commits.
+    PERFORM pg_notify(${quoteLiteral(channelFor(unquoteIdent(S)))}, json_build_object('t', json_build_array(p_type))::text);
+  END IF;
+  RETURN v_id;
+END
+$fn$;
+`,
+  },
 ]
+
+/** The schema name back from its quoted form (migrations are given `S` quoted). */
+function unquoteIdent(S: string): string {
+  return S.slice(1, -1).replace(/""/g, '"')
+}
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
 
