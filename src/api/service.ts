@@ -5,7 +5,8 @@
  * WebSocket frames to it (src/console/server.ts). It owns the console's settings (console.db), the
  * open queues, the drones it runs and their live flow.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { tightenDataDir } from './data-dir.ts'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { z } from 'zod'
@@ -81,8 +82,9 @@ export class ConsoleService {
   private state: 'new' | 'started' | 'stopped' = 'new'
 
   constructor(private readonly options: ConsoleServiceOptions) {
-    mkdirSync(options.dataDir, { recursive: true })
+    tightenDataDir(options.dataDir)
     this.store = SettingsStore.open(options.dataDir)
+    tightenDataDir(options.dataDir)
     this.secrets = options.secrets ?? KeyFileSecretStore.inDataDir(options.dataDir)
     this.connections = new Connections(this.store, this.secrets, {
       dataDir: options.dataDir,
@@ -117,6 +119,7 @@ export class ConsoleService {
     this.timer = setInterval(() => this.tick(), FLOW_WINDOW_MS)
     this.timer.unref()
     if (this.options.autostart) await this.autostart()
+    tightenDataDir(this.options.dataDir)
   }
 
   /** Drains every drone (they are restarted by the next start with autostart), closes queues and settings. */
@@ -140,7 +143,10 @@ export class ConsoleService {
     const parsed = apiInputs[m].safeParse(rawParams ?? {})
     if (!parsed.success) throw inputError(m, parsed.error)
     try {
-      return await (this.handlers[m] as (p: unknown) => unknown)(parsed.data)
+      const result = await (this.handlers[m] as (p: unknown) => unknown)(parsed.data)
+      // A drone's local queue and the embedded queue are created on these: narrow their files at once.
+      if (m === 'drones.start' || m === 'connections.save') tightenDataDir(this.options.dataDir)
+      return result
     } catch (err) {
       const shape = toApiError(err)
       throw new ApiError(shape.code, shape.message)
