@@ -12,6 +12,7 @@ import { registerDrone } from './commands/drone.ts'
 import { registerEnqueue } from './commands/enqueue.ts'
 import { registerTaskCommands } from './commands/tasks.ts'
 import { registerScheduleCommands } from './commands/schedule.ts'
+import { registerSettings } from './commands/settings.ts'
 
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
@@ -29,6 +30,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerAdminCommands(program)
   registerBench(program)
   registerScheduleCommands(program)
+  registerSettings(program)
   // The console pulls in its HTTP server and service (~0.15 s of CPU per start, measured): load it only
   // when the command line may need it, i.e. `console` itself or help.
   const words = argv.slice(2)
@@ -39,7 +41,16 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   return program
 }
 
-export async function run(argv: string[]): Promise<number> {
+/** `swarmage --queue ADDR CMD …` means `swarmage CMD … --queue ADDR`: every command takes --queue. */
+export function queueFirst(argv: string[]): string[] {
+  const w = argv[2]
+  if (w === '--queue' && argv.length > 4) return [argv[0]!, argv[1]!, ...argv.slice(4), '--queue', argv[3]!]
+  if (w?.startsWith('--queue=') && argv.length > 3) return [argv[0]!, argv[1]!, ...argv.slice(3), w]
+  return argv
+}
+
+export async function run(argvIn: string[]): Promise<number> {
+  const argv = queueFirst(argvIn)
   try {
     const program = await buildProgram(argv)
     if (argv.length <= 2) {
