@@ -209,7 +209,9 @@ export class Connections {
       row.database = input.database ?? 'postgres'
       row.user = input.user ?? null
     }
-    if (password === undefined && previous?.kind === 'postgres') row.password = previous.password
+    // The stored password goes only where it was typed for: a changed host, port, user, database or
+    // address drops it (the user types it again), or a fake server elsewhere would be handed it.
+    if (password === undefined && previous?.kind === 'postgres' && sameTarget(previous, row)) row.password = previous.password
     return { row, password }
   }
 
@@ -270,6 +272,10 @@ function bracket(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
 }
 
+function sameTarget(a: ConnectionRow, b: ConnectionRow): boolean {
+  return a.address === b.address && a.host === b.host && a.port === b.port && a.database === b.database && a.user === b.user
+}
+
 function stripPassword(address: string): { address: string; password?: string } {
   let url: URL
   try {
@@ -277,8 +283,11 @@ function stripPassword(address: string): { address: string; password?: string } 
   } catch {
     throw new InputError(`address ${redact(address)} is not a valid URL`)
   }
-  if (!url.password) return { address }
-  const password = decodeURIComponent(url.password)
+  // `?password=` is a password too (libpq reads it): moved to the secret store like the userinfo form.
+  const query = url.searchParams.get('password')
+  if (!url.password && query === null) return { address }
+  const password = url.password ? decodeURIComponent(url.password) : (query as string)
   url.password = ''
+  url.searchParams.delete('password')
   return { address: url.toString(), password }
 }
