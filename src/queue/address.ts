@@ -55,5 +55,25 @@ export function parseQueueAddress(input: QueueAddressInput, baseDir = process.cw
 
 /** Hides a password in an address before it is shown or logged. */
 export function redact(address: string): string {
-  return address.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@')
+  // Parsed, not pattern-matched: `postgres://:pw@h`, an `@` inside a password, and `?password=` all count.
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(address)) return address
+  let url: URL
+  try {
+    url = new URL(address)
+  } catch {
+    // Not parseable: hide everything between the scheme and the last @ before the path.
+    return address.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, '$1***@').replace(/([?&]password=)[^&#]*/gi, '$1***')
+  }
+  let changed = false
+  if (url.password) {
+    url.password = '***'
+    changed = true
+  }
+  for (const key of [...url.searchParams.keys()]) {
+    if (key.toLowerCase() === 'password') {
+      url.searchParams.set(key, '***')
+      changed = true
+    }
+  }
+  return changed ? url.toString().replace(/%2A%2A%2A/g, '***') : address
 }
