@@ -204,6 +204,10 @@ export class Connections {
       if (stripped.password !== undefined && password === undefined) password = stripped.password
     } else {
       if (!input.host) throw new InputError('host: a PostgreSQL connection needs either address, or host (with port, database, user)')
+      // The host goes into a URL: only a name or an IP literal, so it cannot add a path or `?sslrootcert=`.
+      if (!/^[A-Za-z0-9_.-]{1,253}$|^\[?[0-9A-Fa-f:.]{2,45}\]?$/.test(input.host)) {
+        throw new InputError(`host: ${JSON.stringify(input.host.slice(0, 100))} is not a host name or IP address`)
+      }
       row.host = input.host
       row.port = input.port ?? 5432
       row.database = input.database ?? 'postgres'

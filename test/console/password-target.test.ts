@@ -41,6 +41,19 @@ afterAll(async () => {
   tmp.cleanup()
 })
 
+describe('connection fields', () => {
+  it('refuses a host field that would inject URL parts (?sslrootcert=, a path)', async () => {
+    const service = new ConsoleService({ dataDir: join(tmp.dir, 'data3'), mode: 'browser', seedExamples: false })
+    await service.start()
+    try {
+      await expect(service.call('connections.save', { name: 'x', kind: 'postgres', host: 'h/db?sslrootcert=/tmp/evil#', port: 5432 })).rejects.toMatchObject({ code: 'input' })
+      await expect(service.call('connections.save', { name: 'x', kind: 'postgres', host: 'db.example.com', port: 5432 })).resolves.toMatchObject({ kind: 'postgres' })
+    } finally {
+      await service.stop()
+    }
+  })
+})
+
 describe('a stored password follows no changed address', () => {
   it('test and save with another host or address send the fake server nothing', async () => {
     const service = new ConsoleService({ dataDir: join(tmp.dir, 'data'), mode: 'browser', seedExamples: false })
