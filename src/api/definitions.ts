@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync, statSync, watch, type FSWatcher } from 'node:fs'
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { z } from 'zod'
 import { InputError, NotFoundError } from '../core/errors.ts'
 import type { WorkerDefinitionRecord, workerDefinitionInput } from './contract.ts'
@@ -41,7 +42,15 @@ export class Definitions {
 
   save(input: DefinitionInput): WorkerDefinitionRecord {
     const module = isAbsolute(input.module) || input.module.startsWith('file:') ? input.module : resolve(input.module)
-    const path = module.startsWith('file:') ? new URL(module).pathname : module
+    // fileURLToPath decodes %20 and friends (`.pathname` does not) and refuses a file URL with a host.
+    let path = module
+    if (module.startsWith('file:')) {
+      try {
+        path = fileURLToPath(module)
+      } catch (err) {
+        throw new InputError(`module: ${module.slice(0, 200)} is not a usable file URL (${err instanceof Error ? err.message : String(err)})`)
+      }
+    }
     if (!existsSync(path) || !statSync(path).isFile()) throw new InputError(`module: no file at ${path}`)
     if (!MODULE_EXTENSIONS.has(extname(path))) throw new InputError(`module: ${basename(path)} is not a .js, .mjs, .cjs or .ts file`)
     const previous = input.id ? this.store.listDefinitions().find((d) => d.id === input.id) : undefined
