@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers.ts'
@@ -41,6 +42,17 @@ describe('swarmage CLI on SQLite', () => {
     fails(both!, 2, /'--delay <ms>' cannot be used with option '--run-at <iso>'/)
     fails(missing!, 2, /no task with id 00000000-0000-4000-8000-000000000000/)
     expect(jsonLines(ok(await cli(['tasks', '--json', ...q], { cwd })))).toEqual([])
+  })
+
+  it('enqueue --file refuses a 2 GB sparse file from its size, without reading it, storing nothing', async () => {
+    const q = ['--queue', 'sqlite:./sparse.db']
+    execFileSync('truncate', ['-s', '2G', join(cwd, 'huge.ndjson')])
+    const started = Date.now()
+    fails(await cli(['enqueue', '--file', 'huge.ndjson', ...q], { cwd }), 2, /huge\.ndjson is larger than 256 MiB, the --file limit/)
+    // Reading (and scanning) 2 GB of zeros takes far longer than refusing from fstat.
+    expect(Date.now() - started).toBeLessThan(15_000)
+    expect(jsonLines(ok(await cli(['tasks', '--json', ...q], { cwd })))).toEqual([])
+    rmSync(join(cwd, 'huge.ndjson'))
   })
 
   it('enqueue --file validates every line first: one bad line refuses the file, naming it', async () => {

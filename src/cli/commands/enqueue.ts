@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { Option, type Command } from 'commander'
 import { InputError, errorMessage } from '../../core/errors.ts'
 import type { EnqueueOptions, NewTask } from '../../core/task.ts'
@@ -75,14 +75,45 @@ function limitsOf(ctx: CommandContext): Limits {
   return { maxPayloadBytes: ctx.loaded?.config.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES }
 }
 
+/** --file's largest input: every task is parsed before any is stored (all or nothing), so it is held in memory. */
+export const MAX_FILE_BYTES = 256 * 1024 * 1024
+
+/**
+ * Reads at most MAX_FILE_BYTES: a regular file above it is refused from its size alone (a 2 GB sparse
+ * file is never read), and a stream (stdin, /dev/zero) is cut off as soon as it passes the cap.
+ */
 function readInput(file: string): string {
-  let bytes: Buffer
+  const name = file === '-' ? 'stdin' : file
+  const tooBig = (): InputError => new InputError(`${name} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB, the --file limit: split it into smaller files`)
+  const chunks: Buffer[] = []
+  let total = 0
+  let fd: number | undefined
   try {
-    bytes = readFileSync(file === '-' ? 0 : file)
+    fd = file === '-' ? 0 : openSync(file, 'r')
+    const st = fstatSync(fd)
+    if (st.isFile() && st.size > MAX_FILE_BYTES) throw tooBig()
+    const buf = Buffer.allocUnsafe(1024 * 1024)
+    for (;;) {
+      let n: number
+      try {
+        n = readSync(fd, buf, 0, buf.length, null)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue
+        if ((err as NodeJS.ErrnoException).code === 'EOF') break
+        throw err
+      }
+      if (n === 0) break
+      total += n
+      if (total > MAX_FILE_BYTES) throw tooBig()
+      chunks.push(Buffer.from(buf.subarray(0, n)))
+    }
   } catch (err) {
-    throw new InputError(`cannot read ${file === '-' ? 'stdin' : file}: ${errorMessage(err)}`, { cause: err })
+    if (err instanceof InputError) throw err
+    throw new InputError(`cannot read ${name}: ${errorMessage(err)}`, { cause: err })
+  } finally {
+    if (fd !== undefined && fd !== 0) closeSync(fd)
   }
-  return decodeUtf8(bytes, file === '-' ? 'stdin' : file)
+  return decodeUtf8(Buffer.concat(chunks, total), name)
 }
 
 /**
