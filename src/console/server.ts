@@ -59,6 +59,13 @@ export interface ConsoleServer {
 const MAX_FRAME_BYTES = 2 * 1024 * 1024
 /** Dead sockets (a laptop lid closed) are found and dropped by ping within this. */
 const PING_MS = 30_000
+/** Calls one socket may have unanswered at once; more get a `busy` input error at once. */
+export const MAX_IN_FLIGHT = 64
+/** Sockets from one client address, and in all: more are refused (503). */
+export const MAX_SOCKETS_PER_CLIENT = 32
+export const MAX_SOCKETS = 256
+/** A socket whose unsent replies stay above this (it reads nothing) is closed, not buffered without end. */
+export const MAX_BUFFERED_BYTES = 32 * 1024 * 1024
 const BAD_TOKEN_LIMIT = 10
 const BAD_TOKEN_WINDOW_MS = 60_000
 const HOST_RE = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/
@@ -254,12 +261,17 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       noteBadToken(req)
       return refuse(401, 'Unauthorized')
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws))
+    const client = req.socket.remoteAddress ?? ''
+    if (sockets.size >= MAX_SOCKETS || (perClient.get(client) ?? 0) >= MAX_SOCKETS_PER_CLIENT) return refuse(503, 'Service Unavailable')
+    wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws, client))
   })
 
   const sockets = new Set<WebSocket>()
-  function onSocket(ws: WebSocket): void {
+  const perClient = new Map<string, number>()
+  const inFlight = new WeakMap<WebSocket, number>()
+  function onSocket(ws: WebSocket, client: string): void {
     sockets.add(ws)
+    perClient.set(client, (perClient.get(client) ?? 0) + 1)
     // A slow client (send buffer above HIGH_WATER_BYTES) is held: pushes merge in place, never queue.
     const batcher = new PushBatcher({
       send: (messages) => {
@@ -279,6 +291,9 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     ws.on('message', (data, isBinary) => void onFrame(ws, isBinary ? null : data.toString()))
     ws.on('close', () => {
       sockets.delete(ws)
+      const n = (perClient.get(client) ?? 1) - 1
+      if (n <= 0) perClient.delete(client)
+      else perClient.set(client, n)
       clearInterval(ping)
       batcher.stop()
       unsubscribe()
@@ -286,20 +301,33 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     ws.on('error', () => ws.terminate())
   }
 
+  function reply(ws: WebSocket, frame: unknown): void {
+    if (ws.readyState !== ws.OPEN) return
+    ws.send(JSON.stringify(frame))
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) ws.terminate()
+  }
+
   async function onFrame(ws: WebSocket, text: string | null): Promise<void> {
     let id: number | string | null = null
     let error: ApiErrorShape
+    let counted = false
     try {
       const frame = parseFrame(text)
       id = frame.id
+      const n = inFlight.get(ws) ?? 0
+      if (n >= MAX_IN_FLIGHT) throw new ApiError('input', `busy: ${MAX_IN_FLIGHT} calls of this connection are still unanswered; wait for them`)
+      inFlight.set(ws, n + 1)
+      counted = true
       const result = await options.service.handle(frame.method, frame.params)
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, result: result ?? null }))
+      reply(ws, { id, result: result ?? null })
       return
     } catch (err) {
       error = toApiError(err)
+    } finally {
+      if (counted) inFlight.set(ws, (inFlight.get(ws) ?? 1) - 1)
     }
     if (error.code === 'internal') log(`swarmage console: ${error.message}`)
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, error }))
+    reply(ws, { id, error })
   }
 
   let port = options.port ?? 7777

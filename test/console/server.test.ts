@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import type { ConsoleServerFrame, PushMessage } from '../../src/api/contract.ts'
 import { ConsoleService } from '../../src/api/service.ts'
-import { startConsoleServer, type ConsoleServer } from '../../src/console/server.ts'
+import { MAX_IN_FLIGHT, MAX_SOCKETS_PER_CLIENT, startConsoleServer, type ConsoleBackend, type ConsoleServer } from '../../src/console/server.ts'
 import { tempDir, until } from '../helpers.ts'
 
 let tmp: ReturnType<typeof tempDir>
@@ -235,6 +235,42 @@ describe('console server without a built renderer', () => {
       expect((await get(bare.port, `/api/health?token=${bare.token}`)).status).toBe(200)
     } finally {
       await bare.close()
+    }
+  })
+})
+
+describe('console server limits', () => {
+  it('answers calls beyond MAX_IN_FLIGHT unanswered ones with busy, and refuses sockets beyond the per-client cap', async () => {
+    const hold: ConsoleBackend = { handle: () => new Promise<never>(() => undefined), subscribe: () => () => undefined }
+    const s = await startConsoleServer({ service: hold, port: 0, staticDir, log: () => undefined })
+    const opened: WebSocket[] = []
+    try {
+      const ws = await connect(s.port, `?token=${s.token}`)
+      opened.push(ws)
+      const replies: Array<{ id: number; error?: { code: string; message: string } }> = []
+      ws.on('message', (d) => replies.push(JSON.parse(d.toString()) as (typeof replies)[number]))
+      for (let i = 1; i <= MAX_IN_FLIGHT + 1; i++) ws.send(JSON.stringify({ id: i, method: 'app.info', params: {} }))
+      await until(() => replies.length >= 1, 10_000, 'the busy reply')
+      expect(replies).toEqual([{ id: MAX_IN_FLIGHT + 1, error: expect.objectContaining({ code: 'input', message: expect.stringContaining('busy') }) }])
+      for (let i = 1; i < MAX_SOCKETS_PER_CLIENT; i++) opened.push(await connect(s.port, `?token=${s.token}`))
+      await expect(connect(s.port, `?token=${s.token}`)).rejects.toThrow('HTTP 503')
+      // recovered: one closed, one more accepted
+      const last = opened.pop()!
+      await new Promise<void>((resolve) => {
+        last.once('close', () => resolve())
+        last.close()
+      })
+      await until(async () => {
+        try {
+          opened.push(await connect(s.port, `?token=${s.token}`))
+          return true
+        } catch {
+          return false
+        }
+      }, 10_000, 'a socket accepted again')
+    } finally {
+      for (const w of opened) w.terminate()
+      await s.close()
     }
   })
 })
