@@ -45,9 +45,9 @@ function demoRate(): number {
 export function consoleCommand(program: Command): void {
   program
     .command('console')
-    .description('serve the operator console to a browser (loopback only unless --host; other hosts need the printed token)')
+    .description('serve the operator console to a browser (every address needs the access token inside the printed URL)')
     .option('--port <n>', 'port to listen on (0: any free port)', intOption(0, 65535), 7777)
-    .option('--host <host>', 'address to bind; anything but loopback requires an access token', '127.0.0.1')
+    .option('--host <host>', 'address to bind (default loopback)', '127.0.0.1')
     .option('--token-file <file>', 'read the access token from FILE (default: $SWARMAGE_CONSOLE_TOKEN, else a new one per start)')
     .option('--no-token', 'require no access token (loopback only: any local user or process can then drive the console)')
     .option('--queue <addr>', "queue address; default: the config's queue, else $SWARMAGE_QUEUE, else sqlite:./.swarmage/swarm.db")
