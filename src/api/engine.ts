@@ -26,18 +26,9 @@ export function createEngineDrone(p: {
   })
 }
 
-/**
- * Stops a drone. 'drain': running tasks get the drone's grace period. 'now': the engine's second
- * stop() while draining kills the worker processes and hands every task back; it only counts once
- * the drone is draining, which drain() reaches after one turn of the event loop.
- */
-export async function stopEngineDrone(drone: EngineDrone, mode: 'drain' | 'now'): Promise<void> {
-  const stopped = drone.stop()
-  if (mode === 'now') {
-    for (let i = 0; i < 10 && drone.state !== 'draining' && drone.state !== 'stopped'; i++) await new Promise((r) => setImmediate(r))
-    if (drone.state === 'draining') void drone.stop()
-  }
-  await stopped
+/** Stops a drone. 'drain': running tasks get the drone's grace period. 'now': the worker processes are killed and every task handed back. */
+export function stopEngineDrone(drone: EngineDrone, mode: 'drain' | 'now'): Promise<void> {
+  return drone.stop({ mode })
 }
 
 export function droneView(entry: { id: string; connectionId: string; startedAt: string; drone: EngineDrone; error?: string }): DroneView {

@@ -63,6 +63,13 @@ export interface DroneSnapshot {
   processes: DroneProcessInfo[]
 }
 
+export type StopMode = 'drain' | 'now'
+
+export interface StopOptions {
+  /** 'drain' (default): running tasks get graceMs. 'now': kill the worker processes, hand everything back. */
+  mode?: StopMode
+}
+
 /** Most suffixes tried for the default local queue (<name>-2, -3, …) before giving up. */
 const MAX_NAME_SUFFIX = 100
 
@@ -70,7 +77,7 @@ const MAX_NAME_SUFFIX = 100
  * Drone states (DroneState), every transition made by setState():
  *
  *   idle ──start()──▶ starting ──ok──▶ running ──stop()──▶ draining ──▶ stopped
- *     │                  └──error──▶ failed                    │ stop() again: kill workers, hand back
+ *     │                  └──error──▶ failed                    │ stop({ mode: 'now' }): kill workers, hand back
  *     └──stop()──▶ stopped                                     ▼
  *
  * A drone (CONTRACT.md#words): claims tasks from the global queue, buffers them in its local queue
@@ -104,6 +111,8 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
   private subscription: Subscription | null = null
   private lastSignals: 'push' | 'polling' | undefined
   private startPromise: Promise<void> | undefined
+  private stopMode: StopMode = 'drain'
+  private workersStopping = false
   private stopPromise: Promise<void> | undefined
 
   constructor(init: DroneInit) {
@@ -172,16 +181,18 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
   }
 
   /**
-   * Drains and stops: nothing new is claimed, unstarted tasks are handed back without using an
-   * attempt, running ones get graceMs to finish (then are handed back), outcomes are flushed. A
-   * second call while draining stops at once (kills the worker processes, hands everything back).
+   * Stops the drone. `drain` (the default): nothing new is claimed, unstarted tasks are handed back
+   * without using an attempt, running ones get graceMs to finish (then are handed back), outcomes are
+   * flushed. `now`: the same, but the worker processes are killed at once (their tasks handed back)
+   * and outcomes are sent once, not retried. Every call returns the one stop's promise; a `now` call
+   * during a drain (or before the drain began) escalates it.
    */
-  stop(): Promise<void> {
-    if (this.stopPromise) {
+  stop(options: StopOptions = {}): Promise<void> {
+    if (options.mode === 'now') {
+      this.stopMode = 'now'
       if (this._state === 'draining') this.stopNow()
-      return this.stopPromise
     }
-    this.stopPromise = this.drain()
+    this.stopPromise ??= this.drain()
     return this.stopPromise
   }
 
@@ -299,7 +310,13 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
     this.setState('draining')
     await Promise.all([this.pump.stop(), this.rescuer.stop(), this.maintenance.stop(), this.scheduler.stop()])
     this.flow.handbackMany(this.local.taskList({ state: 'buffered' }))
-    await this.workers.stop(this.settings.graceMs)
+    const now = this.stopMode === 'now'
+    const workersStopped = this.workers.stop(now ? 0 : this.settings.graceMs)
+    // The pools are stopping now (synchronously), so a kill from here on is reported as 'shutdown'
+    // (handed back) and respawns nothing; a kill before this would look like a crash.
+    this.workersStopping = true
+    if (now) this.stopNow()
+    await workersStopped
     // Whatever the pools did not report (a process gone without a word) goes back too.
     this.flow.handbackMany(this.local.taskList().filter((t) => t.state !== 'done'))
     await this.completer.idle()
@@ -310,9 +327,9 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
     this.setState('stopped')
   }
 
-  /** Second stop(): kill the worker processes (their tasks are handed back) and send once, no retries. */
+  /** stop({ mode: 'now' }) while draining: kill the worker processes (their tasks are handed back) and send once, no retries. */
   private stopNow(): void {
-    this.workers.killAll()
+    if (this.workersStopping) this.workers.killAll()
     this.completer.stop()
   }
 

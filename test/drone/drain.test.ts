@@ -37,7 +37,7 @@ describe.each(BACKENDS)('drone stop on %s', (backend) => {
     expect(states.slice(-3)).toEqual(['running', 'draining', 'stopped'])
   })
 
-  it('a second stop() while draining stops at once and hands the running task back', async () => {
+  it("stop({ mode: 'now' }) while draining stops at once and hands the running task back", async () => {
     const q = await testQueue(backend, 'drain2')
     cleanups.push(q.cleanup)
     const drone = new Drone({ queue: q.queue, baseDir: q.dir, workers: { alpha: { module: BEHAVE } }, drone: { ...FAST, graceMs: 60_000 } })
@@ -48,7 +48,7 @@ describe.each(BACKENDS)('drone stop on %s', (backend) => {
     const first = drone.stop()
     await log.waitFor((e) => e.kind === 'drone-state' && (e as { state: string }).state === 'draining')
     const t0 = Date.now()
-    const second = drone.stop()
+    const second = drone.stop({ mode: 'now' })
     expect(second).toBe(first)
     await second
     expect(Date.now() - t0).toBeLessThan(10_000)
@@ -56,5 +56,33 @@ describe.each(BACKENDS)('drone stop on %s', (backend) => {
     expect(log.task('handed-back', id)).toHaveLength(1)
     expect(await q.queue.get(id)).toMatchObject({ state: 'queued', attempts: 0 })
     expect((log.events.find((e) => e.kind === 'handed-back') as TaskEvent).type).toBe('alpha')
+  })
+  it("stop({ mode: 'now' }) as the first call stops at once; a second plain stop() does not escalate a drain", async () => {
+    const q = await testQueue(backend, 'drain3')
+    cleanups.push(q.cleanup)
+    const drone = new Drone({ queue: q.queue, baseDir: q.dir, workers: { alpha: { module: BEHAVE } }, drone: { ...FAST, graceMs: 60_000 } })
+    const log = new EventLog(drone)
+    await drone.start()
+    const id = await q.queue.enqueue('alpha', { sleepMs: 120_000 })
+    await log.waitTask('started', id)
+    const t0 = Date.now()
+    await drone.stop({ mode: 'now' })
+    expect(Date.now() - t0).toBeLessThan(10_000)
+    expect(drone.state).toBe('stopped')
+    expect(await q.queue.get(id)).toMatchObject({ state: 'queued', attempts: 0 })
+
+    // A drain that a second stop() (no mode) leaves draining: the running task still finishes.
+    const q2 = await testQueue(backend, 'drain4')
+    cleanups.push(q2.cleanup)
+    const d2 = new Drone({ queue: q2.queue, baseDir: q2.dir, workers: { alpha: { module: BEHAVE } }, drone: { ...FAST, graceMs: 60_000 } })
+    const log2 = new EventLog(d2)
+    await d2.start()
+    const id2 = await q2.queue.enqueue('alpha', { sleepMs: 1_500 })
+    await log2.waitTask('started', id2)
+    const first = d2.stop()
+    await log2.waitFor((e) => e.kind === 'drone-state' && (e as { state: string }).state === 'draining')
+    expect(d2.stop()).toBe(first)
+    await first
+    expect(await q2.queue.get(id2)).toMatchObject({ state: 'succeeded', attempts: 1 })
   })
 })

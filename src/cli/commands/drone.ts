@@ -46,8 +46,8 @@ export function registerDrone(program: Command): void {
               })
             } else {
               if (print && !ctx.out.json) ctx.out.text(`${why} again: stopping now`)
-              // The drone's second stop() stops at once; the first stop's promise still resolves us.
-              void drone.stop().catch(() => undefined)
+              // Escalates the drain under way; the first stop's promise still resolves us.
+              void drone.stop({ mode: 'now' }).catch(() => undefined)
             }
           }
           process.on('SIGINT', () => stop('SIGINT'))
