@@ -149,7 +149,12 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
     })
     this.flow = new TaskFlow(this, this.workers, this.completer, () => this.pump.kick())
     this.leaseKeeper = new LeaseKeeper(this, this.workers, () => this.pump.kick())
-    this.pump = new Pump(this, this.workers, (stale) => this.leaseKeeper.dropMany(stale, 'lease-lost'))
+    this.pump = new Pump(
+      this,
+      this.workers,
+      (stale) => this.leaseKeeper.dropMany(stale, 'lease-lost'),
+      (tasks) => this.flow.handbackMany(tasks),
+    )
     this.heartbeat = heartbeatService(this, () => this.summary())
     this.rescuer = rescueService(this, () => this.pump.kick())
     this.maintenance = maintenanceService(this)

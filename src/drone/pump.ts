@@ -27,6 +27,8 @@ export class Pump {
     private readonly workers: WorkerSet,
     /** Drops tasks whose old lease this drone still held when it claimed them again. */
     private readonly dropStale: (tasks: LocalTask[]) => void,
+    /** Hands stored tasks back (stored as done first, then sent fenced and retried by the completer). */
+    private readonly handback: (tasks: LocalTask[]) => void,
   ) {
     this.periodic = new Periodic({
       name: 'pump',
@@ -75,11 +77,14 @@ export class Pump {
       leaseMs: this.ctx.settings.leaseMs,
     })
     if (claimed.length === 0) return
-    const fresh = this.settleReclaimed(claimed)
+    const reclaimed = this.dropReclaimed(claimed)
     // Stored even when stop() began meanwhile: the drain hands buffered tasks back.
-    const tasks = this.ctx.local.taskInsertMany({ tasks: fresh })
-    this.claimed += tasks.length
-    if (this.ctx.events.listening) for (const t of tasks) this.ctx.events.task('claimed', t)
+    const stored = this.ctx.local.taskInsertMany({ tasks: claimed })
+    this.claimed += stored.length
+    if (this.ctx.events.listening) for (const t of stored) this.ctx.events.task('claimed', t)
+    const tasks = reclaimed === null ? stored : stored.filter((t) => !reclaimed.has(t.id))
+    // Like every other outcome: stored in the local queue first, then sent by the completer.
+    if (reclaimed !== null) this.handback(stored.filter((t) => reclaimed.has(t.id)))
     const types = new Set(tasks.map((t) => t.type))
     for (const type of types) this.workers.dispatch(type)
   }
@@ -89,27 +94,16 @@ export class Pump {
    * the old run is aborted and forgotten, and the new claim is handed back at once (no attempt used),
    * because a worker process reports by task id and the two runs must never be confused. A task
    * whose old outcome is merely awaiting acknowledgement is simply replaced (that completion will be
-   * refused by the fence).
+   * refused by the fence). Returns the ids to hand back (null when none).
    */
-  private settleReclaimed(claimed: ClaimedTask[]): ClaimedTask[] {
+  private dropReclaimed(claimed: readonly ClaimedTask[]): Set<string> | null {
     const stale: LocalTask[] = []
-    const handback: ClaimedTask[] = []
-    const fresh: ClaimedTask[] = []
     for (const c of claimed) {
       const old = this.ctx.local.taskGet({ id: c.id })
-      if (old && old.state !== 'done' && old.state !== 'buffered') {
-        stale.push(old)
-        handback.push(c)
-      } else {
-        fresh.push(c)
-      }
+      if (old && old.state !== 'done' && old.state !== 'buffered') stale.push(old)
     }
-    if (stale.length > 0) {
-      this.dropStale(stale)
-      void this.ctx.driver
-        .taskComplete({ droneId: this.ctx.id, completions: handback.map((c) => ({ id: c.id, leaseSeq: c.leaseSeq, outcome: { kind: 'handback' } })) })
-        .catch((err: unknown) => this.ctx.reportError(err, 'pump (handback of a re-claimed task)'))
-    }
-    return fresh
+    if (stale.length === 0) return null
+    this.dropStale(stale)
+    return new Set(stale.map((t) => t.id))
   }
 }

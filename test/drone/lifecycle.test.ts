@@ -117,6 +117,36 @@ describe.each(BACKENDS)('drone lifecycle on %s', (backend) => {
     expect(drone.snapshot().leases.lost).toBeGreaterThanOrEqual(1)
   })
 
+  it('a task re-claimed while its old run is in hand: the old run is dropped, the new claim handed back through the completer', async () => {
+    const q = await testQueue(backend, 'reclaim')
+    cleanups.push(q.cleanup)
+    // A long lease: the lease keeper does not notice the rescue before the pump claims the task again.
+    const drone = new Drone({ queue: q.queue, baseDir: q.dir, workers: { a: { module: BEHAVE } }, drone: { ...FAST, leaseMs: 60_000, graceMs: 100 } })
+    cleanups.push(() => drone.stop())
+    const log = new EventLog(drone)
+    await drone.start()
+    const abortFile = join(q.dir, 'abort.txt')
+    const id = await q.queue.enqueue('a', { waitAbort: abortFile })
+    await log.waitTask('started', id)
+    drone.pause()
+    const leaseSeq = drone.local.taskGet({ id })!.leaseSeq
+    await q.queue.driver.taskLeaseExtend({ droneId: drone.id, leases: [{ id, leaseSeq }], leaseMs: 1 })
+    await until(async () => (await q.queue.driver.taskRescue({ graceMs: 0, limit: 10 })).requeued.includes(id), 10_000, 'the rescue')
+    drone.resume()
+    // The re-claim's handback is announced only once the global queue acknowledged it (the completer's path).
+    await log.waitTask('handed-back', id)
+    expect(log.task('lease-lost', id)).toHaveLength(1)
+    await until(() => {
+      try {
+        return readFileSync(abortFile, 'utf8') === 'lease-lost'
+      } catch {
+        return false
+      }
+    }, 10_000, 'the old run to be aborted')
+    // Claimed again (a third time) and dispatched: the drone holds one row of it, under a newer lease.
+    await until(() => (drone.local.taskGet({ id })?.leaseSeq ?? 0) > leaseSeq + 1, 10_000, 'the next claim')
+  })
+
   it('pause() before start is a warm standby: workers up, nothing claimed, while another drone works; resume() claims at once', async () => {
     const q = await testQueue(backend, 'pause')
     cleanups.push(q.cleanup)
