@@ -40,8 +40,10 @@ export function flowCases(h: Harness): void {
       const task = (await h.d.taskGet({ id: a! }))!
       expect([task.state, task.attempts]).toEqual(['queued', 0])
       const rec = await h.record(await h.peer())
+      // Wait registered before the resume: its signal can arrive before the put's reply is read.
+      const woke = rec.next((s) => s.kind === 'tasks' && (s.types === undefined || s.types.includes('fp')))
       await put('fp', { paused: false })
-      await rec.next((s) => s.kind === 'tasks' && (s.types === undefined || s.types.includes('fp')))
+      await woke
       expect(ids(await h.claim('fp'))).toEqual([a, b].sort())
     })
 
