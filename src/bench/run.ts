@@ -58,8 +58,8 @@ async function measure(target: BenchTarget, queue: Queue, o: BenchOptions): Prom
     drone: {
       name: `bench-${target.backend}`,
       localQueuePath: join(target.workDir, 'local.db'),
-      // Enough buffered per process to keep `concurrency` slots busy between claims.
-      bufferPerWorker: Math.max(15, o.concurrency * 2),
+      // The default capacity (2 × concurrency per process, src/drone/capacity.ts): the bench measures
+      // what a user gets without tuning.
     },
   })
   const rss = { drone: 0, worker: 0, workersTotal: 0 }

@@ -5,7 +5,7 @@ import { scheduleConfigSchema } from '../schedules/config.ts'
 
 /** Drone defaults, declared once (CONTRACT.md). Each is documented in README#configuration. */
 export const DRONE_DEFAULTS = {
-  /** Tasks buffered per worker process: the original's 15. Capacity per type = bufferPerWorker × processes. */
+  /** Tasks buffered per worker process: the original's 15. Capacity per type = bufferPerWorker × processes, at least 2 × concurrency × processes (src/drone/capacity.ts). */
   bufferPerWorker: 15,
   /** Lease length on the database clock; extended every leaseMs/3 while the task is in hand. */
   leaseMs: 30_000,

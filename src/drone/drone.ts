@@ -40,7 +40,7 @@ export interface DroneInit {
 
 export interface DroneTypeSnapshot {
   type: string
-  /** bufferPerWorker × processes */
+  /** bufferPerWorker × processes, at least 2 × concurrency × processes (capacity.ts) */
   capacity: number
   /** in hand, not started (buffered locally or waiting in a worker process) */
   buffered: number

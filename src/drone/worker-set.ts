@@ -4,6 +4,7 @@ import type { WorkerEvent } from '../core/events.ts'
 import type { AbortReason, RunItem, WorkerItem } from '../workers/protocol.ts'
 import { WorkerPool, type LostReason, type LostTask, type WorkerProcessInfo } from '../workers/pool.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
+import { typeCapacity } from './capacity.ts'
 import type { DroneContext } from './context.ts'
 import type { LocalTask, LocalUpdate } from './local-queue.ts'
 
@@ -17,13 +18,14 @@ export interface PoolEntry {
   index: number
   modulePath: string
   processes: number
+  concurrency: number
   timeoutMs: number
   pool: WorkerPool
 }
 
 export interface TypeWorkers {
   type: string
-  /** bufferPerWorker × processes of every definition of the type */
+  /** typeCapacity(): bufferPerWorker × processes, at least 2 × concurrency × processes */
   capacity: number
   entries: PoolEntry[]
 }
@@ -57,6 +59,7 @@ export class WorkerSet {
       const entries = list.map((def, index): PoolEntry => {
         const modulePath = isAbsolute(def.module) ? def.module : resolve(params.baseDir, def.module)
         const processes = def.processes ?? 1
+        const concurrency = def.concurrency ?? 1
         const timeoutMs = def.taskTimeoutMs ?? s.taskTimeoutMs
         const pool = new WorkerPool({
           type,
@@ -65,21 +68,20 @@ export class WorkerSet {
           modulePath,
           config: def.config,
           processes,
-          concurrency: def.concurrency ?? 1,
+          concurrency,
           taskTimeoutMs: timeoutMs,
           ...(def.maxTasksPerProcess === undefined ? {} : { maxTasksPerProcess: def.maxTasksPerProcess }),
           ...(def.maxRssMb === undefined ? {} : { maxRssMb: def.maxRssMb }),
           spawner: params.spawner,
         })
-        const entry: PoolEntry = { type, index, modulePath, processes, timeoutMs, pool }
+        const entry: PoolEntry = { type, index, modulePath, processes, concurrency, timeoutMs, pool }
         const h = params.handlers
         pool.on('items', (workerId, pid, items) => h.items(entry, workerId, pid, items))
         pool.on('lost', (_workerId, pid, tasks, reason) => h.lost(entry, pid, tasks, reason))
         pool.on('worker', (e) => h.worker(e))
         return entry
       })
-      const processes = entries.reduce((n, e) => n + e.processes, 0)
-      this.byType.set(type, { type, capacity: s.bufferPerWorker * processes, entries })
+      this.byType.set(type, { type, capacity: typeCapacity(s.bufferPerWorker, entries), entries })
     }
   }
 

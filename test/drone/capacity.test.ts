@@ -1,0 +1,52 @@
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { DRONE_DEFAULTS } from '../../src/core/config.ts'
+import { typeCapacity } from '../../src/drone/capacity.ts'
+import { Drone } from '../../src/drone/drone.ts'
+import { until } from '../helpers.ts'
+import { BEHAVE, FAST, testQueue } from './setup.ts'
+
+describe('typeCapacity (CONTRACT.md "Capacity default")', () => {
+  it('is bufferPerWorker × processes, never below 2 × concurrency × processes', () => {
+    expect(typeCapacity(15, [{ processes: 1, concurrency: 1 }])).toBe(15)
+    expect(typeCapacity(15, [{ processes: 2, concurrency: 1 }])).toBe(30)
+    expect(typeCapacity(15, [{ processes: 1, concurrency: 50 }])).toBe(100)
+    expect(typeCapacity(15, [{ processes: 2, concurrency: 50 }])).toBe(200)
+    expect(typeCapacity(500, [{ processes: 2, concurrency: 50 }])).toBe(1000)
+    // several definitions of one type: summed processes and summed slots
+    expect(typeCapacity(15, [{ processes: 2, concurrency: 4 }, { processes: 1, concurrency: 20 }])).toBe(56)
+    expect(typeCapacity(15, [{ processes: 2, concurrency: 1 }, { processes: 1, concurrency: 2 }])).toBe(45)
+  })
+})
+
+describe('a default-configured drone with concurrency 50', () => {
+  const cleanups: Array<() => Promise<void> | void> = []
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!()
+  })
+
+  it('has capacity ≥ 100 and holds that many tasks in hand (the old default held 15)', async () => {
+    expect(DRONE_DEFAULTS.bufferPerWorker).toBeLessThan(100)
+    const q = await testQueue('sqlite', 'capacity')
+    cleanups.push(q.cleanup)
+    const drone = new Drone({
+      queue: q.queue,
+      baseDir: q.dir,
+      localQueuePath: join(q.dir, 'local.db'),
+      workers: { io: { module: BEHAVE, concurrency: 50 } },
+      drone: { ...FAST, name: 'cap' },
+    })
+    cleanups.push(() => drone.stop({ mode: 'now' }))
+    await drone.start()
+    expect(drone.snapshot().types[0]).toMatchObject({ type: 'io', capacity: 100 })
+    // Slow tasks, more than the capacity: the drone claims up to its capacity and no further.
+    await q.queue.enqueueMany(Array.from({ length: 150 }, (_, n) => ({ type: 'io', payload: { n, sleepMs: 3_000 } })))
+    let most = 0
+    await until(() => {
+      const t = drone.snapshot().types[0]!
+      most = Math.max(most, t.buffered + t.running)
+      return t.running === 50 && t.buffered + t.running === 100
+    }, 20_000, '50 running and 100 in hand')
+    expect(most).toBeLessThanOrEqual(100)
+  })
+})
