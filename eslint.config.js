@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'bench/node_modules/', 'bench/.build/', 'bench/results/', 'test-results/', '.swarmage/'] },
+  { ignores: ['node_modules/', 'dist/', 'out/', 'bench/node_modules/', 'bench/.build/', 'bench/results/', 'test-results/', '.swarmage/', 'test/package/consumer/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

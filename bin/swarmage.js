@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Runs the CLI from TypeScript sources through tsx, so `npx swarmage` works right after `npm install`
-// with no build step to remember (and user .ts configs and workers load the same way).
-import { register } from 'tsx/esm/api'
-import { register as registerCjs } from 'tsx/cjs/api'
+// `swarmage …`: the compiled CLI. tsx is loaded later, and only when a user's config, queue module or
+// worker module is TypeScript (src/core/typescript.ts). From a checkout, `npm run prepare` builds
+// dist/; scripts/dev-cli.js runs the sources instead.
+import { existsSync } from 'node:fs'
 
-register()
-// A user's swarmage.config.ts in a folder without "type": "module" is CommonJS to tsx; with only the
-// ESM hooks, Node 20.19+ fails it with ERR_REQUIRE_CYCLE_MODULE. Worker processes get both hooks too
-// (`--import tsx`, src/workers/fork-spawner.ts).
-registerCjs()
-await import('../src/cli/main.ts')
+const main = new URL('../dist/cli/main.js', import.meta.url)
+if (!existsSync(main)) {
+  process.stderr.write('swarmage: dist/cli/main.js is missing: build it with `npm run prepare` (or run scripts/dev-cli.js from a checkout)\n')
+  process.exit(1)
+}
+await import(main.href)

@@ -100,7 +100,8 @@ async function main() {
   // The console server seeds the example workers and (SWARMAGE_CONSOLE_EXAMPLES) starts a drone with
   // them on the embedded SQLite queue, with demo tasks on a first run. `npm start -- --port 0 …`
   // passes options through to `swarmage console`.
-  const args = [join(root, 'bin', 'swarmage.js'), 'console', ...process.argv.slice(2)]
+  // The sources through tsx (scripts/dev-cli.js), so a checkout needs no fresh dist/.
+  const args = [join(root, 'scripts', 'dev-cli.js'), 'console', ...process.argv.slice(2)]
   foreground(process.execPath, args, { ...process.env, SWARMAGE_CONSOLE_EXAMPLES: '1' })
 }
 

@@ -1,4 +1,4 @@
-/** Entry point of `swarmage …` (bin/swarmage.js imports this through tsx); the program is in program.ts. */
+/** Entry point of `swarmage …` (bin/swarmage.js imports the compiled dist/cli/main.js; scripts/dev-cli.js runs this file through tsx); the program is in program.ts. */
 import { EXIT_RUNTIME } from './errors.ts'
 import { report, run } from './program.ts'
 

@@ -3,6 +3,7 @@ import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { SwarmageConfig, WorkerDefinition } from '../core/config.ts'
 import { InputError, errorMessage } from '../core/errors.ts'
+import { typeScriptFor } from '../core/typescript.ts'
 
 /** Looked up in this order in the working folder when no `--config` is given (CONTRACT.md). */
 export const CONFIG_NAMES = ['swarmage.config.ts', 'swarmage.config.mjs', 'swarmage.config.js', 'swarmage.config.json'] as const
@@ -33,7 +34,7 @@ export function findConfig(path: string | undefined, cwd = process.cwd()): strin
 /**
  * Loads a drone configuration: `path`, or the first `swarmage.config.{ts,mjs,js,json}` in `cwd`.
  * Returns null when no path is given and none is found (commands that only need a queue go on
- * without one). `.ts`/`.mjs`/`.js` are imported (the CLI runs under tsx, so `.ts` works); `.json`
+ * without one). `.ts`/`.mjs`/`.js` are imported (a `.ts` one through tsx, loaded for it: core/typescript.ts); `.json`
  * is parsed with errors naming the file, line and column. Every error is an InputError naming the file.
  */
 export async function loadConfig(path?: string, cwd = process.cwd()): Promise<LoadedConfig | null> {
@@ -69,6 +70,7 @@ function withLineColumn(message: string, text: string): string {
 async function importConfig(file: string): Promise<unknown> {
   let mod: Record<string, unknown>
   try {
+    await typeScriptFor(file)
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>
   } catch (err) {
     throw new InputError(`${basename(file)} failed to load: ${firstLine(errorMessage(err))}`, { cause: err })

@@ -26,11 +26,15 @@ interface ConsoleCliOptions extends CommonOptions {
   examples?: boolean
 }
 
-/** The built renderer: out/renderer of the package (src/console → ../../out/renderer). */
+/**
+ * The built renderer: out/renderer of the package, found from this module whether it runs from
+ * src/console (a checkout), dist/console (the installed package) or a bundle in out/main. The first
+ * folder up with a package.json is the package: never a user's project above node_modules.
+ */
 export function defaultStaticDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url))
   for (let i = 0; i < 5; i++) {
-    if (existsSync(resolve(dir, 'package.json')) && existsSync(resolve(dir, 'src', 'console'))) return resolve(dir, 'out', 'renderer')
+    if (existsSync(resolve(dir, 'package.json'))) return resolve(dir, 'out', 'renderer')
     dir = dirname(dir)
   }
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../out/renderer')

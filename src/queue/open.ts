@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import { isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { InputError, errorMessage } from '../core/errors.ts'
+import { typeScriptFor } from '../core/typescript.ts'
 import { defaultQueueAddress, parseQueueAddress, redact, type QueueAddress, type QueueAddressInput } from './address.ts'
 import type { DriverFactory, GlobalQueueDriver } from './driver.ts'
 import { Queue, type QueueOptions } from './queue.ts'
@@ -72,6 +73,7 @@ async function loadPluginDriver(address: Extract<QueueAddress, { kind: 'module' 
     }
     let mod: Record<string, unknown>
     try {
+      await typeScriptFor(url)
       mod = (await import(url)) as Record<string, unknown>
     } catch (err) {
       throw new InputError(`queue module "${spec}" failed to load: ${errorMessage(err)}`, { cause: err })

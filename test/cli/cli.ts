@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'vitest'
 
-/** The real CLI, as users run it: `node bin/swarmage.js …` (tsx from sources, ~0.5 s a start). */
-export const BIN = fileURLToPath(new URL('../../bin/swarmage.js', import.meta.url))
+/** The real CLI from its sources: `node scripts/dev-cli.js …` (tsx, ~0.5 s a start; the compiled bin is test/package's). */
+export const BIN = fileURLToPath(new URL('../../scripts/dev-cli.js', import.meta.url))
 
 export interface CliResult {
   code: number | null

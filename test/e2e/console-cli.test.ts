@@ -25,7 +25,7 @@ describe('swarmage console (real process)', () => {
       join(tmp.dir, 'swarmage.config.mjs'),
       `export default { queue: 'sqlite:./queue.db', workers: { 'cli.e2e': { module: ${JSON.stringify(FIXTURE_WORKER)}, concurrency: 2 } }, drone: { name: 'cli-drone' } }\n`,
     )
-    child = spawn(process.execPath, [join(ROOT, 'bin/swarmage.js'), 'console', '--port', '0', '--json', '--no-open', '--data-dir', join(tmp.dir, 'data')], {
+    child = spawn(process.execPath, [join(ROOT, 'scripts/dev-cli.js'), 'console', '--port', '0', '--json', '--no-open', '--data-dir', join(tmp.dir, 'data')], {
       cwd: tmp.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -13,7 +13,7 @@ import { recordFigures } from './lib/figures.ts'
 import { LEDGER_WORKER, ROOT } from './lib/mode.ts'
 
 const CAP = 1024 * 1024
-const BIN = join(ROOT, 'bin/swarmage.js')
+const BIN = join(ROOT, 'scripts/dev-cli.js')
 
 let q: PgQueue
 const { tmp, drones } = scenario('s13', async () => {

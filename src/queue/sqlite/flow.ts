@@ -1,8 +1,7 @@
-import type { SqliteDatabase, SqliteStatement } from '../../core/sqlite-lib.ts'
+import type { SqliteDatabase, SqlitePrepared as Stmt } from '../../core/sqlite-lib.ts'
 import type { TypeSettings } from '../../core/flow.ts'
 import type { ClaimRow } from './rows.ts'
 
-type Stmt<R = unknown> = SqliteStatement<any[], R>
 
 export interface FlowRow {
   type: string

@@ -1,9 +1,8 @@
-import type { SqliteDatabase, SqliteStatement } from '../../core/sqlite-lib.ts'
+import type { SqliteDatabase, SqlitePrepared as Stmt } from '../../core/sqlite-lib.ts'
 import type { OverlapPolicy } from '../../schedules/definition.ts'
 import type { ScheduleRecord } from '../driver.ts'
 import { iso } from './rows.ts'
 
-type Stmt<R = unknown> = SqliteStatement<any[], R>
 
 export interface ScheduleRow {
   name: string

@@ -1,5 +1,5 @@
 import { InputError } from '../../core/errors.ts'
-import type { SqliteDatabase, SqliteStatement } from '../../core/sqlite-lib.ts'
+import type { SqliteDatabase, SqlitePrepared as Stmt } from '../../core/sqlite-lib.ts'
 import type { TaskListParams } from '../driver.ts'
 import { prepareFlowStatements } from './flow.ts'
 import { prepareScheduleStatements } from './schedules.ts'
@@ -13,7 +13,6 @@ import {
   type TaskRow,
 } from './rows.ts'
 
-type Stmt<R = unknown> = SqliteStatement<any[], R>
 
 const HELD_COLUMNS = 'id, type, state, attempts, max_attempts, drone, started_at, key, lease_seq'
 
