@@ -11,6 +11,8 @@ export interface BenchOptions {
   concurrency: number
   /** Gap between latency tasks, ms. Default 5. */
   intervalMs: number
+  /** Also burn down with a hand-tuned buffer (bench/tuned.ts) and report default ÷ tuned. Default true. */
+  tuned?: boolean
   /** Progress lines for people ("sqlite: enqueued 50000 in 2.10 s"). */
   onProgress?: (line: string) => void
 }

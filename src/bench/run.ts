@@ -9,6 +9,7 @@ import type { Queue } from '../queue/queue.ts'
 import type { BenchOptions } from './options.ts'
 import { percentile, type BenchResult } from './report.ts'
 import { createTarget, type BenchTarget } from './target.ts'
+import { tunedBurnDown } from './tuned.ts'
 
 export const BENCH_TYPE = 'bench:noop'
 /** A phase that makes no progress this long has stalled: fail rather than hang. */
@@ -31,7 +32,12 @@ export async function runBench(address: string, options: BenchOptions): Promise<
   try {
     const queue = await openQueue(target.address, { migrate: true })
     try {
-      return await measure(target, queue, options)
+      const result = await measure(target, queue, options)
+      if (options.tuned === false) return result
+      // Phase 4: the same burn-down by a drone with a hand-tuned buffer, beside the default one.
+      const tuned = await tunedBurnDown(queue, target, options, { module: noopModule, type: BENCH_TYPE })
+      options.onProgress?.(`${target.backend}: tuned (bufferPerWorker ${tuned.bufferPerWorker}) burned down ${options.tasks} at ${Math.round(tuned.perSec)}/s`)
+      return { ...result, tuned: { ...tuned, ratio: Math.round((result.burnDown.perSec / tuned.perSec) * 100) / 100 } }
     } finally {
       await queue.close().catch(() => undefined)
     }

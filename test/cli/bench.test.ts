@@ -22,6 +22,10 @@ describe('swarmage bench', () => {
     expect(r.stdout).toMatch(/500 no-op tasks, 1 worker process\(es\)/)
     expect(row('enqueue, bulk (tasks/s)')).toBeGreaterThan(0)
     expect(row('burn-down (tasks/s)')).toBeGreaterThan(0)
+    // beside it, the same burn-down by a drone with a hand-tuned buffer, and the ratio
+    expect(row('  tuned buffer, 10 × concurrency (tasks/s)')).toBeGreaterThan(0)
+    expect(row('  default ÷ tuned')).toBeGreaterThan(0)
+    expect(r.stderr).toMatch(/sqlite: tuned \(bufferPerWorker 500\) burned down 500/)
     const p50 = row('latency p50 (ms)')
     const p99 = row('latency p99 (ms)')
     expect(p50).toBeGreaterThan(0)

@@ -16,10 +16,15 @@ interface BenchCliOptions {
   latency?: number
   processes?: number
   concurrency?: number
+  tuned?: boolean
 }
 
 const CHILD_ENV = 'SWARMAGE_BENCH_CHILD'
-const BIN = fileURLToPath(new URL('../../../bin/swarmage.js', import.meta.url))
+/**
+ * A child runs the entry this process was started with (the installed bin, or scripts/dev-cli.js from
+ * a checkout's sources), so it never measures another build of the code.
+ */
+const BIN = process.argv[1] ?? fileURLToPath(new URL('../../../bin/swarmage.js', import.meta.url))
 
 export function registerBench(program: Command): void {
   program
@@ -31,6 +36,7 @@ export function registerBench(program: Command): void {
     .addOption(intOpt('--latency <n>', `tasks sent one at a time for the latency figures (default ${BENCH_DEFAULTS.latency})`, 1, 100_000))
     .addOption(intOpt('--processes <p>', 'worker processes (default: the number of cores)', 1, 256))
     .addOption(intOpt('--concurrency <c>', `tasks in flight per worker process (default ${BENCH_DEFAULTS.concurrency})`, 1, 10_000))
+    .option('--no-tuned', 'skip the second burn-down by a drone with a hand-tuned buffer (10 × concurrency)')
     .action(async (opts: BenchCliOptions) => {
       const out = createOutput(opts.json === true)
       const options: BenchOptions = {
@@ -39,6 +45,7 @@ export function registerBench(program: Command): void {
         processes: opts.processes ?? defaultProcesses(),
         concurrency: opts.concurrency ?? BENCH_DEFAULTS.concurrency,
         intervalMs: BENCH_DEFAULTS.intervalMs,
+        tuned: opts.tuned !== false,
         // A child run (benchInChild) reports progress on stderr even with --json; its parent passes it on.
         ...(opts.json && process.env[CHILD_ENV] !== '1' ? {} : { onProgress: (line: string) => process.stderr.write(`${line}\n`) }),
       }
@@ -70,6 +77,7 @@ export function registerBench(program: Command): void {
 function benchInChild(address: string, o: BenchOptions): Promise<BenchResult> {
   const args = [BIN, 'bench', '--json', '--queue', address, '--tasks', `${o.tasks}`, '--latency', `${o.latency}`]
   args.push('--processes', `${o.processes}`, '--concurrency', `${o.concurrency}`)
+  if (o.tuned === false) args.push('--no-tuned')
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [CHILD_ENV]: '1' } })
     let stdout = ''
