@@ -131,7 +131,10 @@ async function install(rt: Runtime): Promise<void> {
 beforeAll(async () => {
   // npm pack runs prepare: dist/ and out/ are rebuilt from the sources being tested.
   const packed = await ok('npm', ['pack', '--json', '--pack-destination', work], ROOT, userEnv(process.execPath), 300_000)
-  const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{ filename: string; size: number; files: Array<{ path: string }> }>
+  // prepare's build output comes first on stdout (with brackets of its own); the JSON array starts a line.
+  const json = /^\[\s*\{/m.exec(packed.stdout)
+  if (!json) throw new Error(`npm pack --json printed no JSON:\n${packed.stdout.slice(-2000)}`)
+  const info = JSON.parse(packed.stdout.slice(json.index)) as Array<{ filename: string; size: number; files: Array<{ path: string }> }>
   tarball = join(work, info[0]!.filename)
   const paths = info[0]!.files.map((f) => f.path)
   process.stdout.write(`packed ${info[0]!.filename}: ${(info[0]!.size / 1024).toFixed(1)} kB, ${paths.length} files\n`)
