@@ -132,13 +132,16 @@ describe.each(BACKENDS)('drone resilience on %s', (backend) => {
   it('a completion refused by the fence emits lease-lost and is not applied', async () => {
     const q = await testQueue(backend, 'fence')
     cleanups.push(q.cleanup)
-    // capacity 1 and a long lease: the drone neither re-claims the task nor notices the loss early
+    // a long lease: the drone does not notice the loss early
     const drone = new Drone({ queue: q.queue, baseDir: q.dir, workers: { alpha: { module: BEHAVE } }, drone: { ...FAST, leaseMs: 30_000, bufferPerWorker: 1 } })
     cleanups.push(() => drone.stop())
     const log = new EventLog(drone)
     await drone.start()
     const id = await q.queue.enqueue('alpha', { sleepMs: 1_500 })
     await log.waitTask('started', id)
+    // the capacity default holds 2 × concurrency: paused, the drone cannot re-claim the rescued task
+    // itself before the thief does (it did under load, and the thief's claim came back empty)
+    drone.pause()
     const leaseSeq = drone.local.taskGet({ id })!.leaseSeq
     const driver = q.queue.driver
     // expire the drone's lease and rescue the task, as if the drone had stalled
