@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react'
 import type { TaskDetail as Detail } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useInterval } from '../../components/hooks.ts'
-import { fmtMs, fmtTime } from '../../lib/format.ts'
+import { fmtDuration, fmtMs, fmtTime, spanMs } from '../../lib/format.ts'
 import { prettyClipped } from '../../lib/json.ts'
 import { progress } from '../../stores/flow.ts'
 import { useUi } from '../../stores/ui.ts'
@@ -79,6 +79,11 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
             <strong>{fmtTime(t.startedAt)}</strong>
             <span>finished</span>
             <strong>{fmtTime(t.finishedAt)}</strong>
+            {/* Labelled and clamped like every duration of the console (fmtDuration): wait counts from runAt when it is later than the enqueue. */}
+            <span>durations</span>
+            <strong data-testid="task-durations">
+              {fmtDuration('wait', spanMs(t.runAt > t.createdAt ? t.runAt : t.createdAt, t.startedAt))} · {fmtDuration('total', spanMs(t.createdAt, t.finishedAt))}
+            </strong>
             <span>drone</span>
             <strong>{t.drone ?? '–'}</strong>
           </div>
@@ -139,7 +144,9 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
                     <th>Drone</th>
                     <th className="num">PID</th>
                     <th>Start</th>
-                    <th className="num">Took</th>
+                    <th className="num" title="From the handler's start in the worker to the outcome's arrival in the queue">
+                      Start → recorded
+                    </th>
                     <th>Outcome</th>
                   </tr>
                 </thead>
@@ -150,7 +157,9 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
                       <td className="ellipsis">{a.drone ?? '–'}</td>
                       <td className="num mono">{a.workerPid ?? '–'}</td>
                       <td title={`ended ${fmtTime(a.finishedAt)}`}>{fmtTime(a.startedAt)}</td>
-                      <td className="num">{a.startedAt ? fmtMs(new Date(a.finishedAt).getTime() - new Date(a.startedAt).getTime()) : '–'}</td>
+                      <td className="num" data-testid="task-attempt-took">
+                        {fmtMs(spanMs(a.startedAt, a.finishedAt))}
+                      </td>
                       <td>
                         <span className={`state state-${a.outcome}`}>{a.outcome}</span>
                         {a.error && <div className="bad-text small-text">{a.error.message}</div>}
