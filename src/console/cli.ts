@@ -69,7 +69,7 @@ export function consoleCommand(program: Command): void {
       const defaultQueue = parsed.kind === 'sqlite' ? `sqlite:${parsed.path}` : ctx.address
       const dataDir = resolve(ctx.cwd, opts.dataDir ?? '.swarmage/console')
       const examples = opts.examples === true || process.env.SWARMAGE_CONSOLE_EXAMPLES === '1'
-      const service = new ConsoleService({ dataDir, mode: 'browser', defaultQueue, seedExamples: true, autostart: examples, demoFeedPerSecond: examples ? demoRate() : 0 })
+      const service = new ConsoleService({ dataDir, mode: 'browser', defaultQueue, seedExamples: examples, autostart: examples, demoFeedPerSecond: examples ? demoRate() : 0 })
       await service.start()
 
       let server: Awaited<ReturnType<typeof startConsoleServer>> | undefined
