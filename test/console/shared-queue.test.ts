@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { examplesRequested } from '../../src/api/examples.ts'
 import { ApiError, ConsoleService, EMBEDDED_ID } from '../../src/api/service.ts'
 import { TEST_PG, tempDir } from '../helpers.ts'
 import { FIXTURE_WORKER } from '../e2e/harness.ts'
@@ -34,6 +35,13 @@ afterAll(async () => {
 })
 
 describe('example worker definitions', () => {
+  it('are asked for with --examples (npm start passes it) or SWARMAGE_CONSOLE_EXAMPLES=1, never by default', () => {
+    expect(examplesRequested(['electron', '.'], {})).toBe(false)
+    expect(examplesRequested(['electron', '.', '--examples'], {})).toBe(true)
+    expect(examplesRequested([], { SWARMAGE_CONSOLE_EXAMPLES: '1' })).toBe(true)
+    expect(examplesRequested([], { SWARMAGE_CONSOLE_EXAMPLES: '0' })).toBe(false)
+  })
+
   it('exist only when asked for, and are labelled as examples', async () => {
     // The default (swarmage console without --examples): none.
     expect(await service.call('workers.list', {})).toEqual([])
