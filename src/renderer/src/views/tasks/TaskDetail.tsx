@@ -4,7 +4,7 @@ import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useInterval } from '../../components/hooks.ts'
 import { fmtDuration, fmtMs, fmtTime, spanMs } from '../../lib/format.ts'
 import { prettyClipped } from '../../lib/json.ts'
-import { progress } from '../../stores/flow.ts'
+import { progress, recent } from '../../stores/flow.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { TaskActions } from './TaskActions.tsx'
@@ -39,6 +39,8 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
 
   const t = detail?.task
   const prog = progress.get(id)
+  // The run time measured in the worker is not stored with the task: shown when this console saw the outcome live.
+  const runMs = lastRunMs(id)
   return (
     <aside className="detail" data-testid="task-detail" data-id={id} data-state={t?.state}>
       <header className="detail-head">
@@ -82,6 +84,7 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
             {/* Labelled and clamped like every duration of the console (fmtDuration): wait counts from runAt when it is later than the enqueue. */}
             <span>durations</span>
             <strong data-testid="task-durations">
+              {runMs !== null && `${fmtDuration('run', runMs)} · `}
               {fmtDuration('wait', spanMs(t.runAt > t.createdAt ? t.runAt : t.createdAt, t.startedAt))} · {fmtDuration('total', spanMs(t.createdAt, t.finishedAt))}
             </strong>
             <span>drone</span>
@@ -200,4 +203,13 @@ function Json({ title, value, testId }: { title: string; value: unknown; testId:
       </pre>
     </section>
   )
+}
+
+/** The worker-measured run time of the task's last outcome among the flow's recent events, or null. */
+function lastRunMs(id: string): number | null {
+  for (let i = recent.length - 1; i >= 0; i--) {
+    const e = recent[i]!
+    if ('taskId' in e && e.taskId === id && (e.kind === 'succeeded' || e.kind === 'failed') && e.durationMs !== undefined) return e.durationMs
+  }
+  return null
 }
