@@ -106,6 +106,19 @@ describe('bulk enqueue', () => {
       ),
     ).rejects.toThrow('line 501')
     expect(real).toEqual([])
+
+    // The database going away after the first batch: the error says how many were stored.
+    let batch = 0
+    await expect(
+      sendBulk(
+        { tasks },
+        async (p) => {
+          if (!p.dryRun && ++batch === 2) throw Object.assign(new Error('cannot connect to postgres://…: the connection was refused'), { code: 'connection' })
+          return { count: p.tasks.length, ids: [] }
+        },
+        () => undefined,
+      ),
+    ).rejects.toMatchObject({ code: 'connection', message: `${BULK_BATCH} of ${tasks.length.toLocaleString('en')} tasks were enqueued, then: cannot connect to postgres://…: the connection was refused` })
   })
 })
 

@@ -77,7 +77,14 @@ export async function sendBulk(built: { tasks: NewTask[]; lines?: number[] }, en
   }
   let sent = 0
   for (const b of batches) {
-    sent += (await enqueueMany({ ...b, dryRun: false })).count
+    try {
+      sent += (await enqueueMany({ ...b, dryRun: false })).count
+    } catch (err) {
+      // Batches already stored stay stored: say how far it got, so the operator does not send them twice.
+      if (sent === 0) throw err
+      const e = err as { code?: unknown; message?: unknown }
+      throw Object.assign(new Error(`${sent.toLocaleString('en')} of ${total.toLocaleString('en')} tasks were enqueued, then: ${typeof e.message === 'string' ? e.message : String(err)}`), { code: e.code })
+    }
     onProgress({ phase: 'sending', done: sent, total })
   }
   onProgress({ phase: 'done', done: sent, total })
