@@ -92,6 +92,7 @@ describe('console e2e on a shared PostgreSQL queue (issue 16)', () => {
     expect(text).toContain('postgres://postgres:***@127.0.0.1:1/test?schema=s16')
     expect(text).not.toContain('sekret')
     expect(text).not.toContain('server failed')
+    await screenshot(page, 'connections-shared-queue')
     await page.getByTestId('connection-remove-down').click()
     await page.getByTestId('connection-row-down').waitFor({ state: 'detached', timeout: T })
   })
@@ -105,6 +106,7 @@ describe('console e2e on a shared PostgreSQL queue (issue 16)', () => {
     expect(await box.isChecked()).toBe(false)
     expect(await page.getByTestId('drone-start').isDisabled()).toBe(true)
     await expect.poll(() => page.getByTestId('drone-worker-served-echo').textContent(), { timeout: T }).toBe('no other drone serves it')
+    await screenshot(page, 'drone-start-shared-queue')
     await box.check()
     await page.getByTestId('drone-name').fill('shared-1')
     await page.getByTestId('drone-start').click()
@@ -139,6 +141,7 @@ describe('console e2e on a shared PostgreSQL queue (issue 16)', () => {
     await page.getByTestId('bulk-template').fill('{"n": {{i}}}')
     await page.getByTestId('bulk-send').click()
     await page.locator(`[data-testid="bulk-result"][data-count="${COUNT}"]`).waitFor({ timeout: T })
+    await screenshot(page, 'enqueue-bulk')
   })
 
   it(`sees ${COUNT} succeeded in Tasks and in swarmage stats`, async () => {
