@@ -36,7 +36,7 @@ const RULES: Rule[] = [
     todo: "check the connection's TLS mode (the server may not offer TLS, or its certificate is not trusted)",
   },
   { problem: 'unknown-host', codes: ['ENOTFOUND', 'EAI_AGAIN'], message: /ENOTFOUND|EAI_AGAIN|getaddrinfo/i, says: 'the host name does not resolve', todo: 'check the host name' },
-  { problem: 'timeout', codes: ['ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'], message: /timeout|timed out|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i, says: 'no answer in time', todo: 'check that the host is reachable from this machine (firewall, VPN) and the port is right' },
+  { problem: 'timeout', codes: ['ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'], message: /connection timeout|connect timeout|timed out|timeout expired|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i, says: 'no answer in time', todo: 'check that the host is reachable from this machine (firewall, VPN) and the port is right' },
   { problem: 'missing-database', codes: ['3D000'], message: /database "[^"]*" does not exist/i, says: 'the database does not exist', todo: 'check the database name, or create it' },
 ]
 

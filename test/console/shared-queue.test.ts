@@ -150,12 +150,14 @@ describe('connection errors', () => {
     }
   })
 
-  it('names an unknown host, a failed login and a missing schema', async () => {
+  it('names an unknown host, a failed login, TLS the server does not offer, and a missing schema', async () => {
     const pg = new URL(TEST_PG)
     const cases = [
       { address: 'postgres://postgres@no-such-host.invalid:5432/test', code: 'connection', says: /host name does not resolve/ },
       { address: `postgres://no_such_role_c16@${pg.host}${pg.pathname}`, code: 'connection', says: /server refused the login.*user and password/ },
       { address: `${TEST_PG}${TEST_PG.includes('?') ? '&' : '?'}schema=no_such_schema_c16`, code: 'schema', says: /no current schema: press Migrate/ },
+      // The test server has no TLS: sslmode=verify-full fails the handshake.
+      { address: `${TEST_PG}${TEST_PG.includes('?') ? '&' : '?'}sslmode=verify-full`, code: 'connection', says: /TLS handshake failed.*TLS mode/ },
     ]
     for (const c of cases) {
       const conn = await service.call('connections.save', { name: `case-${c.code}`, kind: 'postgres', address: c.address })
