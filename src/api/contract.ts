@@ -9,6 +9,7 @@ import type { DroneEvent, DroneState, WorkerProcessState } from '../core/events.
 import type { Task } from '../core/task.ts'
 import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/driver.ts'
 import type { Schedule } from '../schedules/definition.ts'
+import { debugCommand, type DebugEvent, type DebugSessionView } from '../debug/protocol.ts'
 import type { ScheduleView } from './schedules.ts'
 
 const id = z.string().min(1).max(200)
@@ -121,6 +122,8 @@ export type PushMessage =
   | { channel: 'drones'; drones: DroneView[] }
   | { channel: 'worker-definitions'; definitions: WorkerDefinitionRecord[] }
   | { channel: 'notice'; level: 'info' | 'warn' | 'error'; message: string }
+  /** a debug session's inspector events (src/debug/protocol.ts), in order */
+  | { channel: 'debug'; sessionId: string; event: DebugEvent }
 
 export const listTasksInput = z.strictObject({
   connectionId: id,
@@ -197,6 +200,12 @@ export const apiInputs = {
   'schedules.pause': z.strictObject({ connectionId: id, name: z.string().max(100) }),
   'schedules.resume': z.strictObject({ connectionId: id, name: z.string().max(100) }),
   'schedules.run': z.strictObject({ connectionId: id, name: z.string().max(100) }),
+  /** a debug session on a worker process (restarted with the inspector when it has none); workerId omitted: the type's first */
+  'debug.attach': z.strictObject({ droneId: id, type: z.string().max(100), workerId: z.string().max(200).optional() }),
+  /** one CDP command of the subset in src/debug/protocol.ts, relayed to the session's inspector */
+  'debug.send': z.strictObject({ sessionId: id, command: debugCommand }),
+  'debug.detach': z.strictObject({ sessionId: id }),
+  'debug.sessions': z.strictObject({}),
 } as const
 
 export type ApiMethod = keyof typeof apiInputs
@@ -243,6 +252,11 @@ export interface ApiResults {
   'schedules.pause': Schedule
   'schedules.resume': Schedule
   'schedules.run': { id: string }
+  'debug.attach': DebugSessionView
+  /** the inspector's answer, as CDP gives it */
+  'debug.send': unknown
+  'debug.detach': { detached: boolean }
+  'debug.sessions': DebugSessionView[]
 }
 
 /** Errors cross every transport as this shape; `code` lets the UI say how to fix it. */

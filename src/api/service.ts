@@ -14,6 +14,8 @@ import { InputError, errorMessage } from '../core/errors.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
 import { Connections, EMBEDDED_ID } from './connections.ts'
 import { apiInputs, type ApiMethod, type ApiParams, type ApiResults, type PushMessage } from './contract.ts'
+import { DebugSessions } from '../debug/sessions.ts'
+import { debugTarget } from './debug.ts'
 import { Definitions } from './definitions.ts'
 import { Drones } from './drones.ts'
 import { ApiError, inputError, toApiError } from './errors.ts'
@@ -74,6 +76,7 @@ export class ConsoleService {
   private readonly connections: Connections
   private readonly definitions: Definitions
   private readonly drones: Drones
+  private readonly debug = new DebugSessions((sessionId, event) => this.push({ channel: 'debug', sessionId, event }))
   private readonly listeners = new Set<(m: PushMessage) => void>()
   private readonly handlers: Handlers
   private timer: NodeJS.Timeout | undefined
@@ -128,6 +131,7 @@ export class ConsoleService {
     this.state = 'stopped'
     clearInterval(this.timer)
     clearInterval(this.demoFeed)
+    this.debug.closeAll()
     this.definitions.close()
     await this.drones.stopAll()
     await this.connections.closeAll()
@@ -318,6 +322,10 @@ export class ConsoleService {
       'schedules.pause': async (p) => (await queue(p.connectionId)).pauseSchedule(p.name),
       'schedules.resume': async (p) => (await queue(p.connectionId)).resumeSchedule(p.name),
       'schedules.run': async (p) => ({ id: await (await queue(p.connectionId)).runSchedule(p.name) }),
+      'debug.attach': async (p) => this.debug.attach(await debugTarget(this.drones, this.definitions, p)),
+      'debug.send': (p) => this.debug.send(p.sessionId, p.command),
+      'debug.detach': (p) => ({ detached: this.debug.detach(p.sessionId) }),
+      'debug.sessions': () => this.debug.list(),
     }
   }
 }
