@@ -8,6 +8,7 @@ import { useUi } from './stores/ui.ts'
 import { useTransportStatus } from './transport/index.ts'
 import { ClusterView } from './views/cluster/ClusterView.tsx'
 import { ConnectionsView } from './views/connections/ConnectionsView.tsx'
+import { DebuggerView } from './views/debugger/DebuggerView.tsx'
 import { DronesView } from './views/drones/DronesView.tsx'
 import { EnqueueView } from './views/enqueue/EnqueueView.tsx'
 import { FlowView } from './views/flow/FlowView.tsx'
@@ -34,6 +35,8 @@ function CurrentView() {
       return <ClusterView />
     case 'schedules':
       return <SchedulesView />
+    case 'debugger':
+      return <DebuggerView />
   }
 }
 

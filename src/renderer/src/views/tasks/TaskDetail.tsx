@@ -7,6 +7,7 @@ import { prettyClipped } from '../../lib/json.ts'
 import { progress } from '../../stores/flow.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
+import { DebugTaskButton } from '../debugger/DebugTaskButton.tsx'
 import { TaskActions } from './TaskActions.tsx'
 
 /** A running or queued task's detail is re-read this often; finished tasks are not polled. */
@@ -93,6 +94,7 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
             </div>
           )}
           <TaskActions connectionId={connectionId} detail={detail} onChanged={load} />
+          <DebugTaskButton connectionId={connectionId} task={t} />
           {detail.parent && (
             <div>
               parent:{' '}
