@@ -46,6 +46,8 @@ export const debugCommand = z.discriminatedUnion('method', [
   }),
 ])
 export type DebugCommand = z.infer<typeof debugCommand>
+/** What a caller writes: `params` may be left out where the method takes none. */
+export type DebugCommandInput = z.input<typeof debugCommand>
 export type DebugCommandMethod = DebugCommand['method']
 
 /** CDP's RemoteObject, the fields a view shows. */
