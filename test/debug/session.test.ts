@@ -53,7 +53,8 @@ async function locals(sessionId: string, pause: DebugPause): Promise<Record<stri
 
 describe('debug sessions through the console service', () => {
   it('breaks on a line of the worker module, shows its locals, evaluates, steps, resumes, and the task succeeds', async () => {
-    const def = await service.call('workers.save', { type: 'dbg', module: MODULE, watch: false })
+    // A timeout far shorter than the pause below: a process with the inspector on times nothing out.
+    const def = await service.call('workers.save', { type: 'dbg', module: MODULE, watch: false, taskTimeoutMs: 500 })
     const drone = await service.call('drones.start', { connectionId: EMBEDDED_ID, workerIds: [def.id], name: 'dbg-drone' })
     expect(drone.processes[0]?.inspectUrl).toBeUndefined()
 
@@ -103,6 +104,10 @@ describe('debug sessions through the console service', () => {
     expect(over.callFrames[0]).toMatchObject({ functionName: 'debuggee', lineNumber: lineOf('STEP-OVER') })
     expect((await locals(sid, over)).doubled).toMatchObject({ type: 'number', value: 42 })
 
+    // Absence of a timeout has no event to wait on: stay paused for three timeouts plus the kill grace.
+    const pausedFor = Date.now()
+    await until(() => Date.now() - pausedFor > 3 * 500 + 1000, 10_000, 'three task timeouts')
+    expect((await service.call('tasks.get', { connectionId: EMBEDDED_ID, id: queue.id })).task.state).toBe('running')
     mark = events.length
     await service.call('debug.send', { sessionId: sid, command: { method: 'Debugger.resume' } })
     await until(() => events.slice(mark).some((e) => e.event.method === 'Debugger.resumed'), 10_000, 'resumed')
