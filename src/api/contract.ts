@@ -203,7 +203,7 @@ export const apiInputs = {
   /** a debug session on a worker process (restarted with the inspector when it has none); workerId omitted: the type's first */
   'debug.attach': z.strictObject({ droneId: id, type: z.string().max(100), workerId: z.string().max(200).optional() }),
   /** one CDP command of the subset in src/debug/protocol.ts, relayed to the session's inspector */
-  'debug.send': z.strictObject({ sessionId: id, command: debugCommand }),
+  'debug.command': z.strictObject({ sessionId: id, command: debugCommand }),
   'debug.detach': z.strictObject({ sessionId: id }),
   'debug.sessions': z.strictObject({}),
 } as const
@@ -254,7 +254,7 @@ export interface ApiResults {
   'schedules.run': { id: string }
   'debug.attach': DebugSessionView
   /** the inspector's answer, as CDP gives it */
-  'debug.send': unknown
+  'debug.command': unknown
   'debug.detach': { detached: boolean }
   'debug.sessions': DebugSessionView[]
 }

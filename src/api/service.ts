@@ -323,7 +323,7 @@ export class ConsoleService {
       'schedules.resume': async (p) => (await queue(p.connectionId)).resumeSchedule(p.name),
       'schedules.run': async (p) => ({ id: await (await queue(p.connectionId)).runSchedule(p.name) }),
       'debug.attach': async (p) => this.debug.attach(await debugTarget(this.drones, this.definitions, p)),
-      'debug.send': (p) => this.debug.send(p.sessionId, p.command),
+      'debug.command': (p) => this.debug.send(p.sessionId, p.command),
       'debug.detach': (p) => ({ detached: this.debug.detach(p.sessionId) }),
       'debug.sessions': () => this.debug.list(),
     }

@@ -1,7 +1,7 @@
 /**
  * A console debug session end to end below the UI: a real drone on an SQLite queue, a real worker
  * process restarted with the inspector, and the console service relaying CDP to it (debug.attach,
- * debug.send, 'debug' pushes): a breakpoint by URL, a pause with the locals, evaluate, step, resume,
+ * debug.command, 'debug' pushes): a breakpoint by URL, a pause with the locals, evaluate, step, resume,
  * and the task's success. Plus what the relay refuses.
  */
 import { readFileSync } from 'node:fs'
@@ -45,7 +45,7 @@ async function nextPause(sessionId: string, from: number): Promise<DebugPause> {
 
 async function locals(sessionId: string, pause: DebugPause): Promise<Record<string, RemoteObject>> {
   const scope = pause.callFrames[0]!.scopeChain.find((s) => s.type === 'local')!
-  const res = (await service.call('debug.send', { sessionId, command: { method: 'Runtime.getProperties', params: { objectId: scope.objectId! } } })) as {
+  const res = (await service.call('debug.command', { sessionId, command: { method: 'Runtime.getProperties', params: { objectId: scope.objectId! } } })) as {
     result: Array<{ name: string; value?: RemoteObject }>
   }
   return Object.fromEntries(res.result.filter((p) => p.value).map((p) => [p.name, p.value!]))
@@ -66,7 +66,7 @@ describe('debug sessions through the console service', () => {
     expect(session.scripts.every((s) => s.url.startsWith('file://') && !s.url.includes('/node_modules/'))).toBe(true)
     const sid = session.sessionId
 
-    const bp = (await service.call('debug.send', {
+    const bp = (await service.call('debug.command', {
       sessionId: sid,
       command: { method: 'Debugger.setBreakpointByUrl', params: { url: MODULE_URL, lineNumber: lineOf('BREAK') } },
     })) as { breakpointId: string }
@@ -84,22 +84,22 @@ describe('debug sessions through the console service', () => {
     // The session remembers the pause for a view that attaches later.
     expect((await service.call('debug.sessions', {}))[0]?.paused?.callFrames[0]?.lineNumber).toBe(lineOf('BREAK'))
 
-    const evaluated = (await service.call('debug.send', {
+    const evaluated = (await service.call('debug.command', {
       sessionId: sid,
       command: { method: 'Debugger.evaluateOnCallFrame', params: { callFrameId: pause.callFrames[0]!.callFrameId, expression: 'n * 100 + label.length' } },
     })) as { result: RemoteObject }
     expect(evaluated.result).toMatchObject({ type: 'number', value: 2104 })
 
     let mark = events.length
-    await service.call('debug.send', { sessionId: sid, command: { method: 'Debugger.stepInto' } })
+    await service.call('debug.command', { sessionId: sid, command: { method: 'Debugger.stepInto' } })
     const inDouble = await nextPause(sid, mark)
     expect(inDouble.callFrames[0]).toMatchObject({ functionName: 'double', lineNumber: lineOf('STEP-INTO') })
     mark = events.length
-    await service.call('debug.send', { sessionId: sid, command: { method: 'Debugger.stepOut' } })
+    await service.call('debug.command', { sessionId: sid, command: { method: 'Debugger.stepOut' } })
     const back = await nextPause(sid, mark)
     expect(back.callFrames[0]?.functionName).toBe('debuggee')
     mark = events.length
-    await service.call('debug.send', { sessionId: sid, command: { method: 'Debugger.stepOver' } })
+    await service.call('debug.command', { sessionId: sid, command: { method: 'Debugger.stepOver' } })
     const over = await nextPause(sid, mark)
     expect(over.callFrames[0]).toMatchObject({ functionName: 'debuggee', lineNumber: lineOf('STEP-OVER') })
     expect((await locals(sid, over)).doubled).toMatchObject({ type: 'number', value: 42 })
@@ -109,7 +109,7 @@ describe('debug sessions through the console service', () => {
     await until(() => Date.now() - pausedFor > 3 * 500 + 1000, 10_000, 'three task timeouts')
     expect((await service.call('tasks.get', { connectionId: EMBEDDED_ID, id: queue.id })).task.state).toBe('running')
     mark = events.length
-    await service.call('debug.send', { sessionId: sid, command: { method: 'Debugger.resume' } })
+    await service.call('debug.command', { sessionId: sid, command: { method: 'Debugger.resume' } })
     await until(() => events.slice(mark).some((e) => e.event.method === 'Debugger.resumed'), 10_000, 'resumed')
     await until(async () => (await service.call('tasks.get', { connectionId: EMBEDDED_ID, id: queue.id })).task.state === 'succeeded', 30_000, 'the task to succeed')
     const done = await service.call('tasks.get', { connectionId: EMBEDDED_ID, id: queue.id })
@@ -125,10 +125,10 @@ describe('debug sessions through the console service', () => {
   it('refuses CDP methods outside the subset, and unknown sessions', async () => {
     const sessions = await service.call('debug.sessions', {})
     const sessionId = sessions[0]?.sessionId ?? 'none'
-    const refused = await service.handle('debug.send', { sessionId, command: { method: 'Runtime.evaluate', params: { expression: 'process.exit(1)' } } }).catch((e: unknown) => e)
+    const refused = await service.handle('debug.command', { sessionId, command: { method: 'Runtime.evaluate', params: { expression: 'process.exit(1)' } } }).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(ApiError)
     expect((refused as ApiError).code).toBe('input')
-    const gone = await service.handle('debug.send', { sessionId: 'no-such-session', command: { method: 'Debugger.resume' } }).catch((e: unknown) => e)
+    const gone = await service.handle('debug.command', { sessionId: 'no-such-session', command: { method: 'Debugger.resume' } }).catch((e: unknown) => e)
     expect((gone as ApiError).code).toBe('not-found')
   })
 })

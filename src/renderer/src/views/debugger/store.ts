@@ -90,7 +90,7 @@ export function applyDebugEvent(sessionId: string, event: DebugEvent): void {
 export async function send(command: DebugCommandInput): Promise<unknown> {
   const sessionId = useDebug.getState().session?.sessionId
   if (!sessionId) throw new Error('no debug session')
-  return call('debug.send', { sessionId, command })
+  return call('debug.command', { sessionId, command })
 }
 
 /** Runs a command whose answer the view does not need; a failure is shown in the view. */
