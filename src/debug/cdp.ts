@@ -66,7 +66,7 @@ export class CdpConnection extends EventEmitter<CdpEvents> {
     socket.on('error', (err) => this.closed(`inspector connection failed: ${err.message}`))
   }
 
-  static open(url: string): Promise<CdpConnection> {
+  static async open(url: string): Promise<CdpConnection> {
     assertLoopbackInspector(url)
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: OPEN_TIMEOUT_MS })

@@ -35,6 +35,10 @@ export class DebugSession {
     const session = new DebugSession(target, conn, emit)
     try {
       await conn.send('Debugger.enable', {})
+      // A process with a debugger attached does not exit when done: Node waits for the debugger to go
+      // ("Waiting for the debugger to disconnect..."), so a graceful restart or drone stop would hang
+      // until killed. Node says when it starts waiting; the session then lets go at once.
+      await conn.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true })
     } catch (err) {
       conn.close('could not enable the debugger')
       throw err
@@ -86,6 +90,8 @@ export class DebugSession {
     } else if (method === 'Debugger.resumed') {
       this.paused = null
       this.emit(this, { method, params: {} })
+    } else if (method === 'NodeRuntime.waitingForDisconnect') {
+      this.conn.close('the worker process exited (stopped or restarted)')
     }
   }
 }

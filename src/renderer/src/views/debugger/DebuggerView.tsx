@@ -10,7 +10,7 @@ import { useUi } from '../../stores/ui.ts'
 import { call, toApiError } from '../../transport/index.ts'
 import { SourceView } from './SourceView.tsx'
 import { ExpressionBox, Scopes } from './Values.tsx'
-import { detach, run, scriptSource, toggleBreakpoint, useDebug } from './store.ts'
+import { attach, detach, run, scriptSource, toggleBreakpoint, useDebug } from './store.ts'
 import './debugger.css'
 
 const fileName = (url: string) => decodeURIComponent(url.slice(url.lastIndexOf('/') + 1)) || url
@@ -88,6 +88,11 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
         {desktop && (
           <button type="button" className="btn small ghost" onClick={() => void call('drones.openDevTools', { inspectUrl: s.inspectUrl })} data-testid="debug-devtools">
             Open in DevTools
+          </button>
+        )}
+        {closed && (
+          <button type="button" className="btn small" onClick={() => void attach({ droneId: s.droneId, type: s.type, workerId: s.workerId }, useDebug.getState().task, breakpoints)} data-testid="debug-reattach" title="The process was replaced (a restart, a crash, a changed module): debug its successor">
+            Attach again
           </button>
         )}
         <button type="button" className="btn small ghost" onClick={() => void detach()} data-testid="debug-detach" title="Detach: a paused process resumes">

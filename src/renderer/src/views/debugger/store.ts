@@ -49,11 +49,19 @@ export function scriptSource(sessionId: string, scriptId: string): Promise<strin
   return p
 }
 
-/** Opens (or joins) the session on a worker process, restarting it with the inspector when needed. */
-export async function attach(target: { droneId: string; type: string; workerId?: string }, task: DebugTaskRef | null = null): Promise<void> {
+/**
+ * Opens (or joins) the session on a worker process, restarting it with the inspector when needed.
+ * `restore`: breakpoints of a closed session on the same process, set again (its successor runs the same module).
+ */
+export async function attach(target: { droneId: string; type: string; workerId?: string }, task: DebugTaskRef | null = null, restore: DebugBreakpoint[] = []): Promise<void> {
   useDebug.setState({ ...initial, attaching: true, task })
   try {
     const s = await call('debug.attach', target)
+    for (const b of restore) {
+      if (s.breakpoints.some((x) => x.url === b.url && x.lineNumber === b.lineNumber)) continue
+      const r = (await call('debug.command', { sessionId: s.sessionId, command: { method: 'Debugger.setBreakpointByUrl', params: { url: b.url, lineNumber: b.lineNumber } } })) as { breakpointId: string }
+      s.breakpoints.push({ breakpointId: r.breakpointId, url: b.url, lineNumber: b.lineNumber })
+    }
     const module = s.scripts.find((x) => s.moduleUrls.includes(x.url))
     useDebug.setState({
       session: s,
