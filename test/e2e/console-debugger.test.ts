@@ -3,7 +3,8 @@
  * from Workers, Debug a process; set a breakpoint by clicking a line of the worker module; send a task
  * from the Enqueue form; see the console paused on that line with the locals' values, evaluate an
  * expression, step, resume, and see the task succeed. Then "Debug this task" from its detail sends a
- * copy that stops on the same breakpoint.
+ * copy that stops on the same breakpoint; a restarted process closes the session and "Attach again"
+ * restores its breakpoints; and Debug on the worker definition stops the next task of its type.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -124,6 +125,24 @@ describe('console debugger e2e', () => {
     await page.getByTestId('debug-empty').waitFor({ timeout: T })
     // Detaching resumed the process: the task finishes.
     await expect.poll(async () => (await consoleHandle.service.call('tasks.list', { connectionId: EMBEDDED_ID, state: 'succeeded', type: 'dbg' })).tasks.length, { timeout: 30_000 }).toBe(3)
+  })
+
+  it('debugs the next task of a type from its worker definition', async () => {
+    await nav(page, 'workers')
+    await page.getByTestId('worker-debug-dbg').click()
+    await debuggerState('running')
+    await expect.poll(() => page.locator('.debug-source .cm-content').textContent(), { timeout: T }).toContain('export default async function debuggee')
+    // The detached session's breakpoints went with it: this one starts with none.
+    expect(await page.locator('.debug-source .cm-breakpoint-dot').count()).toBe(0)
+    await page.locator('.debug-source .cm-lineNumbers .cm-gutterElement', { hasText: new RegExp(`^${OVER}$`) }).click()
+    await expect.poll(() => page.locator('.debug-source .cm-breakpoint-dot').count(), { timeout: T }).toBe(1)
+    await consoleHandle.service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'dbg', payload: { n: 4 } })
+    await debuggerState('paused')
+    expect(await pausedLine()).toBe(OVER)
+    await expect.poll(() => variable('local', 'doubled').textContent(), { timeout: T }).toBe('8')
+    await page.getByTestId('debug-resume').click()
+    await debuggerState('running')
+    await expect.poll(async () => (await consoleHandle.service.call('tasks.list', { connectionId: EMBEDDED_ID, state: 'succeeded', type: 'dbg' })).tasks.length, { timeout: 30_000 }).toBe(4)
     expect(errors).toEqual([])
   })
 })
