@@ -5,6 +5,7 @@
  * task's detail (Debug this task: the task is then sent once the breakpoints are set).
  */
 import { useEffect, useMemo, useState } from 'react'
+import { useShallow } from 'zustand/react/shallow'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError } from '../../transport/index.ts'
@@ -16,7 +17,7 @@ import './debugger.css'
 const fileName = (url: string) => decodeURIComponent(url.slice(url.lastIndexOf('/') + 1)) || url
 
 export function DebuggerView() {
-  const { session, attaching, closed, error } = useDebug()
+  const { session, attaching, closed, error } = useDebug(useShallow((s) => ({ session: s.session, attaching: s.attaching, closed: s.closed, error: s.error })))
   if (!session) {
     return (
       <div className="stack">
@@ -37,7 +38,9 @@ export function DebuggerView() {
 }
 
 function Session({ closed, error }: { closed: string | null; error: string | null }) {
-  const { session, scripts, breakpoints, paused, frame, scriptId } = useDebug()
+  const { session, scripts, breakpoints, paused, frame, scriptId } = useDebug(
+    useShallow((s) => ({ session: s.session, scripts: s.scripts, breakpoints: s.breakpoints, paused: s.paused, frame: s.frame, scriptId: s.scriptId })),
+  )
   const desktop = useUi((s) => s.info?.mode === 'desktop')
   const [text, setText] = useState('')
   const s = session!
