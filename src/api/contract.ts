@@ -10,6 +10,7 @@ import type { Task } from '../core/task.ts'
 import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/driver.ts'
 import type { Schedule } from '../schedules/definition.ts'
 import { debugCommand, type DebugEvent, type DebugSessionView } from '../debug/protocol.ts'
+import type { ReplayEvent } from './replay.ts'
 import type { ScheduleView } from './schedules.ts'
 
 const id = z.string().min(1).max(200)
@@ -124,6 +125,8 @@ export type PushMessage =
   | { channel: 'notice'; level: 'info' | 'warn' | 'error'; message: string }
   /** a debug session's inspector events (src/debug/protocol.ts), in order */
   | { channel: 'debug'; sessionId: string; event: DebugEvent }
+  /** a replay's events (src/api/replay.ts), in order; the last is 'succeeded' or 'failed' */
+  | { channel: 'replay'; replayId: string; event: ReplayEvent }
 
 export const listTasksInput = z.strictObject({
   connectionId: id,
@@ -206,6 +209,8 @@ export const apiInputs = {
   'debug.command': z.strictObject({ sessionId: id, command: debugCommand }),
   'debug.detach': z.strictObject({ sessionId: id }),
   'debug.sessions': z.strictObject({}),
+  /** runs the task once in a scratch worker process (default module: its type's definition); writes nothing to the queue */
+  'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional() }),
 } as const
 
 export type ApiMethod = keyof typeof apiInputs
@@ -257,6 +262,7 @@ export interface ApiResults {
   'debug.command': unknown
   'debug.detach': { detached: boolean }
   'debug.sessions': DebugSessionView[]
+  'tasks.replay': { replayId: string; module: string }
 }
 
 /** Errors cross every transport as this shape; `code` lets the UI say how to fix it. */

@@ -31,7 +31,7 @@ export class PushBatcher {
   private drones: Extract<PushMessage, { channel: 'drones' }> | undefined
   private definitions: Extract<PushMessage, { channel: 'worker-definitions' }> | undefined
   private notices: Notice[] = []
-  /** Debug events are few (a pause, a resume, scripts once per attach) and each matters: kept in order, uncapped. */
+  /** Debug and replay events are few (a pause, a resume, scripts once per attach, a replay's lines) and each matters: kept in order, uncapped. */
   private debug: PushMessage[] = []
   private timer: NodeJS.Timeout | undefined
   private stopped = false
@@ -62,6 +62,7 @@ export class PushBatcher {
         if (this.notices.length > NOTICE_CAP) this.notices.shift()
         break
       case 'debug':
+      case 'replay':
         this.debug.push(message)
         break
     }

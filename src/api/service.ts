@@ -16,6 +16,7 @@ import { Connections, EMBEDDED_ID } from './connections.ts'
 import { apiInputs, type ApiMethod, type ApiParams, type ApiResults, type PushMessage } from './contract.ts'
 import { DebugSessions } from '../debug/sessions.ts'
 import { debugTarget } from './debug.ts'
+import { Replays, poolReplayRunner, replayRequest, type ReplayRunner } from './replay.ts'
 import { Definitions } from './definitions.ts'
 import { Drones } from './drones.ts'
 import { ApiError, inputError, toApiError } from './errors.ts'
@@ -42,6 +43,8 @@ export interface ConsoleServiceOptions {
   pickModule?: () => Promise<string | null>
   /** Desktop: opens DevTools on a worker's inspector URL. */
   openDevTools?: (url: string) => Promise<boolean>
+  /** Runs `tasks.replay`; default: a scratch one-process worker pool (src/api/replay.ts). */
+  replay?: ReplayRunner
   /** Address of the built-in `embedded` connection; default `sqlite:<dataDir>/swarm.db`. */
   defaultQueue?: string
   /** Add the example workers as definitions on the first run. Default true. */
@@ -77,6 +80,7 @@ export class ConsoleService {
   private readonly definitions: Definitions
   private readonly drones: Drones
   private readonly debug = new DebugSessions((sessionId, event) => this.push({ channel: 'debug', sessionId, event }))
+  private readonly replays: Replays
   private readonly listeners = new Set<(m: PushMessage) => void>()
   private readonly handlers: Handlers
   private timer: NodeJS.Timeout | undefined
@@ -107,6 +111,7 @@ export class ConsoleService {
       spawner: options.spawner,
       notice: (level, message) => this.notice(level, message),
     })
+    this.replays = new Replays(options.replay ?? poolReplayRunner(options.spawner), (replayId, event) => this.push({ channel: 'replay', replayId, event }))
     this.handlers = this.makeHandlers()
   }
 
@@ -132,6 +137,7 @@ export class ConsoleService {
     clearInterval(this.timer)
     clearInterval(this.demoFeed)
     this.debug.closeAll()
+    await this.replays.settle()
     this.definitions.close()
     await this.drones.stopAll()
     await this.connections.closeAll()
@@ -326,6 +332,7 @@ export class ConsoleService {
       'debug.command': (p) => this.debug.send(p.sessionId, p.command),
       'debug.detach': (p) => ({ detached: this.debug.detach(p.sessionId) }),
       'debug.sessions': () => this.debug.list(),
+      'tasks.replay': async (p) => this.replays.start(await replayRequest(await queue(p.connectionId), this.definitions.list(), p)),
     }
   }
 }
