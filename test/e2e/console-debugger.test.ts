@@ -4,7 +4,8 @@
  * from the Enqueue form; see the console paused on that line with the locals' values, evaluate an
  * expression, step, resume, and see the task succeed. Then "Debug this task" from its detail sends a
  * copy that stops on the same breakpoint; a restarted process closes the session and "Attach again"
- * restores its breakpoints; and Debug on the worker definition stops the next task of its type.
+ * restores its breakpoints; Debug on the worker definition stops the next task of its type; and
+ * Replay in a task's detail runs it with an edited payload without touching the queue.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -16,6 +17,7 @@ import { T, enqueue, nav, openConsole, waitTaskState } from './flows.ts'
 import { ROOT, buildRenderer, launchBrowser, screenshot, startConsole, watchErrors, type ConsoleHandle } from './harness.ts'
 
 const MODULE = join(ROOT, 'test/e2e/fixtures/debuggee.mjs')
+const REPLAYEE = join(ROOT, 'test/e2e/fixtures/replayee.mjs')
 /** 1-based, as the editor numbers lines. */
 const lineOf = (marker: string) => readFileSync(MODULE, 'utf8').split('\n').findIndex((l) => l.includes(marker)) + 1
 const BREAK = lineOf('BREAK')
@@ -143,6 +145,28 @@ describe('console debugger e2e', () => {
     await page.getByTestId('debug-resume').click()
     await debuggerState('running')
     await expect.poll(async () => (await consoleHandle.service.call('tasks.list', { connectionId: EMBEDDED_ID, state: 'succeeded', type: 'dbg' })).tasks.length, { timeout: 30_000 }).toBe(4)
+  })
+
+  it('replays a task from its detail with an edited payload: live logs, would-enqueue, the result; the queue unchanged', async () => {
+    await consoleHandle.service.call('workers.save', { type: 'rp', module: REPLAYEE, watch: false })
+    // No drone serves rp: the task stays queued, and only the replay runs it.
+    const { id } = await consoleHandle.service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'rp', payload: { n: 1 } })
+    const before = await consoleHandle.service.call('tasks.get', { connectionId: EMBEDDED_ID, id })
+    const stats = await consoleHandle.service.call('queue.stats', { connectionId: EMBEDDED_ID })
+    await nav(page, 'tasks')
+    await page.locator(`[data-testid="task-row"][data-id="${id}"]`).click({ timeout: T })
+    await page.locator(`[data-testid="task-detail"][data-id="${id}"]`).waitFor({ timeout: T })
+    await page.getByTestId('task-replay').click()
+    await page.getByTestId('replay-payload').fill('{"n": 3, "children": 1}')
+    await page.getByTestId('replay-run').click()
+    await page.locator('[data-testid="replay-events"][data-done="succeeded"]').waitFor({ timeout: 30_000 })
+    expect(await page.getByTestId('replay-would-enqueue').textContent()).toBe('would enqueue child {"i":0}')
+    expect(await page.locator('[data-testid="replay-events"] li[data-kind="log"]').first().textContent()).toContain('[info] replaying')
+    expect(JSON.parse((await page.getByTestId('replay-result').textContent()) ?? '')).toEqual({ n: 3, childIds: ['would-enqueue-1'] })
+    await screenshot(page, 'replay')
+    expect(await consoleHandle.service.call('tasks.get', { connectionId: EMBEDDED_ID, id })).toEqual(before)
+    expect(await consoleHandle.service.call('queue.stats', { connectionId: EMBEDDED_ID })).toEqual(stats)
+    expect((await consoleHandle.service.call('tasks.list', { connectionId: EMBEDDED_ID, type: 'child' })).total).toBe(0)
     expect(errors).toEqual([])
   })
 })

@@ -8,6 +8,7 @@ import { progress } from '../../stores/flow.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { DebugTaskButton } from '../debugger/DebugTaskButton.tsx'
+import { ReplayPanel } from '../debugger/ReplayPanel.tsx'
 import { TaskActions } from './TaskActions.tsx'
 
 /** A running or queued task's detail is re-read this often; finished tasks are not polled. */
@@ -95,6 +96,7 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
           )}
           <TaskActions connectionId={connectionId} detail={detail} onChanged={load} />
           <DebugTaskButton connectionId={connectionId} task={t} />
+          <ReplayPanel key={t.id} connectionId={connectionId} task={t} />
           {detail.parent && (
             <div>
               parent:{' '}
