@@ -9,6 +9,8 @@ import type { DroneEvent, DroneState, WorkerProcessState } from '../core/events.
 import type { Task } from '../core/task.ts'
 import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/driver.ts'
 import type { Schedule } from '../schedules/definition.ts'
+import { debugCommand, type DebugEvent, type DebugSessionView } from '../debug/protocol.ts'
+import type { ReplayEvent } from './replay.ts'
 import type { ScheduleView } from './schedules.ts'
 
 const id = z.string().min(1).max(200)
@@ -136,6 +138,10 @@ export type PushMessage =
   | { channel: 'drones'; drones: DroneView[] }
   | { channel: 'worker-definitions'; definitions: WorkerDefinitionRecord[] }
   | { channel: 'notice'; level: 'info' | 'warn' | 'error'; message: string }
+  /** a debug session's inspector events (src/debug/protocol.ts), in order */
+  | { channel: 'debug'; sessionId: string; event: DebugEvent }
+  /** a replay's events (src/api/replay.ts), in order; the last is 'succeeded' or 'failed' */
+  | { channel: 'replay'; replayId: string; event: ReplayEvent }
 
 export const listTasksInput = z.strictObject({
   connectionId: id,
@@ -223,6 +229,14 @@ export const apiInputs = {
   'schedules.pause': z.strictObject({ connectionId: id, name: z.string().max(100) }),
   'schedules.resume': z.strictObject({ connectionId: id, name: z.string().max(100) }),
   'schedules.run': z.strictObject({ connectionId: id, name: z.string().max(100) }),
+  /** a debug session on a worker process (restarted with the inspector when it has none); workerId omitted: the type's first */
+  'debug.attach': z.strictObject({ droneId: id, type: z.string().max(100), workerId: z.string().max(200).optional() }),
+  /** one CDP command of the subset in src/debug/protocol.ts, relayed to the session's inspector */
+  'debug.command': z.strictObject({ sessionId: id, command: debugCommand }),
+  'debug.detach': z.strictObject({ sessionId: id }),
+  'debug.sessions': z.strictObject({}),
+  /** runs the task once in a scratch worker process (default module: its type's definition); writes nothing to the queue */
+  'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional() }),
 } as const
 
 export type ApiMethod = keyof typeof apiInputs
@@ -270,6 +284,12 @@ export interface ApiResults {
   'schedules.pause': Schedule
   'schedules.resume': Schedule
   'schedules.run': { id: string }
+  'debug.attach': DebugSessionView
+  /** the inspector's answer, as CDP gives it */
+  'debug.command': unknown
+  'debug.detach': { detached: boolean }
+  'debug.sessions': DebugSessionView[]
+  'tasks.replay': { replayId: string; module: string }
 }
 
 /** Errors cross every transport as this shape; `code` lets the UI say how to fix it. */

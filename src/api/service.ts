@@ -15,6 +15,9 @@ import type { ProcessSpawner } from '../workers/spawner.ts'
 import { Connections, EMBEDDED_ID } from './connections.ts'
 import { classifyConnectionError } from './connection-errors.ts'
 import { apiInputs, type ApiErrorShape, type ApiMethod, type ApiParams, type ApiResults, type PushMessage } from './contract.ts'
+import { DebugSessions } from '../debug/sessions.ts'
+import { debugTarget } from './debug.ts'
+import { Replays, poolReplayRunner, replayRequest, type ReplayRunner } from './replay.ts'
 import { Definitions } from './definitions.ts'
 import { Drones } from './drones.ts'
 import { ApiError, inputError, toApiError } from './errors.ts'
@@ -41,6 +44,8 @@ export interface ConsoleServiceOptions {
   pickModule?: () => Promise<string | null>
   /** Desktop: opens DevTools on a worker's inspector URL. */
   openDevTools?: (url: string) => Promise<boolean>
+  /** Runs `tasks.replay`; default: a scratch one-process worker pool (src/api/replay.ts). */
+  replay?: ReplayRunner
   /** Address of the built-in `embedded` connection; default `sqlite:<dataDir>/swarm.db`. */
   defaultQueue?: string
   /**
@@ -79,6 +84,8 @@ export class ConsoleService {
   private readonly connections: Connections
   private readonly definitions: Definitions
   private readonly drones: Drones
+  private readonly debug = new DebugSessions((sessionId, event) => this.push({ channel: 'debug', sessionId, event }))
+  private readonly replays: Replays
   private readonly listeners = new Set<(m: PushMessage) => void>()
   private readonly handlers: Handlers
   private timer: NodeJS.Timeout | undefined
@@ -109,6 +116,7 @@ export class ConsoleService {
       spawner: options.spawner,
       notice: (level, message) => this.notice(level, message),
     })
+    this.replays = new Replays(options.replay ?? poolReplayRunner(options.spawner), (replayId, event) => this.push({ channel: 'replay', replayId, event }))
     this.handlers = this.makeHandlers()
   }
 
@@ -133,6 +141,8 @@ export class ConsoleService {
     this.state = 'stopped'
     clearInterval(this.timer)
     clearInterval(this.demoFeed)
+    this.debug.closeAll()
+    await this.replays.settle()
     this.definitions.close()
     await this.drones.stopAll()
     await this.connections.closeAll()
@@ -338,6 +348,11 @@ export class ConsoleService {
       'schedules.pause': async (p) => (await queue(p.connectionId)).pauseSchedule(p.name),
       'schedules.resume': async (p) => (await queue(p.connectionId)).resumeSchedule(p.name),
       'schedules.run': async (p) => ({ id: await (await queue(p.connectionId)).runSchedule(p.name) }),
+      'debug.attach': async (p) => this.debug.attach(await debugTarget(this.drones, this.definitions, p)),
+      'debug.command': (p) => this.debug.send(p.sessionId, p.command),
+      'debug.detach': (p) => ({ detached: this.debug.detach(p.sessionId) }),
+      'debug.sessions': () => this.debug.list(),
+      'tasks.replay': async (p) => this.replays.start(await replayRequest(await queue(p.connectionId), this.definitions.list(), p)),
     }
   }
 }

@@ -7,6 +7,8 @@ import { prettyClipped } from '../../lib/json.ts'
 import { progress, recent } from '../../stores/flow.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
+import { DebugTaskButton } from '../debugger/DebugTaskButton.tsx'
+import { ReplayPanel } from '../debugger/ReplayPanel.tsx'
 import { TaskActions } from './TaskActions.tsx'
 
 /** A running or queued task's detail is re-read this often; finished tasks are not polled. */
@@ -101,6 +103,8 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
             </div>
           )}
           <TaskActions connectionId={connectionId} detail={detail} onChanged={load} />
+          <DebugTaskButton connectionId={connectionId} task={t} />
+          <ReplayPanel key={t.id} connectionId={connectionId} task={t} />
           {detail.parent && (
             <div>
               parent:{' '}
