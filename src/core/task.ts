@@ -89,6 +89,8 @@ export interface ClaimedTask {
   maxAttempts: number
   parentId: string | null
   leaseSeq: number
+  /** When it became due (its runAt: the enqueue time unless delayed or retried), ms since epoch on the queue's clock; metrics' enqueue→start wait. Optional for plug-in drivers. */
+  runAt?: number
 }
 
 /** The fence every transition of a claimed task carries. */

@@ -81,7 +81,12 @@ export class Pump {
     // Stored even when stop() began meanwhile: the drain hands buffered tasks back.
     const stored = this.ctx.local.taskInsertMany({ tasks: claimed })
     this.claimed += stored.length
-    if (this.ctx.events.listening) for (const t of stored) this.ctx.events.task('claimed', t)
+    if (this.ctx.events.listening) {
+      stored.forEach((t, i) => {
+        const dueAt = claimed[i]?.runAt
+        this.ctx.events.task('claimed', t, dueAt === undefined ? undefined : { dueAt })
+      })
+    }
     const tasks = reclaimed === null ? stored : stored.filter((t) => !reclaimed.has(t.id))
     // Like every other outcome: stored in the local queue first, then sent by the completer.
     if (reclaimed !== null) this.handback(stored.filter((t) => reclaimed.has(t.id)))

@@ -216,7 +216,7 @@ export class TaskFlow {
     for (let i = 0; i < rows.length; i += POSTBACK_BATCH) {
       const chunk = rows.slice(i, i + POSTBACK_BATCH)
       try {
-        const ids = await this.ctx.driver.taskInsertMany({ tasks: chunk })
+        const ids = await this.ctx.queue.insertValidated(chunk)
         ids.forEach((id, j) => replies.push({ reqId: rowReq[i + j]!, id }))
       } catch (err) {
         for (let j = 0; j < chunk.length; j++) replies.push({ reqId: rowReq[i + j]!, error: errorMessage(err) })

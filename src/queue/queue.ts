@@ -13,6 +13,9 @@ export interface TxOptions {
   client?: unknown
 }
 
+/** Told of tasks stored by an enqueue through a Queue: their types, one entry per task (src/metrics counts them). */
+export type EnqueueListener = (types: readonly string[]) => void
+
 export interface QueueOptions {
   /** Largest serialized payload accepted, in bytes. Default 1 MiB. */
   maxPayloadBytes?: number
@@ -25,6 +28,7 @@ export interface QueueOptions {
  */
 export class Queue {
   readonly limits: Limits
+  private readonly enqueueListeners = new Set<EnqueueListener>()
   constructor(
     readonly driver: GlobalQueueDriver,
     readonly address: string,
@@ -45,12 +49,36 @@ export class Queue {
     return id!
   }
 
-  private insert(rows: TaskInsert[], client: unknown): Promise<string[]> {
-    if (client === undefined) return this.driver.taskInsertMany({ tasks: rows })
+  private async insert(rows: TaskInsert[], client: unknown): Promise<string[]> {
+    if (client === undefined) return this.insertValidated(rows)
     if (!this.driver.taskInsertManyOn) {
       throw new InputError(`enqueue { client } (transactional enqueue) needs a PostgreSQL queue; the ${this.driver.kind} queue cannot join a caller's transaction`)
     }
-    return this.driver.taskInsertManyOn({ tasks: rows, client })
+    const ids = await this.driver.taskInsertManyOn({ tasks: rows, client })
+    this.notifyEnqueued(rows)
+    return ids
+  }
+
+  /** Stores tasks already validated (validateNewTask): the drone's postbacks, validated one by one. */
+  async insertValidated(rows: TaskInsert[]): Promise<string[]> {
+    const ids = await this.driver.taskInsertMany({ tasks: rows })
+    this.notifyEnqueued(rows)
+    return ids
+  }
+
+  /**
+   * Calls `listener` after each enqueue through this Queue (library, console, postbacks) with the
+   * stored tasks' types; returns the unsubscribe. Metrics count enqueues with it (src/metrics).
+   */
+  onEnqueued(listener: EnqueueListener): () => void {
+    this.enqueueListeners.add(listener)
+    return () => this.enqueueListeners.delete(listener)
+  }
+
+  private notifyEnqueued(rows: readonly TaskInsert[]): void {
+    if (this.enqueueListeners.size === 0) return
+    const types = rows.map((r) => r.type)
+    for (const l of this.enqueueListeners) l(types)
   }
 
   /** Validates every task first: one bad task refuses the whole batch, and nothing is stored; then stores all or none. */

@@ -273,6 +273,7 @@ export class SqliteDriver implements GlobalQueueDriver {
             maxAttempts: r.max_attempts,
             parentId: r.parent_id,
             leaseSeq: r.lease_seq,
+            runAt: r.run_at,
           })
         }
       }
