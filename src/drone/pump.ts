@@ -1,5 +1,6 @@
 import type { ClaimedTask } from '../core/task.ts'
 import type { ClaimWant, Subscription } from '../queue/driver.ts'
+import { traceClaims } from '../tracing/tracing.ts'
 import type { LocalTask } from './local-queue.ts'
 import type { DroneContext } from './context.ts'
 import { Periodic } from './service.ts'
@@ -81,6 +82,7 @@ export class Pump {
     // Stored even when stop() began meanwhile: the drain hands buffered tasks back.
     const stored = this.ctx.local.taskInsertMany({ tasks: claimed })
     this.claimed += stored.length
+    traceClaims(claimed, this.ctx.name)
     if (this.ctx.events.listening) {
       stored.forEach((t, i) => {
         const dueAt = claimed[i]?.runAt

@@ -207,7 +207,9 @@ export class TaskFlow {
     const rowReq: number[] = []
     for (const it of items) {
       try {
-        rows.push(validateNewTask({ type: it.type, payload: it.payload, options: { ...it.options, parentId: it.parentId } }, this.ctx.queue.limits))
+        const row = validateNewTask({ type: it.type, payload: it.payload, options: { ...it.options, parentId: it.parentId } }, this.ctx.queue.limits)
+        if (it.traceparent) row.traceparent = it.traceparent
+        rows.push(row)
         rowReq.push(it.reqId)
       } catch (err) {
         replies.push({ reqId: it.reqId, error: errorMessage(err) })

@@ -5,6 +5,7 @@ import { assertTaskType, DEFAULT_MAX_PAYLOAD_BYTES, validateNewTask, type Limits
 import { EMPTY_TYPE_SETTINGS, validateTypeSettings, type TypeSettings, type TypeSettingsPatch } from '../core/flow.ts'
 import { ScheduleApi } from '../schedules/api.ts'
 import type { Schedule, ScheduleDefinition } from '../schedules/definition.ts'
+import { tracedEnqueue } from '../tracing/tracing.ts'
 import { bulkAction, type BulkFilter, type BulkOptions, type BulkProgress, type BulkVerb } from './bulk/bulk.ts'
 import type { GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
 
@@ -45,7 +46,11 @@ export class Queue {
   async enqueue(type: string, payload?: unknown, options?: EnqueueOptions & TxOptions): Promise<string> {
     const { client, ...rest } = options ?? {}
     const row = validateNewTask({ type, payload, options: rest }, this.limits)
-    const [id] = await this.insert([row], client)
+    // A span (a child of the caller's active one) whose traceparent the task keeps: src/tracing.
+    const [id] = await tracedEnqueue([type], (traceparent) => {
+      row.traceparent = traceparent
+      return this.insert([row], client)
+    })
     return id!
   }
 
@@ -93,8 +98,14 @@ export class Queue {
       }
     })
     // One driver call: the driver stores the whole batch or nothing (splitting it into statements
-    // inside one transaction where it must).
-    return this.insert(rows, options.client)
+    // inside one transaction where it must). One enqueue span for the batch; every task keeps it.
+    return tracedEnqueue(
+      rows.map((r) => r.type),
+      (traceparent) => {
+        for (const r of rows) r.traceparent = traceparent
+        return this.insert(rows, options.client)
+      },
+    )
   }
 
   get(id: string): Promise<Task | null> {

@@ -83,6 +83,7 @@ export function toClaimed(r: ClaimRow): ClaimedTask {
     parentId: r.parent_id,
     leaseSeq: r.lease_seq,
     runAt: r.run_at.getTime(),
+    traceparent: r.traceparent,
   }
 }
 

@@ -16,6 +16,7 @@ export interface ClaimRow {
   parent_id: string | null
   lease_seq: number
   run_at: Date
+  traceparent: string | null
 }
 
 export const { toTask, toLog, toAttempt, toDrone } = rowMappers<Date, unknown>({

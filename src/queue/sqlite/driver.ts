@@ -161,6 +161,7 @@ export class SqliteDriver implements GlobalQueueDriver {
         key: t.key,
         parentId: t.parentId,
         grp: t.group,
+        traceparent: t.traceparent ?? null,
         now,
       }
       if (s.insertTask.run(args).changes === 1) {
@@ -274,6 +275,7 @@ export class SqliteDriver implements GlobalQueueDriver {
             parentId: r.parent_id,
             leaseSeq: r.lease_seq,
             runAt: r.run_at,
+            traceparent: r.traceparent,
           })
         }
       }
