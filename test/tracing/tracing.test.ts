@@ -130,3 +130,27 @@ describe.each(BACKENDS)('tracing on %s', (backend) => {
     expect(runs()[0]!.traceId).toBe(enqueue.spanContext().traceId)
   })
 })
+
+describe.each(BACKENDS)('the stored traceparent on %s', (backend) => {
+  it("is the enqueue span's, W3C; without an SDK nothing is stored", async () => {
+    exporter.reset()
+    const t = await testQueue(backend, 'traceparent')
+    cleanups.push(t.cleanup)
+    const claim = async (type: string) => (await t.queue.driver.taskClaim({ droneId: 'd', droneName: 'd', wants: [{ type, limit: 1 }], leaseMs: 10_000 }))[0]!
+    await t.queue.enqueueMany([{ type: 'a', payload: 1 }, { type: 'a', payload: 2 }])
+    const batch = exporter.getFinishedSpans().find((s) => s.name === 'swarmage enqueue a')!
+    expect(batch.attributes['messaging.batch.message_count']).toBe(2)
+    const sc = batch.spanContext()
+    expect((await claim('a')).traceparent).toBe(`00-${sc.traceId}-${sc.spanId}-01`)
+    expect(exporter.getFinishedSpans().filter((s) => s.name === 'swarmage claim a')).toHaveLength(0) // the driver alone makes no span
+
+    // The SDK gone (a process that never registered one): the API is a no-op and the column stays NULL.
+    trace.disable()
+    try {
+      await t.queue.enqueue('b', null)
+      expect((await claim('b')).traceparent).toBeNull()
+    } finally {
+      registerTracing(exporter)
+    }
+  })
+})
