@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { openQueue } from '../../src/queue/open.ts'
@@ -133,5 +134,22 @@ describe('swarmage drone --metrics-port, bad values', () => {
     expect(r.stdout).toBe('')
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(/--metrics-port.*70000|70000.*--metrics-port/)
+  })
+
+  it('fails with exit 1 and one line naming the port when it is taken', async () => {
+    const dir = project('busy', `sqlite:${join(tmp.dir, 'busy.db')}`)
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (taken.address() as { port: number }).port
+      const r = await collect(startCli(['drone', '--metrics-port', String(port)], { cwd: dir }))
+      expect(r.code).toBe(1)
+      expect(r.stdout).toBe('')
+      const lines = r.stderr.trim().split('\n')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(new RegExp(`^swarmage: --metrics-port ${port} on 127\\.0\\.0\\.1: .*EADDRINUSE`))
+    } finally {
+      taken.close()
+    }
   })
 })
