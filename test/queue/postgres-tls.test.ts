@@ -131,7 +131,7 @@ describe('PostgreSQL with sslmode=verify-full', () => {
     expect(r.code).toBe(1)
     const lines = r.stderr.trim().split('\n')
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^swarmage: .*certificate/i)
+    expect(lines[0]).toMatch(/^swarmage: .*UNABLE_TO_VERIFY_LEAF_SIGNATURE.*not signed by a CA you trust: give that CA's certificate as \?sslrootcert=FILE$/)
   })
 
   it('refuses a host name the certificate does not name, saying so', async () => {
@@ -140,6 +140,6 @@ describe('PostgreSQL with sslmode=verify-full', () => {
     expect(r.code).toBe(1)
     const lines = r.stderr.trim().split('\n')
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^swarmage: .*(does not match|altnames)/i)
+    expect(lines[0]).toMatch(/^swarmage: .*127\.0\.0\.1 is not in the cert's list.*does not name the host in the address/)
   })
 })
