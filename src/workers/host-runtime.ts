@@ -163,9 +163,9 @@ export class HostRuntime {
 
   private start(ctx: TaskContext, worker: LoadedWorker): void {
     const item = ctx.item
-    // The run span (a no-op without an SDK) is active around the handler: its spans nest under it.
+    // The run span is active around the handler: its spans nest under it (none without an SDK or a trace).
     const trace = (ctx.trace = startRunSpan(item))
-    void this.taskContext.run(item.id, () => withContext(trace.context, () => this.runHandler(ctx, worker)))
+    void this.taskContext.run(item.id, () => (trace ? withContext(trace.context, () => this.runHandler(ctx, worker)) : this.runHandler(ctx, worker)))
   }
 
   private async runHandler(ctx: TaskContext, worker: LoadedWorker): Promise<void> {

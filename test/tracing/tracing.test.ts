@@ -131,6 +131,36 @@ describe.each(BACKENDS)('tracing on %s', (backend) => {
   })
 })
 
+describe.each(BACKENDS)('a worker with an SDK on %s', (backend) => {
+  it('records a root run span for a task enqueued where no SDK was', async () => {
+    const t = await testQueue(backend, 'tracing-root')
+    cleanups.push(t.cleanup)
+    const spansFile = join(t.dir, 'worker-spans.ndjson')
+    const drone = new Drone({ queue: t.queue, workers: { 'traced-child': { module: WORKER, config: { spansFile } } }, localQueuePath: join(t.dir, 'local.db') })
+    cleanups.push(() => drone.stop({ mode: 'now' }))
+    await drone.start()
+    trace.disable()
+    let id: string
+    try {
+      id = await t.queue.enqueue('traced-child', null)
+    } finally {
+      registerTracing(exporter)
+    }
+    await until(async () => (await t.queue.get(id))?.state === 'succeeded', 60_000, 'the task to succeed')
+    const runs = (): WorkerSpan[] =>
+      existsSync(spansFile)
+        ? readFileSync(spansFile, 'utf8')
+            .split('\n')
+            .filter((l) => l.includes('"swarmage run '))
+            .map((l) => JSON.parse(l) as WorkerSpan)
+        : []
+    // The worker host's own copy of the API (bundled) sees the provider the module's copy registered.
+    await until(() => runs().length === 1, 30_000, 'the run span')
+    expect(runs()[0]).toMatchObject({ name: 'swarmage run traced-child', parentSpanId: null })
+    expect(runs()[0]!.attributes['messaging.message.id']).toBe(id)
+  })
+})
+
 describe.each(BACKENDS)('the stored traceparent on %s', (backend) => {
   it("is the enqueue span's, W3C; without an SDK nothing is stored", async () => {
     exporter.reset()
