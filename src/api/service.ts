@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { z } from 'zod'
 import { InputError, errorMessage } from '../core/errors.ts'
+import type { Queue } from '../queue/queue.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
 import { Connections, EMBEDDED_ID } from './connections.ts'
 import { classifyConnectionError } from './connection-errors.ts'
@@ -20,6 +21,7 @@ import { debugTarget } from './debug.ts'
 import { Replays, poolReplayRunner, replayRequest, type ReplayRunner } from './replay.ts'
 import { Definitions } from './definitions.ts'
 import { Drones } from './drones.ts'
+import type { EngineDrone } from './engine.ts'
 import { ApiError, inputError, toApiError } from './errors.ts'
 import { defaultExamplesDir, exampleWorkerPaths } from './examples.ts'
 import { FLOW_WINDOW_MS } from './flow.ts'
@@ -68,6 +70,8 @@ export interface ConsoleServiceOptions {
    * embedded queue's backlog is under DEMO_BACKLOG_CAP. Default 0 (off); `npm start` sets it.
    */
   demoFeedPerSecond?: number
+  /** Told of each drone this console starts (src/metrics watches its events); returns what to call once it stopped. */
+  watchDrone?: (drone: EngineDrone) => () => void
 }
 
 type Handlers = { [M in ApiMethod]: (params: z.infer<(typeof apiInputs)[M]>) => Promise<ApiResults[M]> | ApiResults[M] }
@@ -115,9 +119,15 @@ export class ConsoleService {
       dataDir: options.dataDir,
       spawner: options.spawner,
       notice: (level, message) => this.notice(level, message),
+      watchDrone: options.watchDrone,
     })
     this.replays = new Replays(options.replay ?? poolReplayRunner(options.spawner), (replayId, event) => this.push({ channel: 'replay', replayId, event }))
     this.handlers = this.makeHandlers()
+  }
+
+  /** The embedded connection's queue (opened on first use): the console's metrics read it. */
+  embeddedQueue(): Promise<Queue> {
+    return this.connections.queue(EMBEDDED_ID)
   }
 
   /** Seeds the examples (first run), watches modules, and with autostart starts drones. Idempotent. */

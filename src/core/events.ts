@@ -30,6 +30,8 @@ export interface TaskEvent {
   log?: { level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: unknown }
   /** retried: when the next attempt may run */
   retryInMs?: number
+  /** claimed: when the task became due (its runAt, ms since epoch, the queue's clock), for the enqueue→start wait */
+  dueAt?: number
 }
 
 export type WorkerProcessState = 'starting' | 'idle' | 'busy' | 'stopping' | 'crashed' | 'exited'

@@ -207,7 +207,9 @@ export class TaskFlow {
     const rowReq: number[] = []
     for (const it of items) {
       try {
-        rows.push(validateNewTask({ type: it.type, payload: it.payload, options: { ...it.options, parentId: it.parentId } }, this.ctx.queue.limits))
+        const row = validateNewTask({ type: it.type, payload: it.payload, options: { ...it.options, parentId: it.parentId } }, this.ctx.queue.limits)
+        if (it.traceparent) row.traceparent = it.traceparent
+        rows.push(row)
         rowReq.push(it.reqId)
       } catch (err) {
         replies.push({ reqId: it.reqId, error: errorMessage(err) })
@@ -216,7 +218,7 @@ export class TaskFlow {
     for (let i = 0; i < rows.length; i += POSTBACK_BATCH) {
       const chunk = rows.slice(i, i + POSTBACK_BATCH)
       try {
-        const ids = await this.ctx.driver.taskInsertMany({ tasks: chunk })
+        const ids = await this.ctx.queue.insertValidated(chunk)
         ids.forEach((id, j) => replies.push({ reqId: rowReq[i + j]!, id }))
       } catch (err) {
         for (let j = 0; j < chunk.length; j++) replies.push({ reqId: rowReq[i + j]!, error: errorMessage(err) })

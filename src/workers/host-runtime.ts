@@ -16,6 +16,7 @@ import type { WorkerContext } from './api.ts'
 import { loadWorkerModule, type LoadedWorker } from './load-module.ts'
 import type { AbortReason, FromWorker, RunItem, ToWorker, WorkerItem } from './protocol.ts'
 import { TaskContext } from './task-context.ts'
+import { failSpan, parentWithin, startRunSpan, tracedEnqueue, withContext, type RunTrace } from '../tracing/tracing.ts'
 import { TimeoutWheel } from './timeout-wheel.ts'
 
 export { TaskAbortedError } from './task-context.ts'
@@ -168,22 +169,29 @@ export class HostRuntime {
 
   private start(ctx: TaskContext, worker: LoadedWorker): void {
     const item = ctx.item
-    void this.taskContext.run(item.id, async () => {
+    // The run span is active around the handler: its spans nest under it (none without an SDK or a trace).
+    const trace = (ctx.trace = startRunSpan(item))
+    void this.taskContext.run(item.id, () => {
       this.runStarts.set(item.id, performance.now())
-      try {
-        const result = await worker.run(JSON.parse(item.payloadJson), ctx)
-        let resultJson: string | undefined
-        try {
-          resultJson = JSON.stringify(result ?? null)
-        } catch (err) {
-          throw new Error(`The task's result is not serializable to JSON: ${err instanceof Error ? err.message : String(err)}`)
-        }
-        if (resultJson === undefined) throw new Error(`The task's result is not serializable to JSON (a ${typeof result})`)
-        this.finish(item.id, { k: 'succeeded', id: item.id, resultJson, at: Date.now() })
-      } catch (err) {
-        this.fail(item.id, err, '')
-      }
+      return (trace ? withContext(trace.context, () => this.runHandler(ctx, worker)) : this.runHandler(ctx, worker))
     })
+  }
+
+  private async runHandler(ctx: TaskContext, worker: LoadedWorker): Promise<void> {
+    const item = ctx.item
+    try {
+      const result = await worker.run(JSON.parse(item.payloadJson), ctx)
+      let resultJson: string | undefined
+      try {
+        resultJson = JSON.stringify(result ?? null)
+      } catch (err) {
+        throw new Error(`The task's result is not serializable to JSON: ${err instanceof Error ? err.message : String(err)}`)
+      }
+      if (resultJson === undefined) throw new Error(`The task's result is not serializable to JSON (a ${typeof result})`)
+      this.finish(item.id, { k: 'succeeded', id: item.id, resultJson, at: Date.now() })
+    } catch (err) {
+      this.fail(item.id, err, '')
+    }
   }
 
   private fail(id: string, err: unknown, prefix: string): void {
@@ -204,7 +212,12 @@ export class HostRuntime {
 
   /** Records an outcome; freed slots are filled at the end of the turn, all finished ones together. */
   private finish(id: string, item: WorkerItem): void {
-    if (!this.running.delete(id)) return // already failed by an unhandled rejection
+    const ctx = this.running.get(id)
+    if (!ctx || !this.running.delete(id)) return // already failed by an unhandled rejection
+    if (ctx.trace) {
+      if (item.k === 'failed') failSpan(ctx.trace.span, item.error)
+      ctx.trace.span.end()
+    }
     this.timeouts.delete(id)
     const t0 = this.runStarts.get(id)
     this.runStarts.delete(id)
@@ -260,7 +273,13 @@ export class HostRuntime {
   }
 
   /** ctx.enqueue: a postback item; the drone answers with an `enqueued` reply. */
-  enqueue(parentId: string, type: string, payload: unknown, options: unknown): Promise<string> {
+  enqueue(parentId: string, type: string, payload: unknown, options: unknown, trace?: RunTrace): Promise<string> {
+    // The postback's enqueue span, ended when the drone has stored the task: a child of the active
+    // span when that is inside this run's trace (a span the handler opened), else of the run's.
+    return tracedEnqueue([String(type)], (traceparent) => this.postback(parentId, type, payload, options, traceparent), trace && parentWithin(trace))
+  }
+
+  private postback(parentId: string, type: string, payload: unknown, options: unknown, traceparent: string | null): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       let payloadCopy: unknown
       let optionsCopy: Record<string, unknown>
@@ -273,7 +292,9 @@ export class HostRuntime {
       }
       const reqId = this.nextReqId++
       this.enqueueReplies.set(reqId, { resolve, reject })
-      this.push({ k: 'enqueue', reqId, parentId, type: String(type), payload: payloadCopy, options: optionsCopy })
+      const item: WorkerItem = { k: 'enqueue', reqId, parentId, type: String(type), payload: payloadCopy, options: optionsCopy }
+      if (traceparent) item.traceparent = traceparent
+      this.push(item)
     })
   }
 

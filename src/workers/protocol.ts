@@ -13,6 +13,8 @@ export interface RunItem {
   maxAttempts: number
   parentId: string | null
   timeoutMs: number
+  /** The task's stored W3C traceparent: the run span continues it (src/tracing). */
+  traceparent?: string
 }
 
 /** Why a task's signal was aborted; also `signal.reason.reason` in the worker (see host-runtime.ts). */
@@ -36,7 +38,8 @@ export type WorkerItem =
   | { k: 'released'; id: string; at: number }
   | { k: 'log'; id: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: unknown; at: number }
   | { k: 'progress'; id: string; value: unknown; at: number }
-  | { k: 'enqueue'; reqId: number; parentId: string; type: string; payload: unknown; options: Record<string, unknown> }
+  /** `traceparent`: the postback's enqueue span (a child of the run's), stored with the new task. */
+  | { k: 'enqueue'; reqId: number; parentId: string; type: string; payload: unknown; options: Record<string, unknown>; traceparent?: string }
 
 export type FromWorker =
   /** `inspectUrl`: the inspector's ws:// address when the process runs with --inspect. */

@@ -82,6 +82,8 @@ export function toClaimed(r: ClaimRow): ClaimedTask {
     maxAttempts: r.max_attempts,
     parentId: r.parent_id,
     leaseSeq: r.lease_seq,
+    runAt: r.run_at.getTime(),
+    traceparent: r.traceparent,
   }
 }
 

@@ -214,6 +214,16 @@ END
 $fn$;
 `,
   },
+  {
+    version: 5,
+    name: 'traceparent',
+    // A nullable column without a default: PostgreSQL adds it without rewriting the table.
+    sql: (S) => `
+-- Tracing (docs/architecture.md#tracing): the W3C traceparent of the context that enqueued the task,
+-- continued by its claim and run. NULL when nothing traced the enqueue.
+ALTER TABLE ${S}.tasks ADD COLUMN traceparent text;
+`,
+  },
 ]
 
 /** The schema name back from its quoted form (migrations are given `S` quoted). */

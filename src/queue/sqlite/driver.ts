@@ -161,6 +161,7 @@ export class SqliteDriver implements GlobalQueueDriver {
         key: t.key,
         parentId: t.parentId,
         grp: t.group,
+        traceparent: t.traceparent ?? null,
         now,
       }
       if (s.insertTask.run(args).changes === 1) {
@@ -273,6 +274,8 @@ export class SqliteDriver implements GlobalQueueDriver {
             maxAttempts: r.max_attempts,
             parentId: r.parent_id,
             leaseSeq: r.lease_seq,
+            runAt: r.run_at,
+            traceparent: r.traceparent,
           })
         }
       }

@@ -164,6 +164,14 @@ CREATE TABLE schedules (
 );
 `,
   },
+  {
+    version: 4,
+    sql: `
+-- Tracing (docs/architecture.md#tracing): the W3C traceparent of the context that enqueued the task,
+-- continued by its claim and run. NULL when nothing traced the enqueue.
+ALTER TABLE tasks ADD COLUMN traceparent TEXT;
+`,
+  },
 ]
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
