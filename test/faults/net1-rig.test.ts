@@ -289,6 +289,12 @@ it('a host cut off longer than the lease loses nothing; its late outcomes are re
   }).length
   extra['cut: runs still going when their rescued copy started'] = overlapping
   const lostEvents = victimDrone.lines.filter((l) => l.ev === 'event' && l.kind === 'lease-lost').length
+  // The healed host works again: its connections came back, and it claims and runs new tasks.
+  const again = await q.queue.enqueueMany(range(60).map((n) => ({ type: 'work', payload: { n, sleepMs: 100 } })))
+  const rejoined = await waitFor(() => runsOf(again).some((r) => r.drone === victim), 30_000, 'the healed host to run new tasks')
+  const againDone = await settle(q.admin, q.schema, 60_000, 'work')
+  lost += again.length - (await Promise.all(again.map((id) => q.queue.get(id)))).filter((t) => t?.state === 'succeeded').length
+  extra['cut: new tasks the healed host ran'] = `${runsOf(again).filter((r) => r.drone === victim).length} of ${again.length}`
   const doubles = await doubleOutcomes(q.admin, q.schema)
   const a = analyze(readLedger(ledger), faults)
   extra['cut: tasks the host held'] = held.length
@@ -300,6 +306,7 @@ it('a host cut off longer than the lease loses nothing; its late outcomes are re
   checks['cut: late completions refused by the fence'] = lateEnds > 0 && fromVictim === 0
   checks['cut: the host aborted what it still ran'] = aborted
   checks['cut: nothing lost'] = done.settled && done.counts.succeeded === CUT_TASKS
+  checks['cut: the healed host works again'] = rejoined && againDone.settled
   checks['one outcome per attempt'] = doubles === 0
   checks['no unexplained duplicate'] = a.unexplained.length === 0
   checks['nothing lost in any phase'] = lost === 0
@@ -308,6 +315,7 @@ it('a host cut off longer than the lease loses nothing; its late outcomes are re
     'cut: late completions refused by the fence',
     'cut: the host aborted what it still ran',
     'cut: nothing lost',
+    'cut: the healed host works again',
     'one outcome per attempt',
     'no unexplained duplicate',
     'nothing lost in any phase',
