@@ -259,6 +259,11 @@ export class PostgresDriver implements GlobalQueueDriver {
         throw wrapPgError(err, stmt.name.replace(/^swarmage_/, ''))
       }
     }
+    // pg-pool listens for errors on idle clients only: a connection ended while checked out (the server
+    // ended an idle-in-transaction session, flow.ts; pg_terminate_backend; a restart) would otherwise
+    // be an uncaught 'error' event that kills the drone. The query in flight reports it.
+    const ignore = (): void => undefined
+    client.on('error', ignore)
     let broken: Error | undefined
     try {
       await client.query('BEGIN').catch((err: unknown) => {
@@ -275,6 +280,7 @@ export class PostgresDriver implements GlobalQueueDriver {
       })
       throw err
     } finally {
+      client.removeListener('error', ignore)
       client.release(broken)
     }
   }
