@@ -47,9 +47,16 @@ export interface ClaimParams {
  * most what every limit leaves room for, claim those and log their starts. A held-back task is never
  * touched: it stays queued with its attempts as they were.
  */
-export async function claimLimited(exec: Exec, sql: Statements, params: ClaimParams, wants: Map<string, number>): Promise<ClaimedTask[]> {
-  // Before the lock is taken: from here on, a silent claimer's session (and lock) is ended by the server.
+/**
+ * Before a transaction takes a row lock other drones wait on (a limited type's settings, a schedule's
+ * row): from here on the server ends a silent holder's session, and its lock, after 3 s.
+ */
+export async function limitIdleInTransaction(exec: Exec): Promise<void> {
   await exec(claimIdleTimeout, [String(CLAIM_IDLE_TIMEOUT_MS)])
+}
+
+export async function claimLimited(exec: Exec, sql: Statements, params: ClaimParams, wants: Map<string, number>): Promise<ClaimedTask[]> {
+  await limitIdleInTransaction(exec)
   const settings = await exec<FlowRow>(sql.flowLock, [[...wants.keys()]])
   const byType = new Map(settings.map((s) => [s.type, s]))
   const claimed: ClaimedTask[] = []
