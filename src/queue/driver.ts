@@ -89,6 +89,12 @@ export interface GlobalQueueDriver {
    * row, so the claim takes its plain path again) and wakes drones for the type in the same commit.
    */
   typeSettingsPut?(params: { type: string; settings: TypeSettings }): Promise<void>
+  /**
+   * What `queue.why(id)` explains a task from (src/debug/why.ts): the task, its lease and what stands
+   * before it in the queue, read at one moment on the database clock. Null when the task does not
+   * exist. Optional for plug-in drivers; without it `why` is refused.
+   */
+  taskWhyFacts?(params: { id: string }): Promise<TaskWhyFacts | null>
   settingsGet(): Promise<QueueSettings>
   settingsSet(params: Partial<QueueSettings>): Promise<QueueSettings>
 
@@ -165,6 +171,27 @@ export interface TaskAttempt {
   finishedAt: string
   outcome: 'succeeded' | 'failed' | 'retried' | 'lease-expired' | 'handed-back' | 'cancelled'
   error: TaskError | null
+}
+
+/** The raw facts behind `swarmage why` (see GlobalQueueDriver.taskWhyFacts). Times are ISO-8601, database clock. */
+export interface TaskWhyFacts {
+  task: Task
+  now: string
+  /** The id of the drone run holding the task's lease (running tasks), else null. */
+  claimedBy: string | null
+  leaseExpiresAt: string | null
+  /** Queued tasks of its type, runnable now, that a claim takes before it (priority, then runAt, then age). */
+  ahead: number
+  /** Running tasks of its type across all drones. */
+  running: number
+  /** Its type's flow settings, or null when it has none. */
+  settings: TypeSettings | null
+  /** Starts in the type's sliding rate window (null without a rate). */
+  rateStarts: number | null
+  /** Running tasks of its group (null without a group). */
+  groupRunning: number | null
+  /** Starts of its group in the group rate window (null without a group or a groupRate). */
+  groupRateStarts: number | null
 }
 
 export type StateCounts = Record<TaskState, number>

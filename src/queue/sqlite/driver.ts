@@ -19,6 +19,7 @@ import {
   type TaskAttempt,
   type TaskListParams,
   type TaskLog,
+  type TaskWhyFacts,
   type ScheduleFire,
   type ScheduleRecord,
 } from '../driver.ts'
@@ -31,6 +32,7 @@ import { toAttempt, toDrone, toLog, toTask, type ClaimRow, type HeldRow } from '
 import { SIGNAL_TTL_MS, SignalHub } from './signals.ts'
 import { ListStatements, prepareStatements, type Statements } from './statements.ts'
 import { applyCompletions, rescueExpired } from './transitions.ts'
+import { prepareWhyStatements, readWhyFacts, type WhyStatements } from './why.ts'
 
 /** WAL pages between automatic checkpoints (SQLite's default is 1,000). */
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000
@@ -61,6 +63,7 @@ export class SqliteDriver implements GlobalQueueDriver {
   private signalWrites = 0
   private closed = false
   private versionStmt: SqliteStatement<[], string> | null = null
+  private whyStatements: WhyStatements | null = null
 
   private constructor(
     private readonly db: SqliteDatabase,
@@ -278,6 +281,12 @@ export class SqliteDriver implements GlobalQueueDriver {
       }
       return claimed
     })
+  }
+
+  async taskWhyFacts({ id }: { id: string }): Promise<TaskWhyFacts | null> {
+    void this.s // a missing schema is a SchemaError, as for every read
+    this.whyStatements ??= prepareWhyStatements(this.db)
+    return readWhyFacts(this.db, this.whyStatements, id)
   }
 
   async typeSettingsList(): Promise<Record<string, TypeSettings>> {
