@@ -153,10 +153,15 @@ export interface TaskListParams {
   before?: { createdAt: string; id: string }
 }
 
+/** Where a log line came from: `ctx.log`, or what the handler wrote to stdout or stderr (CONTRACT.md "Debugging"). */
+export type LogStream = 'log' | 'stdout' | 'stderr'
+
 export interface TaskLog {
   taskId: string
   attempt: number
   level: 'debug' | 'info' | 'warn' | 'error'
+  /** Absent on insert means 'log'; always present when read back. */
+  stream?: LogStream
   message: string
   data?: unknown
   at: string

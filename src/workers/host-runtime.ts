@@ -14,6 +14,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import inspector from 'node:inspector'
 import type { WorkerContext } from './api.ts'
 import { loadWorkerModule, type LoadedWorker } from './load-module.ts'
+import { OutputCapture } from './output-capture.ts'
 import type { AbortReason, FromWorker, RunItem, ToWorker, WorkerItem } from './protocol.ts'
 import { TaskContext } from './task-context.ts'
 import { TimeoutWheel } from './timeout-wheel.ts'
@@ -50,6 +51,11 @@ export class HostRuntime {
   private finishing = false
   /** The task whose code is running, so an unhandled rejection fails that task and not the process. */
   private readonly taskContext = new AsyncLocalStorage<string>()
+  /** stdout/stderr of running tasks as their log lines; host.ts installs it in a worker process. */
+  readonly output = new OutputCapture(
+    () => this.taskContext.getStore(),
+    (item) => this.push(item),
+  )
 
   constructor(private readonly transport: HostTransport) {
     setInterval(() => this.sendStats(), STATS_MS).unref()
@@ -107,6 +113,7 @@ export class HostRuntime {
     this.type = message.type
     this.config_ = message.config
     this.concurrency = Math.max(1, message.concurrency)
+    if (message.echoOutput === false) this.output.echo = false
     try {
       const worker = await loadWorkerModule(message.modulePath)
       if (worker.setup) {
@@ -162,6 +169,7 @@ export class HostRuntime {
 
   private start(ctx: TaskContext, worker: LoadedWorker): void {
     const item = ctx.item
+    this.output.begin(item.id)
     void this.taskContext.run(item.id, async () => {
       try {
         const result = await worker.run(JSON.parse(item.payloadJson), ctx)
@@ -199,6 +207,7 @@ export class HostRuntime {
   private finish(id: string, item: WorkerItem): void {
     if (!this.running.delete(id)) return // already failed by an unhandled rejection
     this.timeouts.delete(id)
+    this.output.end(id) // its last lines go before its outcome
     this.push(item)
     if (this.shuttingDown && this.running.size === 0) void this.finishShutdown()
   }

@@ -19,7 +19,8 @@ export interface RunItem {
 export type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'lease-lost'
 
 export type ToWorker =
-  | { t: 'init'; type: string; modulePath: string; config: unknown; concurrency: number }
+  /** `echoOutput` false: captured task output is not also written to the process's stdout/stderr (replay). */
+  | { t: 'init'; type: string; modulePath: string; config: unknown; concurrency: number; echoOutput?: boolean }
   | { t: 'run'; tasks: RunItem[] }
   | { t: 'abort'; ids: string[]; reason: AbortReason }
   | { t: 'enqueued'; replies: Array<{ reqId: number; id?: string; error?: string }> }
@@ -33,7 +34,8 @@ export type WorkerItem =
   | { k: 'failed'; id: string; error: TaskError; permanent: boolean; at: number; aborted?: AbortReason }
   /** A task the host gives back unstarted (abort before start, shutdown): it used no attempt. */
   | { k: 'released'; id: string; at: number }
-  | { k: 'log'; id: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: unknown; at: number }
+  /** `stream`: a line the task wrote to stdout/stderr (output-capture.ts); absent for ctx.log. */
+  | { k: 'log'; id: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: unknown; at: number; stream?: 'stdout' | 'stderr' }
   | { k: 'progress'; id: string; value: unknown; at: number }
   | { k: 'enqueue'; reqId: number; parentId: string; type: string; payload: unknown; options: Record<string, unknown> }
 

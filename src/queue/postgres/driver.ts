@@ -431,6 +431,7 @@ export class PostgresDriver implements GlobalQueueDriver {
       valid.map((l) => textSafe(String(l.message))),
       valid.map((l) => logData(l.data)),
       valid.map((l) => l.at),
+      valid.map((l) => l.stream ?? 'log'),
     ])
   }
 

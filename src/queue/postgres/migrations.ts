@@ -214,6 +214,16 @@ END
 $fn$;
 `,
   },
+  {
+    // 5 is another round's (issue #12 took 6).
+    version: 6,
+    name: 'captured output: task_logs.stream',
+    sql: (S) => `
+-- Captured output (docs/architecture.md#captured-output): a log line is a ctx.log call ('log') or a
+-- line the handler wrote to stdout or stderr. A constant default rewrites nothing (PostgreSQL 11+).
+ALTER TABLE ${S}.task_logs ADD COLUMN stream text NOT NULL DEFAULT 'log';
+`,
+  },
 ]
 
 /** The schema name back from its quoted form (migrations are given `S` quoted). */

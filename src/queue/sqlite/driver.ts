@@ -416,6 +416,7 @@ export class SqliteDriver implements GlobalQueueDriver {
           taskId: l.taskId,
           attempt: l.attempt,
           level: l.level,
+          stream: l.stream ?? 'log',
           message: l.message,
           data: l.data === undefined ? null : JSON.stringify(l.data),
           at: Number.isNaN(at) ? now : at,

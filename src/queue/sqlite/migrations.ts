@@ -164,6 +164,15 @@ CREATE TABLE schedules (
 );
 `,
   },
+  {
+    // 4 is another round's (issue #12 took 5).
+    version: 5,
+    sql: `
+-- Captured output (docs/architecture.md#captured-output): a log line is a ctx.log call ('log') or a
+-- line the handler wrote to stdout or stderr. A constant default: existing rows read as 'log'.
+ALTER TABLE task_logs ADD COLUMN stream TEXT NOT NULL DEFAULT 'log';
+`,
+  },
 ]
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

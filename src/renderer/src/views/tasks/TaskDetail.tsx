@@ -168,8 +168,9 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
             ) : (
               <ol className="logs mono" data-testid="task-logs">
                 {detail.logs.map((l, i) => (
-                  <li key={i} className={`log-${l.level}`}>
-                    <span className="muted">{fmtTime(l.at)}</span> <span className="log-level">{l.level}</span> {l.message}
+                  <li key={i} className={`log-${l.level}`} data-stream={l.stream ?? 'log'}>
+                    {/* Captured output shows its stream (stdout, stderr) where ctx.log lines show their level. */}
+                    <span className="muted">{fmtTime(l.at)}</span> <span className="log-level">{l.stream === 'stdout' || l.stream === 'stderr' ? l.stream : l.level}</span> {l.message}
                     {l.data !== undefined && <span className="muted"> {JSON.stringify(l.data)}</span>}
                   </li>
                 ))}
