@@ -51,6 +51,7 @@ export class HostRuntime {
   private finishing = false
   /** The task whose code is running, so an unhandled rejection fails that task and not the process. */
   private readonly taskContext = new AsyncLocalStorage<string>()
+  private breakBeforeRun = false
   /** stdout/stderr of running tasks as their log lines; host.ts installs it in a worker process. */
   readonly output = new OutputCapture(
     () => this.taskContext.getStore(),
@@ -114,6 +115,7 @@ export class HostRuntime {
     this.config_ = message.config
     this.concurrency = Math.max(1, message.concurrency)
     if (message.echoOutput === false) this.output.echo = false
+    this.breakBeforeRun = message.breakBeforeRun === true
     try {
       const worker = await loadWorkerModule(message.modulePath)
       if (worker.setup) {
@@ -172,6 +174,7 @@ export class HostRuntime {
     this.output.begin(item.id)
     void this.taskContext.run(item.id, async () => {
       try {
+        if (this.breakBeforeRun) waitForDebugger()
         const result = await worker.run(JSON.parse(item.payloadJson), ctx)
         let resultJson: string | undefined
         try {
@@ -308,6 +311,17 @@ export class HostRuntime {
     const cpu = process.cpuUsage()
     this.transport.send({ t: 'stats', rssBytes: process.memoryUsage.rss(), cpuUserUs: cpu.user, cpuSystemUs: cpu.system })
   }
+}
+
+/**
+ * `swarmage replay --inspect`: blocks until a debugger attaches (and says run), then pauses one step
+ * before the handler, so "step into" enters the user's run() with the breakpoints set meanwhile.
+ */
+function waitForDebugger(): void {
+  if (!inspector.url()) return
+  inspector.waitForDebugger()
+  // eslint-disable-next-line no-debugger -- the pause the user asked for; a no-op without a debugger
+  debugger
 }
 
 function safeJson(value: unknown): string | undefined {

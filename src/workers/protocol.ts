@@ -19,8 +19,11 @@ export interface RunItem {
 export type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'lease-lost'
 
 export type ToWorker =
-  /** `echoOutput` false: captured task output is not also written to the process's stdout/stderr (replay). */
-  | { t: 'init'; type: string; modulePath: string; config: unknown; concurrency: number; echoOutput?: boolean }
+  /**
+   * `echoOutput` false: captured task output is not also written to the process's stdout/stderr (replay).
+   * `breakBeforeRun`: with the inspector on, each task waits for a debugger and pauses just before the handler.
+   */
+  | { t: 'init'; type: string; modulePath: string; config: unknown; concurrency: number; echoOutput?: boolean; breakBeforeRun?: boolean }
   | { t: 'run'; tasks: RunItem[] }
   | { t: 'abort'; ids: string[]; reason: AbortReason }
   | { t: 'enqueued'; replies: Array<{ reqId: number; id?: string; error?: string }> }
