@@ -9,6 +9,7 @@ import type { DroneEvent, DroneState, WorkerProcessState } from '../core/events.
 import type { Task } from '../core/task.ts'
 import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/driver.ts'
 import type { Schedule } from '../schedules/definition.ts'
+import type { UnservedType, WhyReport } from '../debug/why.ts'
 import type { ScheduleView } from './schedules.ts'
 
 const id = z.string().min(1).max(200)
@@ -168,6 +169,8 @@ export const apiInputs = {
   'tasks.retry': z.strictObject({ connectionId: id, id }),
   'tasks.cancel': z.strictObject({ connectionId: id, id }),
   'tasks.delete': z.strictObject({ connectionId: id, id }),
+  /** "Why isn't this running?" (src/debug/why.ts) */
+  'tasks.why': z.strictObject({ connectionId: id, id }),
   'tasks.enqueue': z.strictObject({
     connectionId: id,
     type: z.string().max(100),
@@ -177,6 +180,7 @@ export const apiInputs = {
   'tasks.demo': z.strictObject({ connectionId: id, count: z.number().int().min(1).max(100_000).default(200) }),
   'queue.stats': z.strictObject({ connectionId: id }),
   'queue.drones': z.strictObject({ connectionId: id }),
+  'queue.unserved': z.strictObject({ connectionId: id }),
   'schedules.list': z.strictObject({ connectionId: id }),
   // The definition is validated by queue.setSchedule (src/schedules/definition.ts), which names the bad value.
   'schedules.set': z.strictObject({
@@ -233,10 +237,12 @@ export interface ApiResults {
   'tasks.retry': Task
   'tasks.cancel': Task
   'tasks.delete': { deleted: boolean }
+  'tasks.why': WhyReport
   'tasks.enqueue': { id: string }
   'tasks.demo': { ids: number }
   'queue.stats': QueueStats
   'queue.drones': DroneInfo[]
+  'queue.unserved': UnservedType[]
   'schedules.list': ScheduleView[]
   'schedules.set': Schedule
   'schedules.remove': { removed: boolean }

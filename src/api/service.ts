@@ -304,11 +304,13 @@ export class ConsoleService {
       'tasks.get': async (p) => getTask(await queue(p.connectionId), p.id),
       'tasks.retry': async (p) => (await queue(p.connectionId)).retry(p.id),
       'tasks.cancel': async (p) => (await queue(p.connectionId)).cancel(p.id),
+      'tasks.why': async (p) => (await queue(p.connectionId)).why(p.id),
       'tasks.delete': async (p) => ({ deleted: await (await queue(p.connectionId)).driver.taskDelete({ id: p.id }) }),
       'tasks.enqueue': async (p) => enqueueTask(await queue(p.connectionId), p),
       'tasks.demo': async (p) => enqueueDemo(await queue(p.connectionId), p.count),
       'queue.stats': async (p) => (await queue(p.connectionId)).stats(),
       'queue.drones': async (p) => (await queue(p.connectionId)).driver.droneList({}),
+      'queue.unserved': async (p) => (await queue(p.connectionId)).unserved(),
       'schedules.list': async (p) => listScheduleViews(await queue(p.connectionId)),
       'schedules.set': async (p) => (await queue(p.connectionId)).setSchedule(p.name, p.schedule),
       'schedules.remove': async (p) => {

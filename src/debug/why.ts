@@ -6,7 +6,7 @@
  */
 import { parseRate } from '../core/flow.ts'
 import type { TaskState } from '../core/task.ts'
-import type { DroneInfo, TaskWhyFacts } from '../queue/driver.ts'
+import type { DroneInfo, QueueStats, TaskWhyFacts } from '../queue/driver.ts'
 
 export type WhyCode =
   | 'succeeded'
@@ -69,6 +69,22 @@ export function viewDrone(d: DroneInfo, nowMs: number): DroneView {
 /** Live drones that claim tasks of `type` (the Flow view's warning uses it too). */
 export function dronesServing(type: string, drones: DroneInfo[], nowMs: number): DroneView[] {
   return drones.map((d) => viewDrone(d, nowMs)).filter((d) => d.claiming && d.types.includes(type))
+}
+
+/** A type with queued tasks and no live drone serving it (the Flow view warns about each). */
+export interface UnservedType {
+  type: string
+  queued: number
+}
+
+/** Every type with queued tasks that no live, claiming drone serves, most queued first. */
+export function unservedTypes(stats: QueueStats, nowMs: number): UnservedType[] {
+  const views = stats.drones.map((d) => viewDrone(d, nowMs)).filter((d) => d.claiming)
+  const served = new Set(views.flatMap((d) => d.types))
+  return Object.entries(stats.types)
+    .filter(([type, counts]) => counts.queued > 0 && !served.has(type))
+    .map(([type, counts]) => ({ type, queued: counts.queued }))
+    .sort((a, b) => b.queued - a.queued || a.type.localeCompare(b.type))
 }
 
 export function explain(facts: TaskWhyFacts, drones: DroneInfo[]): WhyReport {

@@ -5,7 +5,7 @@ import { assertTaskType, DEFAULT_MAX_PAYLOAD_BYTES, validateNewTask, type Limits
 import { EMPTY_TYPE_SETTINGS, validateTypeSettings, type TypeSettings, type TypeSettingsPatch } from '../core/flow.ts'
 import { ScheduleApi } from '../schedules/api.ts'
 import type { Schedule, ScheduleDefinition } from '../schedules/definition.ts'
-import { explain, type WhyReport } from '../debug/why.ts'
+import { explain, unservedTypes, type UnservedType, type WhyReport } from '../debug/why.ts'
 import { bulkAction, type BulkFilter, type BulkOptions, type BulkProgress, type BulkVerb } from './bulk/bulk.ts'
 import type { GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
 
@@ -126,6 +126,12 @@ export class Queue {
     const [facts, drones] = await Promise.all([this.driver.taskWhyFacts({ id }), this.driver.droneList()])
     if (!facts) throw new NotFoundError(`no task with id ${id}`)
     return explain(facts, drones)
+  }
+
+  /** Types with queued tasks that no live drone serves (src/debug/why.ts), on the database clock. */
+  async unserved(): Promise<UnservedType[]> {
+    const [stats, now] = await Promise.all([this.driver.statsGet(), this.driver.now()])
+    return unservedTypes(stats, now.getTime())
   }
 
   stats(): Promise<QueueStats> {

@@ -141,6 +141,16 @@ describe.each(backends)('queue.why on %s', (_name, open) => {
     expect(await codes(id)).toEqual(['no-drone'])
   })
 
+  it('lists the types with queued tasks that no live drone serves (the Flow view\'s warning)', async () => {
+    const served = `${type}.served`
+    const lonely = `${type}.lonely`
+    await drone('d1', [served])
+    await queue.driver.droneUpsert({ drone: { id: 'd2', name: 'draining', host: 'h', pid: 2, info: { state: 'draining', types: [{ type: lonely }] } } })
+    await queue.enqueueMany([{ type: served }, { type: lonely }, { type: lonely }])
+    const mine = (await queue.unserved()).filter((u) => u.type.startsWith(type))
+    expect(mine).toEqual([{ type: lonely, queued: 2 }])
+  })
+
   it('finished tasks say how they ended; an unknown id is not found', async () => {
     await drone('d1', [type])
     const [a, b] = await queue.enqueueMany([{ type, payload: 1 }, { type, payload: 2, options: { maxAttempts: 1 } }])

@@ -8,6 +8,7 @@ import { progress } from '../../stores/flow.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { TaskActions } from './TaskActions.tsx'
+import { WhyPanel } from './WhyPanel.tsx'
 
 /** A running or queued task's detail is re-read this often; finished tasks are not polled. */
 const POLL_MS = 1000
@@ -93,6 +94,7 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
             </div>
           )}
           <TaskActions connectionId={connectionId} detail={detail} onChanged={load} />
+          <WhyPanel connectionId={connectionId} id={id} state={t.state} />
           {detail.parent && (
             <div>
               parent:{' '}
