@@ -2,7 +2,8 @@
  * "Why isn't this running?" in the console (issue #12, item 3), in a real browser against the real
  * console service, an SQLite queue, a drone and its worker processes: the task detail's panel says no
  * drone serves the type and the Flow view warns unasked; once a drone serves it, the same open panel
- * follows the task (held by the drone, then how it ended) without being reopened.
+ * follows the task (held by the drone, then how it ended) without being reopened; what the handler
+ * prints shows in the detail's logs while it still runs (captured output, item 4).
  */
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -46,7 +47,7 @@ describe('console e2e: why is a task not running', () => {
     const connectionId = (await row.getAttribute('data-id'))!
     await page.getByTestId('connection-use-why').click()
 
-    const id = await enqueue(page, 'lonely', '{"holdMs": 4000}')
+    const id = await enqueue(page, 'lonely', '{"holdMs": 8000, "print": "printed by the handler"}')
     await openTaskFromEnqueue(page, id)
     const reason = (code: string) => page.locator(`[data-testid="task-why-reason"][data-code="${code}"]`)
     await reason('no-drone').waitFor({ timeout: T })
@@ -67,6 +68,11 @@ describe('console e2e: why is a task not running', () => {
     await page.locator(`[data-testid="task-detail"][data-id="${id}"]`).waitFor({ timeout: T })
     await reason('held-by-drone').waitFor({ timeout: T })
     expect(await reason('held-by-drone').textContent()).toMatch(/held by drone why-drone \(attempt 1 of 5, lease expires in .+, last heartbeat .+ ago\)/)
+    // Captured output, shown while the task still runs (the detail re-reads a running task).
+    const printed = page.locator('[data-testid="task-logs"] li[data-stream="stdout"]')
+    await printed.waitFor({ timeout: T })
+    expect(await printed.textContent()).toMatch(/stdout printed by the handler$/)
+    expect(await page.getByTestId('task-detail').getAttribute('data-state')).toBe('running')
     await waitTaskState(page, id, 'succeeded')
     await reason('succeeded').waitFor({ timeout: T })
     expect(await reason('succeeded').textContent()).toMatch(/succeeded on drone why-drone at .* after 1 attempt$/)
