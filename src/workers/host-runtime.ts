@@ -55,6 +55,7 @@ export class HostRuntime {
   /** stdout/stderr of running tasks as their log lines; host.ts installs it in a worker process. */
   readonly output = new OutputCapture(
     () => this.taskContext.getStore(),
+    (id) => this.running.has(id),
     (item) => this.push(item),
   )
 
@@ -171,7 +172,6 @@ export class HostRuntime {
 
   private start(ctx: TaskContext, worker: LoadedWorker): void {
     const item = ctx.item
-    this.output.begin(item.id)
     void this.taskContext.run(item.id, async () => {
       try {
         if (this.breakBeforeRun) waitForDebugger()

@@ -38,6 +38,8 @@ export class OutputCapture {
   constructor(
     /** The id of the task whose code is running now, if any. */
     private readonly current: () => string | undefined,
+    /** Whether that task is still running (a timer it left behind may write after it finished). */
+    private readonly isRunning: (id: string) => boolean,
     private readonly push: (item: WorkerItem) => void,
   ) {}
 
@@ -47,11 +49,6 @@ export class OutputCapture {
     this.installed = true
     this.patch(process.stdout, 'stdout')
     this.patch(process.stderr, 'stderr')
-  }
-
-  /** Starts keeping a task's output. */
-  begin(id: string): void {
-    this.tasks.set(id, { chars: 0, lines: 0, dropped: 0, partial: { stdout: '', stderr: '' } })
   }
 
   /** Emits the task's unfinished lines and the truncation note; called before its outcome is pushed. */
@@ -75,7 +72,7 @@ export class OutputCapture {
     const original = target.write.bind(target) as Write
     const patched: Write = (chunk, encoding, callback) => {
       const id = this.current()
-      const t = id === undefined ? undefined : this.tasks.get(id)
+      const t = id === undefined ? undefined : this.stateOf(id)
       if (t) {
         this.take(id!, t, stream, text(chunk, encoding))
         if (!this.echo) {
@@ -87,6 +84,16 @@ export class OutputCapture {
       return original(chunk, encoding, callback)
     }
     target.write = patched as typeof target.write
+  }
+
+  /** A task's state, made on its first write: a task that prints nothing costs nothing here. */
+  private stateOf(id: string): TaskOutput | undefined {
+    let t = this.tasks.get(id)
+    if (!t && this.isRunning(id)) {
+      t = { chars: 0, lines: 0, dropped: 0, partial: { stdout: '', stderr: '' } }
+      this.tasks.set(id, t)
+    }
+    return t
   }
 
   private take(id: string, t: TaskOutput, stream: OutputStream, chunk: string): void {

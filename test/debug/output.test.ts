@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { Drone } from '../../src/drone/drone.ts'
 import { OUTPUT_MAX_CHARS } from '../../src/workers/output-capture.ts'
 import { until } from '../helpers.ts'
+import { cli, ok } from '../cli/cli.ts'
 import { BACKENDS, FAST, testQueue } from '../drone/setup.ts'
 
 // Captured output (CONTRACT.md "Debugging"): a handler's stdout/stderr lines are its task's logs,
@@ -34,6 +35,10 @@ describe.each(BACKENDS)('captured output on %s', (backend) => {
       expect(logs.filter((l) => l.stream === 'stdout').every((l) => l.level === 'info' && l.attempt === 1)).toBe(true)
       expect(logs.filter((l) => l.stream === 'stderr').every((l) => l.level === 'warn')).toBe(true)
     }
+
+    // `swarmage task ID --json` shows them with their stream.
+    const shown = JSON.parse(ok(await cli(['task', ids[3]!, '--json', '--queue', q.address], { cwd: q.dir }))) as { logs: Array<{ stream: string; message: string }> }
+    expect(shown.logs.filter((l) => l.stream === 'stderr').map((l) => l.message)).toEqual([0, 1, 2, 3, 4].map((k) => `task 3 err ${k}`))
 
     // 2,000 lines of 100 characters: kept up to the bound, then one warning with the count dropped.
     const logs = await q.queue.logs(flood, 5_000)
