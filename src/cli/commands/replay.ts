@@ -69,7 +69,7 @@ function parseInspect(value: string | true | undefined): number | undefined {
   if (value === undefined) return undefined
   if (value === true) return 9229
   const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN
-  if (!(port >= 0 && port <= 65535)) throw new InputError(`--inspect ${JSON.stringify(value)} is not a port: expected an integer from 0 to 65535`)
+  if (!(port >= 0 && port <= 65535)) throw new InputError(`--inspect ${JSON.stringify(value)} is not a port: expected an integer from 0 to 65535 (give the task id before --inspect, or --inspect=PORT)`)
   return port
 }
 
