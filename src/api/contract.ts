@@ -34,8 +34,21 @@ export const connectionInput = z.strictObject({
 })
 export type ConnectionInput = z.infer<typeof connectionInput>
 
+/** What tells connections apart (src/api/target.ts): shown in lists and menus, the masked `display` in a tooltip. */
+export interface ConnectionTarget {
+  host?: string
+  database?: string
+  /** the schema the address uses: its `?schema=`, else the default `swarmage` */
+  schema?: string
+  /** sqlite: the file */
+  path?: string
+  /** one line: `host:port/db · schema S`, or `sqlite FILE` */
+  summary: string
+}
+
 export interface Connection extends Omit<ConnectionInput, 'password' | 'id'> {
   id: string
+  target: ConnectionTarget
   /** the built-in embedded SQLite queue; cannot be removed */
   builtin: boolean
   hasPassword: boolean
@@ -59,6 +72,8 @@ export interface WorkerDefinitionRecord extends z.infer<typeof workerDefinitionI
   id: string
   /** whether the module file exists right now */
   moduleExists: boolean
+  /** set on the example workers of resources/ (only present with --examples): the example's type */
+  example?: string
 }
 
 export interface WorkerProcessView {
@@ -177,6 +192,17 @@ export const apiInputs = {
     payload: z.unknown(),
     options: enqueueOptions.optional(),
   }),
+  /**
+   * Bulk enqueue (the Enqueue view's count + template and NDJSON file): one batch of at most 1000 tasks,
+   * validated whole before anything is stored; `lines` names each task's line in an error ("line 7: …");
+   * `dryRun` validates only, so a file is checked to the end before its first batch is written.
+   */
+  'tasks.enqueueMany': z.strictObject({
+    connectionId: id,
+    tasks: z.array(z.strictObject({ type: z.string().max(100), payload: z.unknown(), options: enqueueOptions.optional() })).min(1).max(1000),
+    lines: z.array(z.number().int().min(1)).max(1000).optional(),
+    dryRun: z.boolean().default(false),
+  }),
   'tasks.demo': z.strictObject({ connectionId: id, count: z.number().int().min(1).max(100_000).default(200) }),
   'queue.stats': z.strictObject({ connectionId: id }),
   'queue.drones': z.strictObject({ connectionId: id }),
@@ -239,6 +265,7 @@ export interface ApiResults {
   'tasks.delete': { deleted: boolean }
   'tasks.why': WhyReport
   'tasks.enqueue': { id: string }
+  'tasks.enqueueMany': { count: number; ids: string[] }
   'tasks.demo': { ids: number }
   'queue.stats': QueueStats
   'queue.drones': DroneInfo[]
@@ -253,7 +280,8 @@ export interface ApiResults {
 
 /** Errors cross every transport as this shape; `code` lets the UI say how to fix it. */
 export interface ApiErrorShape {
-  code: 'input' | 'not-found' | 'schema' | 'internal' | 'forbidden'
+  /** 'connection': the queue's database cannot be reached (src/api/connection-errors.ts); 'internal': a fault of the console itself */
+  code: 'input' | 'not-found' | 'schema' | 'internal' | 'forbidden' | 'connection'
   message: string
 }
 

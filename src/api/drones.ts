@@ -111,6 +111,9 @@ export class Drones {
         await stopEngineDrone(drone, 'now').catch(() => undefined)
         throw err
       }
+      // One record of the drone: its start time is the registry row's (the database clock), as Cluster shows it.
+      const row = (await queue.driver.droneList({}).catch(() => [])).find((r) => r.id === drone.id)
+      if (row) entry.startedAt = row.startedAt
       if (persist) this.store.putDrone({ name, connectionId: params.connectionId, workerIds: params.workerIds })
       return droneView(entry)
     } finally {

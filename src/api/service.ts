@@ -13,7 +13,8 @@ import type { z } from 'zod'
 import { InputError, errorMessage } from '../core/errors.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
 import { Connections, EMBEDDED_ID } from './connections.ts'
-import { apiInputs, type ApiMethod, type ApiParams, type ApiResults, type PushMessage } from './contract.ts'
+import { classifyConnectionError } from './connection-errors.ts'
+import { apiInputs, type ApiErrorShape, type ApiMethod, type ApiParams, type ApiResults, type PushMessage } from './contract.ts'
 import { Definitions } from './definitions.ts'
 import { Drones } from './drones.ts'
 import { ApiError, inputError, toApiError } from './errors.ts'
@@ -22,7 +23,7 @@ import { FLOW_WINDOW_MS } from './flow.ts'
 import { listScheduleViews } from './schedules.ts'
 import { KeyFileSecretStore, type SecretStore } from './secrets.ts'
 import { SettingsStore } from './store.ts'
-import { enqueueDemo, enqueueTask, getTask, listTasks } from './tasks.ts'
+import { enqueueBatch, enqueueDemo, enqueueTask, getTask, listTasks } from './tasks.ts'
 
 export { ApiError, toApiError } from './errors.ts'
 export { KeyFileSecretStore, type SecretStore } from './secrets.ts'
@@ -42,7 +43,11 @@ export interface ConsoleServiceOptions {
   openDevTools?: (url: string) => Promise<boolean>
   /** Address of the built-in `embedded` connection; default `sqlite:<dataDir>/swarm.db`. */
   defaultQueue?: string
-  /** Add the example workers as definitions on the first run. Default true. */
+  /**
+   * The example workers of resources/ exist as worker definitions (added on the first such run, labelled
+   * `example`): `npm start` and `swarmage console --examples` ask for them. Default false: without it
+   * they are neither added nor listed (issue 16: a console on a shared queue must not offer demo code).
+   */
   seedExamples?: boolean
   /** On start: restart remembered drones; on the very first launch start one with the examples and enqueue demo tasks. Default false. */
   autostart?: boolean
@@ -98,7 +103,7 @@ export class ConsoleService {
         return null
       },
     })
-    this.definitions = new Definitions(this.store, (def) => void this.moduleChanged(def))
+    this.definitions = new Definitions(this.store, (def) => void this.moduleChanged(def), options.seedExamples ?? false)
     this.drones = new Drones(this.store, this.connections, this.definitions, {
       dataDir: options.dataDir,
       spawner: options.spawner,
@@ -113,8 +118,8 @@ export class ConsoleService {
     this.state = 'started'
     const firstRun = this.store.getMeta('examples-seeded') === null
     const paths = exampleWorkerPaths(this.options.examplesDir ?? defaultExamplesDir())
-    this.definitions.seedExamples(paths, firstRun && (this.options.seedExamples ?? true))
-    if (firstRun) this.store.setMeta('examples-seeded', new Date().toISOString())
+    this.definitions.seedExamples(paths, firstRun && (this.options.seedExamples ?? false))
+    if (firstRun && this.options.seedExamples) this.store.setMeta('examples-seeded', new Date().toISOString())
     this.definitions.rewatch()
     this.timer = setInterval(() => this.tick(), FLOW_WINDOW_MS)
     this.timer.unref()
@@ -148,9 +153,23 @@ export class ConsoleService {
       if (m === 'drones.start' || m === 'connections.save') tightenDataDir(this.options.dataDir)
       return result
     } catch (err) {
-      const shape = toApiError(err)
+      const shape = this.connectionError(m, parsed.data, err) ?? toApiError(err)
       throw new ApiError(shape.code, shape.message)
     }
+  }
+
+  /** A call on a connection that failed to reach its database: says so with the (masked) address, not "the server failed". */
+  private connectionError(method: ApiMethod, params: unknown, err: unknown): ApiErrorShape | null {
+    const p = params as { connectionId?: unknown; id?: unknown }
+    const id = typeof p.connectionId === 'string' ? p.connectionId : method === 'connections.migrate' && typeof p.id === 'string' ? p.id : null
+    if (id === null) return null
+    let address: string
+    try {
+      address = this.connections.address(id)
+    } catch {
+      return null
+    }
+    return classifyConnectionError(err, address)?.shape ?? null
   }
 
   /** `handle`, typed: for in-process callers and tests. */
@@ -307,6 +326,7 @@ export class ConsoleService {
       'tasks.why': async (p) => (await queue(p.connectionId)).why(p.id),
       'tasks.delete': async (p) => ({ deleted: await (await queue(p.connectionId)).driver.taskDelete({ id: p.id }) }),
       'tasks.enqueue': async (p) => enqueueTask(await queue(p.connectionId), p),
+      'tasks.enqueueMany': async (p) => enqueueBatch(await queue(p.connectionId), p),
       'tasks.demo': async (p) => enqueueDemo(await queue(p.connectionId), p.count),
       'queue.stats': async (p) => (await queue(p.connectionId)).stats(),
       'queue.drones': async (p) => (await queue(p.connectionId)).driver.droneList({}),

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { InputError, errorMessage } from '../core/errors.ts'
 import { parseQueueAddress } from '../queue/address.ts'
+import { examplesRequested } from '../api/examples.ts'
 import { ConsoleService, EMBEDDED_ID } from '../api/service.ts'
 import { commandContext, intOption, type CommonOptions } from '../cli/context.ts'
 import { isLoopbackHost, startConsoleServer } from './server.ts'
@@ -68,8 +69,8 @@ export function consoleCommand(program: Command): void {
       const parsed = parseQueueAddress(ctx.address, ctx.baseDir)
       const defaultQueue = parsed.kind === 'sqlite' ? `sqlite:${parsed.path}` : ctx.address
       const dataDir = resolve(ctx.cwd, opts.dataDir ?? '.swarmage/console')
-      const examples = opts.examples === true || process.env.SWARMAGE_CONSOLE_EXAMPLES === '1'
-      const service = new ConsoleService({ dataDir, mode: 'browser', defaultQueue, seedExamples: true, autostart: examples, demoFeedPerSecond: examples ? demoRate() : 0 })
+      const examples = opts.examples === true || examplesRequested([], process.env)
+      const service = new ConsoleService({ dataDir, mode: 'browser', defaultQueue, seedExamples: examples, autostart: examples, demoFeedPerSecond: examples ? demoRate() : 0 })
       await service.start()
 
       let server: Awaited<ReturnType<typeof startConsoleServer>> | undefined

@@ -87,8 +87,8 @@ export class TaskFlow {
           finished.add(task.id)
           freed = true
           const st = task.startedAt ?? startedAt.get(task.id) ?? item.at
-          // Clamped: the two readings may come from clocks a few µs apart (the worker's start and end).
-          const extra = { workerId, pid, durationMs: Math.max(0, item.at - st) }
+          // The worker's own monotonic run time (handler start to end); older hosts: the two epoch readings, clamped.
+          const extra = { workerId, pid, durationMs: item.runMs ?? Math.max(0, item.at - st) }
           if (item.k === 'succeeded') {
             const completion: Completion = {
               id: task.id,

@@ -40,6 +40,12 @@ export class HostRuntime {
   private queue: RunItem[] = []
   private head = 0
   private readonly running = new Map<string, TaskContext>()
+  /**
+   * performance.now() when each running task's handler was called: run time is measured on one
+   * monotonic clock in this process (two epoch clocks, the worker's start and the drone's end, made
+   * the Flow view show "-0.46 ms" runs: issue 16).
+   */
+  private readonly runStarts = new Map<string, number>()
   /** Task timeouts on one timer (the pool enforces them too, and kills when they are ignored). */
   private readonly timeouts = new TimeoutWheel<string>((id) => this.abort(id, 'timeout'))
   private items: WorkerItem[] = []
@@ -174,7 +180,9 @@ export class HostRuntime {
     const item = ctx.item
     void this.taskContext.run(item.id, async () => {
       try {
+        // The debugger's wait (replay --inspect) is not run time.
         if (this.breakBeforeRun) waitForDebugger()
+        this.runStarts.set(item.id, performance.now())
         const result = await worker.run(JSON.parse(item.payloadJson), ctx)
         let resultJson: string | undefined
         try {
@@ -210,6 +218,9 @@ export class HostRuntime {
   private finish(id: string, item: WorkerItem): void {
     if (!this.running.delete(id)) return // already failed by an unhandled rejection
     this.timeouts.delete(id)
+    const t0 = this.runStarts.get(id)
+    this.runStarts.delete(id)
+    if (t0 !== undefined && (item.k === 'succeeded' || item.k === 'failed')) item.runMs = Math.max(0, performance.now() - t0)
     this.output.end(id) // its last lines go before its outcome
     this.push(item)
     if (this.shuttingDown && this.running.size === 0) void this.finishShutdown()

@@ -32,9 +32,10 @@ export type ToWorker =
 
 export type WorkerItem =
   | { k: 'started'; id: string; at: number }
-  | { k: 'succeeded'; id: string; resultJson: string; at: number }
+  /** `runMs`: the handler's run time, start to end, on this process's monotonic clock (performance.now()). */
+  | { k: 'succeeded'; id: string; resultJson: string; at: number; runMs?: number }
   /** `aborted`: the task's signal had been aborted (for this reason) before it failed. */
-  | { k: 'failed'; id: string; error: TaskError; permanent: boolean; at: number; aborted?: AbortReason }
+  | { k: 'failed'; id: string; error: TaskError; permanent: boolean; at: number; aborted?: AbortReason; runMs?: number }
   /** A task the host gives back unstarted (abort before start, shutdown): it used no attempt. */
   | { k: 'released'; id: string; at: number }
   /** `stream`: a line the task wrote to stdout/stderr (output-capture.ts); absent for ctx.log. */

@@ -2,7 +2,7 @@ import { useState } from 'react'
 import type { ApiResults } from '../../../../api/contract.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { useInterval } from '../../components/hooks.ts'
-import { fmtCount, fmtMs, fmtRate, fmtTime, shortId } from '../../lib/format.ts'
+import { fmtCount, fmtDuration, fmtRate, fmtTime, shortId } from '../../lib/format.ts'
 import { byType, recent } from '../../stores/flow.ts'
 import { useConnections, useDrones } from '../../stores/resources.ts'
 import { useUi } from '../../stores/ui.ts'
@@ -113,7 +113,12 @@ export function FlowView() {
                 ) : (
                   <span>{'type' in e ? e.type : ''}</span>
                 )}
-                {'durationMs' in e && e.durationMs !== undefined && <span className="muted"> {fmtMs(e.durationMs)}</span>}
+                {'durationMs' in e && e.durationMs !== undefined && (
+                  <span className="muted" data-testid="flow-event-duration">
+                    {' '}
+                    {fmtDuration(e.kind === 'started' ? 'wait' : 'run', e.durationMs)}
+                  </span>
+                )}
                 {'error' in e && e.error && <span className="bad-text"> {e.error.message}</span>}
               </li>
             ))}

@@ -2,9 +2,9 @@ import { useEffect, useState } from 'react'
 import type { TaskDetail as Detail } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useInterval } from '../../components/hooks.ts'
-import { fmtMs, fmtTime } from '../../lib/format.ts'
+import { fmtDuration, fmtMs, fmtTime, spanMs } from '../../lib/format.ts'
 import { prettyClipped } from '../../lib/json.ts'
-import { progress } from '../../stores/flow.ts'
+import { progress, recent } from '../../stores/flow.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { TaskActions } from './TaskActions.tsx'
@@ -40,6 +40,8 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
 
   const t = detail?.task
   const prog = progress.get(id)
+  // The run time measured in the worker is not stored with the task: shown when this console saw the outcome live.
+  const runMs = lastRunMs(id)
   return (
     <aside className="detail" data-testid="task-detail" data-id={id} data-state={t?.state}>
       <header className="detail-head">
@@ -80,6 +82,12 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
             <strong>{fmtTime(t.startedAt)}</strong>
             <span>finished</span>
             <strong>{fmtTime(t.finishedAt)}</strong>
+            {/* Labelled and clamped like every duration of the console (fmtDuration): wait counts from runAt when it is later than the enqueue. */}
+            <span>durations</span>
+            <strong data-testid="task-durations">
+              {runMs !== null && `${fmtDuration('run', runMs)} · `}
+              {fmtDuration('wait', spanMs(t.runAt > t.createdAt ? t.runAt : t.createdAt, t.startedAt))} · {fmtDuration('total', spanMs(t.createdAt, t.finishedAt))}
+            </strong>
             <span>drone</span>
             <strong>{t.drone ?? '–'}</strong>
           </div>
@@ -141,7 +149,9 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
                     <th>Drone</th>
                     <th className="num">PID</th>
                     <th>Start</th>
-                    <th className="num">Took</th>
+                    <th className="num" title="From the handler's start in the worker to the outcome's arrival in the queue">
+                      Start → recorded
+                    </th>
                     <th>Outcome</th>
                   </tr>
                 </thead>
@@ -152,7 +162,9 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
                       <td className="ellipsis">{a.drone ?? '–'}</td>
                       <td className="num mono">{a.workerPid ?? '–'}</td>
                       <td title={`ended ${fmtTime(a.finishedAt)}`}>{fmtTime(a.startedAt)}</td>
-                      <td className="num">{a.startedAt ? fmtMs(new Date(a.finishedAt).getTime() - new Date(a.startedAt).getTime()) : '–'}</td>
+                      <td className="num" data-testid="task-attempt-took">
+                        {fmtMs(spanMs(a.startedAt, a.finishedAt))}
+                      </td>
                       <td>
                         <span className={`state state-${a.outcome}`}>{a.outcome}</span>
                         {a.error && <div className="bad-text small-text">{a.error.message}</div>}
@@ -194,4 +206,13 @@ function Json({ title, value, testId }: { title: string; value: unknown; testId:
       </pre>
     </section>
   )
+}
+
+/** The worker-measured run time of the task's last outcome among the flow's recent events, or null. */
+function lastRunMs(id: string): number | null {
+  for (let i = recent.length - 1; i >= 0; i--) {
+    const e = recent[i]!
+    if ('taskId' in e && e.taskId === id && (e.kind === 'succeeded' || e.kind === 'failed') && e.durationMs !== undefined) return e.durationMs
+  }
+  return null
 }

@@ -60,7 +60,14 @@ export function WorkersView() {
           <tbody>
             {items.map((d, i) => (
               <tr key={d.id} className={i === cursor ? 'cursor' : ''} data-testid={`worker-row-${d.type}`} onClick={() => setCursor(i)}>
-                <td className="mono">{d.type}</td>
+                <td className="mono">
+                  {d.type}
+                  {d.example && (
+                    <span className="tag warn" title="An example worker from the app's resources (present because the console runs with --examples)" data-testid={`worker-example-${d.type}`}>
+                      example
+                    </span>
+                  )}
+                </td>
                 <td className="mono ellipsis" title={d.module}>
                   {d.module}
                   {!d.moduleExists && (
