@@ -142,11 +142,12 @@ export function replay(input: ReplayInput): Promise<ReplayResult> {
           if (input.inspectPort !== undefined && inspectUrl !== undefined) emit({ kind: 'waiting-for-debugger', inspectUrl })
           emit({ kind: 'started' })
           return
+        // runMs: the handler's own run time, measured in the worker (no IPC, no debugger wait).
         case 'succeeded':
-          finish({ ...outcome, outcome: 'succeeded', result: JSON.parse(it.resultJson) as unknown })
+          finish({ ...outcome, durationMs: ms(it.runMs) ?? outcome.durationMs, outcome: 'succeeded', result: JSON.parse(it.resultJson) as unknown })
           return
         case 'failed':
-          finish({ ...outcome, outcome: 'failed', error: it.error })
+          finish({ ...outcome, durationMs: ms(it.runMs) ?? outcome.durationMs, outcome: 'failed', error: it.error })
           return
         case 'released':
           fail(new SwarmageError('the worker process gave the task back without running it'))
@@ -216,4 +217,9 @@ export function replay(input: ReplayInput): Promise<ReplayResult> {
       breakBeforeRun: input.inspectPort !== undefined,
     })
   })
+}
+
+/** A run time rounded to 0.01 ms (performance.now() gives float noise below that). */
+function ms(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : Math.round(value * 100) / 100
 }

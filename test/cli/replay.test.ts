@@ -80,7 +80,7 @@ describe.each(['sqlite', 'postgres'])('swarmage replay on %s', (backend) => {
     expect(lines[1]).toMatch(/ stderr to stderr$/)
     expect(lines[2]).toMatch(/ info {3}logged \{"attempt":1,"greeting":"hi"\}$/)
     expect(lines[3]).toMatch(/^would enqueue greet\.child \{"of":"ann"\} \{"priority":3\} \(not enqueued; the handler got id [0-9a-f-]{36}\)$/)
-    expect(lines[4]).toMatch(new RegExp(`^returned in \\d+ ms \\(task ${id}, attempt 1\\): \\{"text":"hi ann","child":"[0-9a-f-]{36}"\\}$`))
+    expect(lines[4]).toMatch(new RegExp(`^returned in [\\d.]+ ms \\(task ${id}, attempt 1\\): \\{"text":"hi ann","child":"[0-9a-f-]{36}"\\}$`))
 
     const json = await run(id, '--json')
     expect(json.code).toBe(0)
@@ -92,7 +92,7 @@ describe.each(['sqlite', 'postgres'])('swarmage replay on %s', (backend) => {
     const threw = await run(id, '--payload', '{"name":"bob","fail":true}')
     expect(threw.code).toBe(1)
     expect(threw.stdout).toMatch(/ stdout printing bob\n/)
-    expect(threw.stdout).toMatch(/^threw in \d+ ms .*: asked to fail\nError: asked to fail\n\s+at .*greet\.mjs:6/m)
+    expect(threw.stdout).toMatch(/^threw in [\d.]+ ms .*: asked to fail\nError: asked to fail\n\s+at .*greet\.mjs:6/m)
     expect(threw.stderr).toBe('swarmage: the handler threw: asked to fail\n')
 
     // Another module.
@@ -153,6 +153,6 @@ describe.each(['sqlite', 'postgres'])('swarmage replay on %s', (backend) => {
     const r = await done
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/ stdout printing dee\n/)
-    expect(r.stdout).toMatch(/^returned in \d+ ms/m)
+    expect(r.stdout).toMatch(/^returned in [\d.]+ ms/m)
   }, 60_000)
 })
