@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { NotFoundError } from '../../src/core/errors.ts'
+import { Drone } from '../../src/drone/drone.ts'
 import type { WhyReason } from '../../src/debug/why.ts'
 import { openQueue } from '../../src/queue/open.ts'
 import type { Queue } from '../../src/queue/queue.ts'
@@ -150,6 +152,25 @@ describe.each(backends)('queue.why on %s', (_name, open) => {
     const mine = (await queue.unserved()).filter((u) => u.type.startsWith(type))
     expect(mine).toEqual([{ type: lonely, queued: 2 }])
   })
+
+  it('a real drone\'s heartbeat says which types it serves; once it stops, no drone does', async () => {
+    const drone = new Drone({
+      queue,
+      baseDir: tmp.dir,
+      localQueuePath: join(tmp.dir, `local-${type}.db`),
+      workers: { [type]: { module: fileURLToPath(new URL('./fixtures/chatty.mjs', import.meta.url)) } },
+      drone: { name: `real-${type}`, leaseMs: 2_000 },
+    })
+    await queue.setTypeSettings(type, { paused: true })
+    const id = await queue.enqueue(type, { i: 0 })
+    await drone.start()
+    try {
+      expect(await codes(id)).toEqual(['type-paused'])
+    } finally {
+      await drone.stop()
+    }
+    expect(await codes(id)).toEqual(['type-paused', 'no-drone'])
+  }, 60_000)
 
   it('finished tasks say how they ended; an unknown id is not found', async () => {
     await drone('d1', [type])
