@@ -6,7 +6,7 @@
  */
 import { parseRate } from '../core/flow.ts'
 import type { TaskState } from '../core/task.ts'
-import type { DroneInfo, QueueStats, TaskWhyFacts } from '../queue/driver.ts'
+import { WHY_AHEAD_CAP, type DroneInfo, type QueueStats, type TaskWhyFacts } from '../queue/driver.ts'
 
 export type WhyCode =
   | 'succeeded'
@@ -161,7 +161,14 @@ function queuedReasons(facts: TaskWhyFacts, drones: DroneInfo[], nowMs: number):
     reasons.push({ code: 'no-drone', message: `no live drone serves type ${t.type} (${others})`, liveDrones: live.map((d) => d.name) })
   }
   if (waitMs <= 0 && facts.ahead > 0) {
-    reasons.push({ code: 'tasks-ahead', message: `${plural(facts.ahead, 'task')} of type ${t.type} ahead of it (higher priority, or the same priority and due earlier)`, ahead: facts.ahead })
+    const capped = facts.ahead > WHY_AHEAD_CAP
+    const count = capped ? `more than ${WHY_AHEAD_CAP.toLocaleString('en-US')} tasks` : plural(facts.ahead, 'task')
+    reasons.push({
+      code: 'tasks-ahead',
+      message: `${count} of type ${t.type} ahead of it (higher priority, or the same priority and due earlier)`,
+      ahead: Math.min(facts.ahead, WHY_AHEAD_CAP),
+      capped,
+    })
   }
   if (reasons.length === 0) {
     const names = serving.map((d) => d.name).join(', ')

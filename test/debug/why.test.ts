@@ -114,9 +114,16 @@ describe.each(backends)('queue.why on %s', (_name, open) => {
     await queue.enqueue(type, 'later') // same priority, due later: behind it
     await queue.enqueue(type, 'future', { priority: 9, delayMs: 600_000 }) // not due: not ahead
     const r = await reason(id, 'tasks-ahead')
-    expect(r).toMatchObject({ ahead: 4, message: `4 tasks of type ${type} ahead of it (higher priority, or the same priority and due earlier)` })
+    expect(r).toMatchObject({ ahead: 4, capped: false, message: `4 tasks of type ${type} ahead of it (higher priority, or the same priority and due earlier)` })
     expect(await reason(older, 'tasks-ahead')).toMatchObject({ ahead: 3 })
   })
+
+  it('stops counting the tasks ahead past 10,000', async () => {
+    await drone('d1', [type])
+    await queue.enqueueMany(Array.from({ length: 10_050 }, (_, i) => ({ type, payload: i, options: { priority: 1 } })))
+    const id = await queue.enqueue(type, 'me')
+    expect(await reason(id, 'tasks-ahead')).toMatchObject({ ahead: 10_000, capped: true, message: `more than 10,000 tasks of type ${type} ahead of it (higher priority, or the same priority and due earlier)` })
+  }, 60_000)
 
   it('held by drone D: lease countdown and last heartbeat; then expired', async () => {
     await drone('d1', [type])

@@ -1,4 +1,4 @@
-import type { TaskWhyFacts } from '../driver.ts'
+import { WHY_AHEAD_CAP, type TaskWhyFacts } from '../driver.ts'
 import { toTypeSettings } from './flow.ts'
 import { quoteIdent } from './ident.ts'
 import { toTask, type TaskRow } from './rows.ts'
@@ -34,8 +34,9 @@ export function whyStatement(schema: string): Statement {
     name: 'swarmage_task_why',
     text: `WITH t AS (SELECT ${TASK_COLUMNS}, claimed_by, lease_expires_at FROM ${T} WHERE id = $1)
       SELECT t.*, now() AS now,
-        (SELECT count(*) FROM ${T} q WHERE q.state = 'queued' AND q.type = t.type AND q.run_at <= now() AND q.id <> t.id
-          AND (q.priority > t.priority OR (q.priority = t.priority AND (q.run_at < t.run_at OR (q.run_at = t.run_at AND q.created_at < t.created_at)))))::int AS ahead,
+        (SELECT count(*) FROM (SELECT 1 FROM ${T} q WHERE q.state = 'queued' AND q.type = t.type AND q.run_at <= now() AND q.id <> t.id
+          AND (q.priority > t.priority OR (q.priority = t.priority AND (q.run_at < t.run_at OR (q.run_at = t.run_at AND q.created_at < t.created_at))))
+          LIMIT ${WHY_AHEAD_CAP + 1}) a)::int AS ahead,
         (SELECT count(*) FROM ${T} r WHERE r.lease_expires_at IS NOT NULL AND r.state = 'running' AND r.type = t.type)::int AS running,
         s.type AS settings_type, s.paused, s.max_running, s.rate, s.group_max_running, s.group_rate,
         CASE WHEN s.rate_ms IS NOT NULL THEN (SELECT count(*) FROM ${S}.task_starts x

@@ -1,5 +1,5 @@
 import type { SqliteDatabase, SqlitePrepared as Stmt } from '../../core/sqlite-lib.ts'
-import type { TaskWhyFacts } from '../driver.ts'
+import { WHY_AHEAD_CAP, type TaskWhyFacts } from '../driver.ts'
 import { toTypeSettings, type FlowRow } from './flow.ts'
 import { iso, toTask, TASK_COLUMNS, type TaskRow } from './rows.ts'
 
@@ -11,8 +11,9 @@ export function prepareWhyStatements(db: SqliteDatabase) {
   return {
     task: p<WhyRow>(`SELECT ${TASK_COLUMNS}, claimed_by, lease_expires_at FROM tasks WHERE id = ?`),
     // The claim's order (tasks_claim: type, priority DESC, run_at, created_at), counted up to this task.
-    ahead: p<number>(`SELECT COUNT(*) FROM tasks INDEXED BY tasks_claim WHERE state = 'queued' AND type = @type AND run_at <= @now AND id <> @id
-      AND (priority > @priority OR (priority = @priority AND (run_at < @runAt OR (run_at = @runAt AND created_at < @createdAt))))`).pluck(),
+    ahead: p<number>(`SELECT COUNT(*) FROM (SELECT 1 FROM tasks INDEXED BY tasks_claim WHERE state = 'queued' AND type = @type AND run_at <= @now AND id <> @id
+      AND (priority > @priority OR (priority = @priority AND (run_at < @runAt OR (run_at = @runAt AND created_at < @createdAt))))
+      LIMIT ${WHY_AHEAD_CAP + 1})`).pluck(),
     running: p<number>(`SELECT COUNT(*) FROM tasks INDEXED BY tasks_rescue WHERE lease_expires_at IS NOT NULL AND state = 'running' AND type = ?`).pluck(),
     groupRunning: p<number>(`SELECT COUNT(*) FROM tasks INDEXED BY tasks_rescue
       WHERE lease_expires_at IS NOT NULL AND state = 'running' AND type = ? AND grp = ?`).pluck(),
