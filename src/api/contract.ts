@@ -11,6 +11,7 @@ import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/drive
 import type { Schedule } from '../schedules/definition.ts'
 import { debugCommand, type DebugEvent, type DebugSessionView } from '../debug/protocol.ts'
 import type { ReplayEvent } from './replay.ts'
+import type { UnservedType, WhyReport } from '../debug/why.ts'
 import type { ScheduleView } from './schedules.ts'
 
 const id = z.string().min(1).max(200)
@@ -189,6 +190,8 @@ export const apiInputs = {
   'tasks.retry': z.strictObject({ connectionId: id, id }),
   'tasks.cancel': z.strictObject({ connectionId: id, id }),
   'tasks.delete': z.strictObject({ connectionId: id, id }),
+  /** "Why isn't this running?" (src/debug/why.ts) */
+  'tasks.why': z.strictObject({ connectionId: id, id }),
   'tasks.enqueue': z.strictObject({
     connectionId: id,
     type: z.string().max(100),
@@ -209,6 +212,7 @@ export const apiInputs = {
   'tasks.demo': z.strictObject({ connectionId: id, count: z.number().int().min(1).max(100_000).default(200) }),
   'queue.stats': z.strictObject({ connectionId: id }),
   'queue.drones': z.strictObject({ connectionId: id }),
+  'queue.unserved': z.strictObject({ connectionId: id }),
   'schedules.list': z.strictObject({ connectionId: id }),
   // The definition is validated by queue.setSchedule (src/schedules/definition.ts), which names the bad value.
   'schedules.set': z.strictObject({
@@ -273,11 +277,13 @@ export interface ApiResults {
   'tasks.retry': Task
   'tasks.cancel': Task
   'tasks.delete': { deleted: boolean }
+  'tasks.why': WhyReport
   'tasks.enqueue': { id: string }
   'tasks.enqueueMany': { count: number; ids: string[] }
   'tasks.demo': { ids: number }
   'queue.stats': QueueStats
   'queue.drones': DroneInfo[]
+  'queue.unserved': UnservedType[]
   'schedules.list': ScheduleView[]
   'schedules.set': Schedule
   'schedules.remove': { removed: boolean }

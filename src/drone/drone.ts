@@ -361,7 +361,8 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
       if (this.listenerCount('event') > 0) this.emit('event', { kind: 'drone-state', state: this._state, at: Date.now(), signals })
     }
     const s = this.snapshot()
-    return { state: s.state, signals: s.signals, types: s.types, leases: s.leases, processes: s.processes.length }
+    // leaseMs: how long a silent drone still counts as live (`swarmage why`, src/debug/why.ts).
+    return { state: s.state, signals: s.signals, types: s.types, leases: s.leases, processes: s.processes.length, leaseMs: this.settings.leaseMs }
   }
 
   private setState(state: DroneState, err?: unknown): void {

@@ -118,10 +118,12 @@ export class TaskFlow {
         case 'log': {
           const log: TaskLog = { taskId: task.id, attempt: task.attempt, level: item.level, message: item.message, at: new Date(item.at).toISOString() }
           if (item.data !== undefined) log.data = item.data
+          if (item.stream !== undefined) log.stream = item.stream
           logs.push(log)
           if (step.listening) {
             const l: NonNullable<TaskEvent['log']> = { level: item.level, message: item.message }
             if (item.data !== undefined) l.data = item.data
+            if (item.stream !== undefined) l.stream = item.stream
             step.event('log', task, { workerId, log: l })
           }
           break

@@ -6,6 +6,7 @@ import { EMPTY_TYPE_SETTINGS, validateTypeSettings, type TypeSettings, type Type
 import { ScheduleApi } from '../schedules/api.ts'
 import type { Schedule, ScheduleDefinition } from '../schedules/definition.ts'
 import { tracedEnqueue } from '../tracing/tracing.ts'
+import { explain, unservedTypes, type UnservedType, type WhyReport } from '../debug/why.ts'
 import { bulkAction, type BulkFilter, type BulkOptions, type BulkProgress, type BulkVerb } from './bulk/bulk.ts'
 import type { GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
 
@@ -156,6 +157,20 @@ export class Queue {
   /** Retries, cancels or deletes every task matching `filter`, in bounded batches (src/queue/bulk). */
   bulk(verb: BulkVerb, filter: BulkFilter, options?: BulkOptions): Promise<BulkProgress> {
     return bulkAction(this.driver, verb, filter, options)
+  }
+
+  /** Why a task is not running, or where it ran (CONTRACT.md "Debugging"; src/debug/why.ts). */
+  async why(id: string): Promise<WhyReport> {
+    if (!this.driver.taskWhyFacts) throw new InputError(`the ${this.driver.kind} queue cannot explain its tasks (no taskWhyFacts)`)
+    const [facts, drones] = await Promise.all([this.driver.taskWhyFacts({ id }), this.driver.droneList()])
+    if (!facts) throw new NotFoundError(`no task with id ${id}`)
+    return explain(facts, drones)
+  }
+
+  /** Types with queued tasks that no live drone serves (src/debug/why.ts), on the database clock. */
+  async unserved(): Promise<UnservedType[]> {
+    const [stats, now] = await Promise.all([this.driver.statsGet(), this.driver.now()])
+    return unservedTypes(stats, now.getTime())
   }
 
   stats(): Promise<QueueStats> {

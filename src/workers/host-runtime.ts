@@ -14,6 +14,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import inspector from 'node:inspector'
 import type { WorkerContext } from './api.ts'
 import { loadWorkerModule, type LoadedWorker } from './load-module.ts'
+import { OutputCapture } from './output-capture.ts'
 import type { AbortReason, FromWorker, RunItem, ToWorker, WorkerItem } from './protocol.ts'
 import { TaskContext } from './task-context.ts'
 import { failSpan, parentWithin, startRunSpan, tracedEnqueue, withContext, type RunTrace } from '../tracing/tracing.ts'
@@ -57,6 +58,13 @@ export class HostRuntime {
   private finishing = false
   /** The task whose code is running, so an unhandled rejection fails that task and not the process. */
   private readonly taskContext = new AsyncLocalStorage<string>()
+  private breakBeforeRun = false
+  /** stdout/stderr of running tasks as their log lines; host.ts installs it in a worker process. */
+  readonly output = new OutputCapture(
+    () => this.taskContext.getStore(),
+    (id) => this.running.has(id),
+    (item) => this.push(item),
+  )
 
   constructor(private readonly transport: HostTransport) {
     setInterval(() => this.sendStats(), STATS_MS).unref()
@@ -114,6 +122,8 @@ export class HostRuntime {
     this.type = message.type
     this.config_ = message.config
     this.concurrency = Math.max(1, message.concurrency)
+    if (message.echoOutput === false) this.output.echo = false
+    this.breakBeforeRun = message.breakBeforeRun === true
     try {
       const worker = await loadWorkerModule(message.modulePath)
       if (worker.setup) {
@@ -172,6 +182,8 @@ export class HostRuntime {
     // The run span is active around the handler: its spans nest under it (none without an SDK or a trace).
     const trace = (ctx.trace = startRunSpan(item))
     void this.taskContext.run(item.id, () => {
+      // The debugger's wait (replay --inspect) is not run time.
+      if (this.breakBeforeRun) waitForDebugger()
       this.runStarts.set(item.id, performance.now())
       return (trace ? withContext(trace.context, () => this.runHandler(ctx, worker)) : this.runHandler(ctx, worker))
     })
@@ -222,6 +234,7 @@ export class HostRuntime {
     const t0 = this.runStarts.get(id)
     this.runStarts.delete(id)
     if (t0 !== undefined && (item.k === 'succeeded' || item.k === 'failed')) item.runMs = Math.max(0, performance.now() - t0)
+    this.output.end(id) // its last lines go before its outcome
     this.push(item)
     if (this.shuttingDown && this.running.size === 0) void this.finishShutdown()
   }
@@ -330,6 +343,17 @@ export class HostRuntime {
     const cpu = process.cpuUsage()
     this.transport.send({ t: 'stats', rssBytes: process.memoryUsage.rss(), cpuUserUs: cpu.user, cpuSystemUs: cpu.system })
   }
+}
+
+/**
+ * `swarmage replay --inspect`: blocks until a debugger attaches (and says run), then pauses one step
+ * before the handler, so "step into" enters the user's run() with the breakpoints set meanwhile.
+ */
+function waitForDebugger(): void {
+  if (!inspector.url()) return
+  inspector.waitForDebugger()
+  // eslint-disable-next-line no-debugger -- the pause the user asked for; a no-op without a debugger
+  debugger
 }
 
 function safeJson(value: unknown): string | undefined {

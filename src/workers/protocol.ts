@@ -21,7 +21,11 @@ export interface RunItem {
 export type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'lease-lost'
 
 export type ToWorker =
-  | { t: 'init'; type: string; modulePath: string; config: unknown; concurrency: number }
+  /**
+   * `echoOutput` false: captured task output is not also written to the process's stdout/stderr (replay).
+   * `breakBeforeRun`: with the inspector on, each task waits for a debugger and pauses just before the handler.
+   */
+  | { t: 'init'; type: string; modulePath: string; config: unknown; concurrency: number; echoOutput?: boolean; breakBeforeRun?: boolean }
   | { t: 'run'; tasks: RunItem[] }
   | { t: 'abort'; ids: string[]; reason: AbortReason }
   | { t: 'enqueued'; replies: Array<{ reqId: number; id?: string; error?: string }> }
@@ -36,7 +40,8 @@ export type WorkerItem =
   | { k: 'failed'; id: string; error: TaskError; permanent: boolean; at: number; aborted?: AbortReason; runMs?: number }
   /** A task the host gives back unstarted (abort before start, shutdown): it used no attempt. */
   | { k: 'released'; id: string; at: number }
-  | { k: 'log'; id: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: unknown; at: number }
+  /** `stream`: a line the task wrote to stdout/stderr (output-capture.ts); absent for ctx.log. */
+  | { k: 'log'; id: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: unknown; at: number; stream?: 'stdout' | 'stderr' }
   | { k: 'progress'; id: string; value: unknown; at: number }
   /** `traceparent`: the postback's enqueue span (a child of the run's), stored with the new task. */
   | { k: 'enqueue'; reqId: number; parentId: string; type: string; payload: unknown; options: Record<string, unknown>; traceparent?: string }

@@ -17,6 +17,7 @@ import {
   type TaskAttempt,
   type TaskListParams,
   type TaskLog,
+  type TaskWhyFacts,
   type ScheduleFire,
   type ScheduleRecord,
 } from '../driver.ts'
@@ -33,6 +34,7 @@ import { toAttempt, toDrone, toLog, toTask, type AttemptRow, type ClaimRow, type
 import { claimLimited, toClaimed, toTypeSettings } from './flow.ts'
 import { isUnlimited, parseRate, type TypeSettings } from '../../core/flow.ts'
 import { buildStatements, type Statement, type Statements } from './sql.ts'
+import { toWhyFacts, whyStatement, type WhyRow } from './why.ts'
 
 export interface PostgresDriverOptions {
   connectionString: string
@@ -91,6 +93,7 @@ export class PostgresDriver implements GlobalQueueDriver {
   readonly kind = 'postgres'
   readonly capabilities: DriverCapabilities = { pushSignals: true, shared: true }
   private readonly sql: Statements
+  private whySql: Statement | undefined
   private readonly listener: PgListener
   private closed: Promise<void> | null = null
 
@@ -324,6 +327,13 @@ export class PostgresDriver implements GlobalQueueDriver {
     return claimed
   }
 
+  async taskWhyFacts({ id }: { id: string }): Promise<TaskWhyFacts | null> {
+    if (!isUuid(id)) return null
+    this.whySql ??= whyStatement(this.schema)
+    const [row] = await this.run<WhyRow>(this.whySql, [id])
+    return row ? toWhyFacts(row) : null
+  }
+
   async typeSettingsList(): Promise<Record<string, TypeSettings>> {
     const rows = await this.run<Parameters<typeof toTypeSettings>[0] & { type: string }>(this.sql.typeSettingsList, [])
     return Object.fromEntries(rows.map((r) => [r.type, toTypeSettings(r)]))
@@ -427,6 +437,7 @@ export class PostgresDriver implements GlobalQueueDriver {
       valid.map((l) => textSafe(String(l.message))),
       valid.map((l) => logData(l.data)),
       valid.map((l) => l.at),
+      valid.map((l) => l.stream ?? 'log'),
     ])
   }
 

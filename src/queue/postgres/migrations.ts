@@ -223,6 +223,15 @@ $fn$;
 -- continued by its claim and run. NULL when nothing traced the enqueue.
 ALTER TABLE ${S}.tasks ADD COLUMN traceparent text;
 `,
+    },
+    {
+    version: 6,
+    name: 'captured output: task_logs.stream',
+    sql: (S) => `
+-- Captured output (docs/architecture.md#captured-output): a log line is a ctx.log call ('log') or a
+-- line the handler wrote to stdout or stderr. A constant default rewrites nothing (PostgreSQL 11+).
+ALTER TABLE ${S}.task_logs ADD COLUMN stream text NOT NULL DEFAULT 'log';
+`,
   },
 ]
 

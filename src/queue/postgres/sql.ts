@@ -368,14 +368,14 @@ export function buildStatements(schema: string) {
 
     logInsert: st(
       'log_insert',
-      `INSERT INTO ${S}.task_logs (task_id, attempt, level, message, data, at)
-      SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::json[], $6::timestamptz[])`,
+      `INSERT INTO ${S}.task_logs (task_id, attempt, level, message, data, at, stream)
+      SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::json[], $6::timestamptz[], $7::text[])`,
     ),
     // The newest `limit` lines, returned oldest first.
     logList: st(
       'log_list',
-      `SELECT task_id::text AS task_id, attempt, level, message, data, at FROM (
-        SELECT id, task_id, attempt, level, message, data, at FROM ${S}.task_logs WHERE task_id = $1 ORDER BY id DESC LIMIT $2
+      `SELECT task_id::text AS task_id, attempt, level, stream, message, data, at FROM (
+        SELECT id, task_id, attempt, level, stream, message, data, at FROM ${S}.task_logs WHERE task_id = $1 ORDER BY id DESC LIMIT $2
       ) l ORDER BY id`,
     ),
     attemptList: st(

@@ -172,6 +172,14 @@ CREATE TABLE schedules (
 ALTER TABLE tasks ADD COLUMN traceparent TEXT;
 `,
   },
+  {
+    version: 5,
+    sql: `
+-- Captured output (docs/architecture.md#captured-output): a log line is a ctx.log call ('log') or a
+-- line the handler wrote to stdout or stderr. A constant default: existing rows read as 'log'.
+ALTER TABLE task_logs ADD COLUMN stream TEXT NOT NULL DEFAULT 'log';
+`,
+  },
 ]
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

@@ -67,8 +67,8 @@ export function prepareStatements(db: SqliteDatabase) {
     deleteLogs: p(`DELETE FROM task_logs WHERE task_id = ?`),
     deleteAttempts: p(`DELETE FROM task_attempts WHERE task_id = ?`),
 
-    insertLog: p(`INSERT INTO task_logs (task_id, attempt, level, message, data, at) VALUES (@taskId, @attempt, @level, @message, @data, @at)`),
-    listLogs: p<LogRow>(`SELECT task_id, attempt, level, message, data, at FROM task_logs WHERE task_id = ? ORDER BY id DESC LIMIT ?`),
+    insertLog: p(`INSERT INTO task_logs (task_id, attempt, level, stream, message, data, at) VALUES (@taskId, @attempt, @level, @stream, @message, @data, @at)`),
+    listLogs: p<LogRow>(`SELECT task_id, attempt, level, stream, message, data, at FROM task_logs WHERE task_id = ? ORDER BY id DESC LIMIT ?`),
     listAttempts: p<AttemptRow>(
       `SELECT task_id, attempt, drone, worker_pid, started_at, finished_at, outcome, error FROM task_attempts WHERE task_id = ? ORDER BY lease_seq`,
     ),

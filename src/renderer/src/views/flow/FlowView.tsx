@@ -8,6 +8,7 @@ import { useConnections, useDrones } from '../../stores/resources.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
 import { FlowCharts } from './FlowCharts.tsx'
+import { UnservedWarning } from './UnservedWarning.tsx'
 import { DroneFlow, RATE_WINDOW_S } from './FlowDiagram.tsx'
 import { useFlowTick } from './useFlowTick.ts'
 
@@ -48,6 +49,7 @@ export function FlowView() {
         <h1>Flow</h1>
         <p className="muted">Live: rates over the last {RATE_WINDOW_S} s; totals since this console opened.</p>
       </div>
+      <UnservedWarning />
       {live.length === 0 ? (
         <EmptyState title="Nothing is flowing: no drone is running" testId="flow-empty">
           Start one on <strong>Drones</strong> (g d). Tasks enqueued meanwhile (g e) wait in the global queue.

@@ -10,6 +10,7 @@ import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { DebugTaskButton } from '../debugger/DebugTaskButton.tsx'
 import { ReplayPanel } from '../debugger/ReplayPanel.tsx'
 import { TaskActions } from './TaskActions.tsx'
+import { WhyPanel } from './WhyPanel.tsx'
 
 /** A running or queued task's detail is re-read this often; finished tasks are not polled. */
 const POLL_MS = 1000
@@ -105,6 +106,7 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
           <TaskActions connectionId={connectionId} detail={detail} onChanged={load} />
           <DebugTaskButton connectionId={connectionId} task={t} />
           <ReplayPanel key={t.id} connectionId={connectionId} task={t} />
+          <WhyPanel connectionId={connectionId} id={id} state={t.state} />
           {detail.parent && (
             <div>
               parent:{' '}
@@ -184,8 +186,9 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
             ) : (
               <ol className="logs mono" data-testid="task-logs">
                 {detail.logs.map((l, i) => (
-                  <li key={i} className={`log-${l.level}`}>
-                    <span className="muted">{fmtTime(l.at)}</span> <span className="log-level">{l.level}</span> {l.message}
+                  <li key={i} className={`log-${l.level}`} data-stream={l.stream ?? 'log'}>
+                    {/* Captured output shows its stream (stdout, stderr) where ctx.log lines show their level. */}
+                    <span className="muted">{fmtTime(l.at)}</span> <span className="log-level">{l.stream === 'stdout' || l.stream === 'stderr' ? l.stream : l.level}</span> {l.message}
                     {l.data !== undefined && <span className="muted"> {JSON.stringify(l.data)}</span>}
                   </li>
                 ))}
