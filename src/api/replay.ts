@@ -5,8 +5,7 @@
  * sees; logs, the result or the error (with its stack) are pushed live as `replay` events.
  *
  * The interface the console relies on is `ReplayRunner`: `swarmage replay`'s library function
- * (src/debug/replay.ts, issue #12 item 2, built on another branch) is meant to stand behind it; until
- * then `poolReplayRunner` runs the replay in a one-process WorkerPool of the engine's own.
+ * (src/debug/replay.ts) stands behind it: `processReplayRunner`.
  */
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
@@ -15,8 +14,8 @@ import { DRONE_DEFAULTS } from '../core/config.ts'
 import { InputError, NotFoundError } from '../core/errors.ts'
 import type { Task, TaskError } from '../core/task.ts'
 import type { Queue } from '../queue/queue.ts'
-import { ForkSpawner } from '../workers/fork-spawner.ts'
-import { WorkerPool } from '../workers/pool.ts'
+import { replay } from '../debug/replay.ts'
+import type { LogStream } from '../queue/driver.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
 
 export interface ReplayRequest {
@@ -30,7 +29,7 @@ export interface ReplayRequest {
 
 export type ReplayEvent =
   | { kind: 'started'; module: string; pid: number }
-  | { kind: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: unknown; at: number }
+  | { kind: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; stream?: LogStream; message: string; data?: unknown; at: number }
   /** a postback the handler made: shown, never enqueued; `id` is what the handler was given */
   | { kind: 'would-enqueue'; id: string; type: string; payload: unknown; options: Record<string, unknown> }
   | { kind: 'succeeded'; result: unknown }
@@ -39,55 +38,29 @@ export type ReplayEvent =
 /** Runs one replay to its end, reporting as it goes; resolves after the last event ('succeeded' or 'failed'). */
 export type ReplayRunner = (request: ReplayRequest, onEvent: (event: ReplayEvent) => void) => Promise<void>
 
-/** The stand-in runner: a scratch WorkerPool of one process, stopped when the task is done. */
-export function poolReplayRunner(spawner: ProcessSpawner = new ForkSpawner()): ReplayRunner {
+/**
+ * The runner: `replay()` of src/debug/replay.ts, the same function `swarmage replay` runs (a fresh
+ * process of the drone's own worker host, never a queue), its events mapped to the console's.
+ */
+export function processReplayRunner(spawner?: ProcessSpawner): ReplayRunner {
   return async (req, onEvent) => {
-    const pool = new WorkerPool({
-      type: req.task.type,
-      id: `replay-${req.task.type}`,
+    let pid = 0
+    const result = await replay({
+      task: req.task,
       modulePath: req.module,
       config: req.config,
-      processes: 1,
-      concurrency: 1,
-      taskTimeoutMs: req.taskTimeoutMs,
-      spawner,
+      payload: req.payload,
+      timeoutMs: req.taskTimeoutMs,
+      ...(spawner ? { spawner } : {}),
+      onEvent: (e) => {
+        if (e.kind === 'ready') pid = e.pid
+        else if (e.kind === 'started') onEvent({ kind: 'started', module: req.module, pid })
+        else if (e.kind === 'log') onEvent({ kind: 'log', level: e.level, stream: e.stream, message: e.message, ...(e.data !== undefined ? { data: e.data } : {}), at: Date.parse(e.at) })
+        else if (e.kind === 'postback') onEvent({ kind: 'would-enqueue', id: e.id, type: e.type, payload: e.payload, options: e.options })
+      },
     })
-    try {
-      await pool.start()
-    } catch (err) {
-      onEvent({ kind: 'failed', error: { message: `the worker module did not load: ${err instanceof Error ? err.message : String(err)}` } })
-      return
-    }
-    try {
-      await new Promise<void>((resolve) => {
-        let posted = 0
-        pool.on('items', (workerId, pid, items) => {
-          for (const item of items) {
-            if (item.k === 'started') onEvent({ kind: 'started', module: req.module, pid })
-            else if (item.k === 'log') onEvent({ kind: 'log', level: item.level, message: item.message, ...(item.data !== undefined ? { data: item.data } : {}), at: item.at })
-            else if (item.k === 'enqueue') {
-              const id = `would-enqueue-${++posted}`
-              onEvent({ kind: 'would-enqueue', id, type: item.type, payload: item.payload, options: item.options })
-              pool.replyEnqueue(workerId, [{ reqId: item.reqId, id }], pid)
-            } else if (item.k === 'succeeded') {
-              onEvent({ kind: 'succeeded', result: JSON.parse(item.resultJson) as unknown })
-              resolve()
-            } else if (item.k === 'failed') {
-              onEvent({ kind: 'failed', error: item.error })
-              resolve()
-            }
-          }
-        })
-        pool.on('lost', (_w, _p, _tasks, _reason, error) => {
-          onEvent({ kind: 'failed', error: { message: `the worker process died: ${error.message}` } })
-          resolve()
-        })
-        const t = req.task
-        pool.dispatch([{ id: t.id, type: t.type, payloadJson: JSON.stringify(req.payload ?? null), attempt: Math.max(1, t.attempts), maxAttempts: t.maxAttempts, parentId: t.parentId, timeoutMs: 0 }])
-      })
-    } finally {
-      await pool.stop(0)
-    }
+    if (result.outcome === 'succeeded') onEvent({ kind: 'succeeded', result: result.result })
+    else onEvent({ kind: 'failed', error: result.error ?? { message: 'the replay failed' } })
   }
 }
 

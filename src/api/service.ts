@@ -18,7 +18,7 @@ import { classifyConnectionError } from './connection-errors.ts'
 import { apiInputs, type ApiErrorShape, type ApiMethod, type ApiParams, type ApiResults, type PushMessage } from './contract.ts'
 import { DebugSessions } from '../debug/sessions.ts'
 import { debugTarget } from './debug.ts'
-import { Replays, poolReplayRunner, replayRequest, type ReplayRunner } from './replay.ts'
+import { Replays, processReplayRunner, replayRequest, type ReplayRunner } from './replay.ts'
 import { Definitions } from './definitions.ts'
 import { Drones } from './drones.ts'
 import type { EngineDrone } from './engine.ts'
@@ -121,7 +121,7 @@ export class ConsoleService {
       notice: (level, message) => this.notice(level, message),
       watchDrone: options.watchDrone,
     })
-    this.replays = new Replays(options.replay ?? poolReplayRunner(options.spawner), (replayId, event) => this.push({ channel: 'replay', replayId, event }))
+    this.replays = new Replays(options.replay ?? processReplayRunner(options.spawner), (replayId, event) => this.push({ channel: 'replay', replayId, event }))
     this.handlers = this.makeHandlers()
   }
 

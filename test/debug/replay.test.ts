@@ -49,10 +49,14 @@ describe('replay from the console', () => {
     expect(evs.find((e) => e.kind === 'log')).toMatchObject({ level: 'info', message: 'replaying', data: { n: 7 } })
     const posted = evs.filter((e) => e.kind === 'would-enqueue')
     expect(posted).toEqual([
-      { kind: 'would-enqueue', id: 'would-enqueue-1', type: 'child', payload: { i: 0 }, options: expect.any(Object) as object },
-      { kind: 'would-enqueue', id: 'would-enqueue-2', type: 'child', payload: { i: 1 }, options: expect.any(Object) as object },
+      { kind: 'would-enqueue', id: expect.any(String) as string, type: 'child', payload: { i: 0 }, options: expect.any(Object) as object },
+      { kind: 'would-enqueue', id: expect.any(String) as string, type: 'child', payload: { i: 1 }, options: expect.any(Object) as object },
     ])
-    expect(evs.at(-1)).toEqual({ kind: 'succeeded', result: { n: 7, childIds: ['would-enqueue-1', 'would-enqueue-2'] } })
+    // the handler holds the made-up ids it was given, and no task has them (checked below)
+    const childIds = posted.map((e) => (e as Extract<ReplayEvent, { kind: 'would-enqueue' }>).id)
+    expect(new Set(childIds).size).toBe(2)
+    expect(evs.at(-1)).toEqual({ kind: 'succeeded', result: { n: 7, childIds } })
+    for (const child of childIds) expect(await service.call('tasks.get', { connectionId: EMBEDDED_ID, id: child }).catch(() => null)).toBeNull()
 
     // Nothing was written: the task's row, its logs and children, and every count are as they were.
     expect(await service.call('tasks.get', { connectionId: EMBEDDED_ID, id })).toEqual(before)
