@@ -60,7 +60,7 @@ describe('replay from the console', () => {
 
     // Nothing was written: the task's row, its logs and children, and every count are as they were.
     expect(await service.call('tasks.get', { connectionId: EMBEDDED_ID, id })).toEqual(before)
-    expect(await service.call('queue.stats', { connectionId: EMBEDDED_ID })).toEqual(statsBefore)
+    expect((await service.call('queue.stats', { connectionId: EMBEDDED_ID })).types).toEqual(statsBefore.types)
     expect((await service.call('tasks.list', { connectionId: EMBEDDED_ID, type: 'child' })).total).toBe(0)
   })
 
