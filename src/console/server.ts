@@ -8,6 +8,8 @@
  *   server or a Referer); the page passes it as `/ws?token=…`. /api and /ws answer 401 without it
  *   (compared in constant time; 10 wrong tokens a minute from one address get 429); the static shell
  *   holds no data and is served to anyone who can reach it. `noToken` is accepted on loopback only.
+ * - Off loopback the console speaks HTTPS and WSS (`tls`: a certificate and its key); plain HTTP there
+ *   (the token and typed passwords in clear on the network) is refused unless `insecure` says so.
  * - The WebSocket refuses (403) an Origin other than the server's own: another web page in the
  *   user's browser cannot drive the console. Without a token, the Host header must be a loopback
  *   name, so a DNS-rebinding page cannot reach a loopback console either.
@@ -18,12 +20,14 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createReadStream, existsSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { ApiErrorShape, PushMessage } from '../api/contract.ts'
 import { ApiError, toApiError } from '../api/errors.ts'
+import { errorMessage } from '../core/errors.ts'
 import { PushBatcher } from '../api/push-batcher.ts'
 
 /** What the server needs of the ConsoleService. */
@@ -41,6 +45,10 @@ export interface ConsoleServerOptions {
   token?: string
   /** No token at all: refused unless `host` is loopback (then the Host header must be a loopback name). */
   noToken?: boolean
+  /** HTTPS and WSS with this certificate chain and private key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer }
+  /** Serve plain HTTP on a non-loopback `host` anyway (refused without it: the token would cross the network in clear). */
+  insecure?: boolean
   /** The built renderer (`out/renderer` after `npm run build`). */
   staticDir: string
   /** One line per notable event; default stderr. Never given secrets. */
@@ -115,6 +123,9 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   const loopback = isLoopbackHost(host)
   if (options.noToken && !loopback) throw new ApiError('input', `--no-token is allowed on a loopback address only, not on ${host}`)
+  if (!loopback && !options.tls && !options.insecure) {
+    throw new ApiError('input', `--host ${host} is not loopback: give --tls-cert and --tls-key (or an SSH tunnel to a loopback console), or --insecure to serve plain HTTP`)
+  }
   // A token on every address, loopback included: any local user or process could otherwise drive it, and it runs code.
   const token = options.noToken ? null : (options.token ?? randomBytes(24).toString('base64url'))
   const tokenBytes = token === null ? null : Buffer.from(token)
@@ -165,7 +176,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     return url.searchParams.get('token')
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     try {
       route(req, res)
     } catch (err) {
@@ -173,7 +184,16 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       if (!res.headersSent) plain(res, 500, 'internal error')
       else res.destroy()
     }
-  })
+  }
+  let server: ReturnType<typeof createServer>
+  if (options.tls) {
+    try {
+      server = createTlsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, onRequest)
+    } catch (err) {
+      // OpenSSL's own words (e.g. "key values mismatch") name what is wrong with the pair.
+      throw new ApiError('input', `the TLS certificate or key cannot be used: ${errorMessage(err)}`)
+    }
+  } else server = createServer(onRequest)
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost')
@@ -340,7 +360,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   })
   port = (server.address() as AddressInfo).port
   const shownHost = displayHost(host)
-  const url = `http://${shownHost}:${port}/${token === null ? '' : `#token=${token}`}`
+  const url = `${options.tls ? 'https' : 'http'}://${shownHost}:${port}/${token === null ? '' : `#token=${token}`}`
 
   let closing: Promise<void> | undefined
   return {
