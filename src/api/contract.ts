@@ -9,6 +9,7 @@ import type { DroneEvent, DroneState, WorkerProcessState } from '../core/events.
 import type { Task } from '../core/task.ts'
 import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/driver.ts'
 import type { Schedule } from '../schedules/definition.ts'
+import type { ActivityEntry } from './audit.ts'
 import type { ScheduleView } from './schedules.ts'
 
 const id = z.string().min(1).max(200)
@@ -121,6 +122,7 @@ export type PushMessage =
   | { channel: 'drones'; drones: DroneView[] }
   | { channel: 'worker-definitions'; definitions: WorkerDefinitionRecord[] }
   | { channel: 'notice'; level: 'info' | 'warn' | 'error'; message: string }
+  | { channel: 'activity'; entry: ActivityEntry }
 
 export const listTasksInput = z.strictObject({
   connectionId: id,
@@ -197,6 +199,8 @@ export const apiInputs = {
   'schedules.pause': z.strictObject({ connectionId: id, name: z.string().max(100) }),
   'schedules.resume': z.strictObject({ connectionId: id, name: z.string().max(100) }),
   'schedules.run': z.strictObject({ connectionId: id, name: z.string().max(100) }),
+  /** the activity list (operator actions), newest first */
+  'activity.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(200), beforeId: z.number().int().positive().optional() }),
 } as const
 
 export type ApiMethod = keyof typeof apiInputs
@@ -243,6 +247,7 @@ export interface ApiResults {
   'schedules.pause': Schedule
   'schedules.resume': Schedule
   'schedules.run': { id: string }
+  'activity.list': ActivityEntry[]
 }
 
 /** Errors cross every transport as this shape; `code` lets the UI say how to fix it. */

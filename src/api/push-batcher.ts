@@ -6,7 +6,8 @@
  *
  * Within a window: `drones` and `worker-definitions` are full snapshots, so only the newest of each is
  * kept; `flow` deltas of one drone are merged into one (mergeFlowDeltas); notices are kept up to a cap
- * (the newest). While `held()` says the receiver is behind (a slow socket's send buffer), nothing is
+ * (the newest); activity lines likewise, up to ACTIVITY_CAP (the list reloads on reconnect anyway).
+ * While `held()` says the receiver is behind (a slow socket's send buffer), nothing is
  * sent and everything keeps merging in place, so memory stays bounded at one delta per drone, two
  * snapshots and the notice cap, whatever the task rate.
  */
@@ -15,11 +16,13 @@ import { mergeFlowDeltas } from './flow.ts'
 
 export const PUSH_WINDOW_MS = 50
 const NOTICE_CAP = 20
+const ACTIVITY_CAP = 100
 
 type Notice = Extract<PushMessage, { channel: 'notice' }>
+type Activity = Extract<PushMessage, { channel: 'activity' }>
 
 export interface PushBatcherOptions {
-  /** Receives each window's messages, in order: definitions, drones, flows, notices. */
+  /** Receives each window's messages, in order: definitions, drones, flows, notices, activity. */
   send: (messages: PushMessage[]) => void
   windowMs?: number
   /** True while the receiver cannot take more (the flush is put off and retried next window). */
@@ -31,6 +34,7 @@ export class PushBatcher {
   private drones: Extract<PushMessage, { channel: 'drones' }> | undefined
   private definitions: Extract<PushMessage, { channel: 'worker-definitions' }> | undefined
   private notices: Notice[] = []
+  private activity: Activity[] = []
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   /** Flow deltas merged into a held one (tests and logs read these). */
@@ -59,6 +63,10 @@ export class PushBatcher {
         this.notices.push(message)
         if (this.notices.length > NOTICE_CAP) this.notices.shift()
         break
+      case 'activity':
+        this.activity.push(message)
+        if (this.activity.length > ACTIVITY_CAP) this.activity.shift()
+        break
     }
     this.schedule()
   }
@@ -78,10 +86,12 @@ export class PushBatcher {
     if (this.drones) out.push(this.drones)
     for (const delta of this.flows.values()) out.push({ channel: 'flow', delta })
     out.push(...this.notices)
+    out.push(...this.activity)
     this.definitions = undefined
     this.drones = undefined
     this.flows = new Map()
     this.notices = []
+    this.activity = []
     if (out.length > 0) this.options.send(out)
   }
 

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { z } from 'zod'
 import { InputError, errorMessage } from '../core/errors.ts'
+import { AUDITED, describeActor, describeTarget, type Actor } from './audit.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
 import { Connections, EMBEDDED_ID } from './connections.ts'
 import { apiInputs, type ApiMethod, type ApiParams, type ApiResults, type PushMessage } from './contract.ts'
@@ -135,8 +136,12 @@ export class ConsoleService {
     this.listeners.clear()
   }
 
-  /** Validates `rawParams` for `method` and runs it. Throws only ApiError (code + one-line message). */
-  async handle(method: string, rawParams: unknown): Promise<unknown> {
+  /**
+   * Validates `rawParams` for `method` and runs it. Throws only ApiError (code + one-line message).
+   * `actor` says who calls (the transport fills it in); actions that change something are written to
+   * the activity list with it, whether they succeed or not.
+   */
+  async handle(method: string, rawParams: unknown, actor: Actor = { via: 'console' }): Promise<unknown> {
     if (!Object.hasOwn(apiInputs, method)) throw new ApiError('input', `unknown method ${JSON.stringify(method).slice(0, 120)}`)
     if (this.state === 'stopped') throw new ApiError('internal', 'the console service is stopped')
     const m = method as ApiMethod
@@ -146,16 +151,29 @@ export class ConsoleService {
       const result = await (this.handlers[m] as (p: unknown) => unknown)(parsed.data)
       // A drone's local queue and the embedded queue are created on these: narrow their files at once.
       if (m === 'drones.start' || m === 'connections.save') tightenDataDir(this.options.dataDir)
+      if (AUDITED.has(m)) this.audit(actor, m, describeTarget(parsed.data), 'ok')
       return result
     } catch (err) {
       const shape = toApiError(err)
+      if (AUDITED.has(m)) this.audit(actor, m, describeTarget(parsed.data), shape.message)
       throw new ApiError(shape.code, shape.message)
     }
   }
 
+  /** One activity line, stored and pushed. A failure to store it is reported, never fatal to the action. */
+  audit(actor: Actor, action: string, target: string, outcome: string): void {
+    if (this.state === 'stopped') return
+    try {
+      const entry = this.store.addActivity({ at: new Date().toISOString(), who: describeActor(actor), action, target, outcome })
+      this.push({ channel: 'activity', entry })
+    } catch (err) {
+      process.stderr.write(`swarmage console: could not record the activity line of ${action}: ${errorMessage(err)}\n`)
+    }
+  }
+
   /** `handle`, typed: for in-process callers and tests. */
-  call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
-    return this.handle(method, params) as Promise<ApiResults[M]>
+  call<M extends ApiMethod>(method: M, params: ApiParams<M>, actor?: Actor): Promise<ApiResults[M]> {
+    return this.handle(method, params, actor) as Promise<ApiResults[M]>
   }
 
   subscribe(listener: (m: PushMessage) => void): () => void {
@@ -318,6 +336,7 @@ export class ConsoleService {
       'schedules.pause': async (p) => (await queue(p.connectionId)).pauseSchedule(p.name),
       'schedules.resume': async (p) => (await queue(p.connectionId)).resumeSchedule(p.name),
       'schedules.run': async (p) => ({ id: await (await queue(p.connectionId)).runSchedule(p.name) }),
+      'activity.list': (p) => this.store.listActivity(p.limit, p.beforeId),
     }
   }
 }

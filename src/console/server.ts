@@ -26,13 +26,15 @@ import { networkInterfaces } from 'node:os'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { ApiErrorShape, PushMessage } from '../api/contract.ts'
+import type { Actor } from '../api/audit.ts'
 import { ApiError, toApiError } from '../api/errors.ts'
 import { errorMessage } from '../core/errors.ts'
 import { PushBatcher } from '../api/push-batcher.ts'
 
 /** What the server needs of the ConsoleService. */
 export interface ConsoleBackend {
-  handle(method: string, rawParams: unknown): Promise<unknown>
+  /** `actor`: who calls, for the activity list (src/api/audit.ts). */
+  handle(method: string, rawParams: unknown, actor?: Actor): Promise<unknown>
   subscribe(listener: (m: PushMessage) => void): () => void
 }
 
@@ -308,7 +310,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       ws.ping()
     }, PING_MS)
     ping.unref()
-    ws.on('message', (data, isBinary) => void onFrame(ws, isBinary ? null : data.toString()))
+    const actor: Actor = { via: tokenBytes === null ? 'no-token' : 'token', client }
+    ws.on('message', (data, isBinary) => void onFrame(ws, isBinary ? null : data.toString(), actor))
     ws.on('close', () => {
       sockets.delete(ws)
       const n = (perClient.get(client) ?? 1) - 1
@@ -327,7 +330,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     if (ws.bufferedAmount > MAX_BUFFERED_BYTES) ws.terminate()
   }
 
-  async function onFrame(ws: WebSocket, text: string | null): Promise<void> {
+  async function onFrame(ws: WebSocket, text: string | null, actor: Actor): Promise<void> {
     let id: number | string | null = null
     let error: ApiErrorShape
     let counted = false
@@ -338,7 +341,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       if (n >= MAX_IN_FLIGHT) throw new ApiError('input', `busy: ${MAX_IN_FLIGHT} calls of this connection are still unanswered; wait for them`)
       inFlight.set(ws, n + 1)
       counted = true
-      const result = await options.service.handle(frame.method, frame.params)
+      const result = await options.service.handle(frame.method, frame.params, actor)
       reply(ws, { id, result: result ?? null })
       return
     } catch (err) {

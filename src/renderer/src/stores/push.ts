@@ -2,6 +2,7 @@ import type { PushMessage } from '../../../api/contract.ts'
 import { subscribe } from '../transport/index.ts'
 import { applyFlowDelta, useFlow } from './flow.ts'
 import { useNotices } from './notices.ts'
+import { useActivity } from './activity.ts'
 import { useDrones, useWorkerDefs } from './resources.ts'
 
 /**
@@ -27,6 +28,7 @@ function flush(): void {
     } else if (m.channel === 'drones') drones = m
     else if (m.channel === 'worker-definitions') defs = m
     else if (m.channel === 'notice') useNotices.getState().add(m.level, m.message)
+    else if (m.channel === 'activity') useActivity.getState().add(m.entry)
   }
   if (drones) useDrones.getState().replace(drones.drones)
   if (defs) useWorkerDefs.getState().replace(defs.definitions)
