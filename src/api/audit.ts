@@ -3,12 +3,11 @@
  * it was authenticated), what (the method and its target, never a password or a payload), when, and
  * how it ended. Kept in console.db (store.ts) and pushed live to the Activity view.
  */
-import type { ApiMethod } from './contract.ts'
 
 /**
  * Who called: `token` (the browser console, authenticated by its access token), `no-token` (a
  * loopback console started with --no-token: anyone on the machine), `ipc` (the desktop window,
- * checked by sender), `console` (the console itself: the config's workers at start, a bulk action's end).
+ * checked by sender), `console` (the console itself: the config's workers at start).
  */
 export interface Actor {
   via: 'token' | 'no-token' | 'ipc' | 'console'
@@ -33,8 +32,8 @@ export interface ActivityEntry {
 /** Entries kept: older ones are pruned as new ones come (about 200 bytes each, so ~2 MB at most). */
 export const ACTIVITY_KEEP = 10_000
 
-/** Methods that change something: reading (lists, stats, tests of a connection) is not audited. */
-export const AUDITED: ReadonlySet<ApiMethod> = new Set<ApiMethod>([
+/** Contract methods that change something: reading (lists, stats, tests of a connection) is not audited. */
+export const AUDITED: ReadonlySet<string> = new Set<string>([
   'app.acceptPlaintextSecrets',
   'connections.save',
   'connections.remove',
@@ -50,6 +49,8 @@ export const AUDITED: ReadonlySet<ApiMethod> = new Set<ApiMethod>([
   'tasks.delete',
   'tasks.enqueue',
   'tasks.demo',
+  // tasks.bulk writes its own lines (src/api/bulk-jobs.ts hooks): one when it starts, one when it ends.
+  'tasks.bulkAbort',
   'schedules.set',
   'schedules.remove',
   'schedules.pause',
@@ -73,7 +74,7 @@ export function describeTarget(params: unknown): string {
     const v = p[key]
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') parts.push(`${label}=${String(v).slice(0, 200)}`)
   }
-  for (const k of ['connectionId', 'id', 'name', 'type', 'module', 'kind', 'mode', 'verb', 'count', 'accept']) field(k)
+  for (const k of ['connectionId', 'id', 'name', 'type', 'module', 'kind', 'mode', 'verb', 'count', 'accept', 'jobId']) field(k)
   if (Array.isArray(p.workerIds)) parts.push(`workers=${p.workerIds.slice(0, 20).join(',')}`)
   const filter = p.filter
   if (filter && typeof filter === 'object') {

@@ -10,6 +10,7 @@ import type { Task } from '../core/task.ts'
 import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/driver.ts'
 import type { Schedule } from '../schedules/definition.ts'
 import type { ActivityEntry } from './audit.ts'
+import type { BulkJobView } from './bulk-jobs.ts'
 import type { ScheduleView } from './schedules.ts'
 
 const id = z.string().min(1).max(200)
@@ -123,6 +124,7 @@ export type PushMessage =
   | { channel: 'worker-definitions'; definitions: WorkerDefinitionRecord[] }
   | { channel: 'notice'; level: 'info' | 'warn' | 'error'; message: string }
   | { channel: 'activity'; entry: ActivityEntry }
+  | { channel: 'bulk'; job: BulkJobView }
 
 export const listTasksInput = z.strictObject({
   connectionId: id,
@@ -131,6 +133,13 @@ export const listTasksInput = z.strictObject({
   search: z.string().max(1000).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
   before: z.strictObject({ createdAt: z.string(), id: z.string() }).optional(),
+})
+
+/** The Tasks view's filter, as a bulk action matches it (src/api/bulk-jobs.ts). */
+const bulkFilterInput = z.strictObject({
+  state: taskState.optional(),
+  type: z.string().max(100).optional(),
+  search: z.string().max(1000).optional(),
 })
 
 const enqueueOptions = z.strictObject({
@@ -176,6 +185,14 @@ export const apiInputs = {
     payload: z.unknown(),
     options: enqueueOptions.optional(),
   }),
+  /** how many tasks a bulk action with this filter would match now (exact) */
+  'tasks.bulkCount': z.strictObject({ connectionId: id, filter: bulkFilterInput }),
+  /** starts a bulk action in the background; progress comes on the `bulk` push channel */
+  'tasks.bulk': z.strictObject({ connectionId: id, verb: z.enum(['retry', 'cancel', 'delete']), filter: bulkFilterInput }),
+  /** stops a running bulk action after its current batch */
+  'tasks.bulkAbort': z.strictObject({ jobId: id }),
+  /** running and recently finished bulk actions, newest first */
+  'tasks.bulkJobs': z.strictObject({}),
   'tasks.demo': z.strictObject({ connectionId: id, count: z.number().int().min(1).max(100_000).default(200) }),
   'queue.stats': z.strictObject({ connectionId: id }),
   'queue.drones': z.strictObject({ connectionId: id }),
@@ -239,6 +256,10 @@ export interface ApiResults {
   'tasks.delete': { deleted: boolean }
   'tasks.enqueue': { id: string }
   'tasks.demo': { ids: number }
+  'tasks.bulkCount': { matched: number }
+  'tasks.bulk': BulkJobView
+  'tasks.bulkAbort': { aborted: boolean }
+  'tasks.bulkJobs': BulkJobView[]
   'queue.stats': QueueStats
   'queue.drones': DroneInfo[]
   'schedules.list': ScheduleView[]

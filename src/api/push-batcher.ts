@@ -20,9 +20,10 @@ const ACTIVITY_CAP = 100
 
 type Notice = Extract<PushMessage, { channel: 'notice' }>
 type Activity = Extract<PushMessage, { channel: 'activity' }>
+type Bulk = Extract<PushMessage, { channel: 'bulk' }>
 
 export interface PushBatcherOptions {
-  /** Receives each window's messages, in order: definitions, drones, flows, notices, activity. */
+  /** Receives each window's messages, in order: definitions, drones, flows, notices, activity, bulk progress. */
   send: (messages: PushMessage[]) => void
   windowMs?: number
   /** True while the receiver cannot take more (the flush is put off and retried next window). */
@@ -35,6 +36,8 @@ export class PushBatcher {
   private definitions: Extract<PushMessage, { channel: 'worker-definitions' }> | undefined
   private notices: Notice[] = []
   private activity: Activity[] = []
+  /** bulk-action progress: a snapshot per job, so only its newest is kept */
+  private bulk = new Map<string, Bulk>()
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   /** Flow deltas merged into a held one (tests and logs read these). */
@@ -67,6 +70,9 @@ export class PushBatcher {
         this.activity.push(message)
         if (this.activity.length > ACTIVITY_CAP) this.activity.shift()
         break
+      case 'bulk':
+        this.bulk.set(message.job.id, message)
+        break
     }
     this.schedule()
   }
@@ -87,11 +93,13 @@ export class PushBatcher {
     for (const delta of this.flows.values()) out.push({ channel: 'flow', delta })
     out.push(...this.notices)
     out.push(...this.activity)
+    out.push(...this.bulk.values())
     this.definitions = undefined
     this.drones = undefined
     this.flows = new Map()
     this.notices = []
     this.activity = []
+    this.bulk = new Map()
     if (out.length > 0) this.options.send(out)
   }
 

@@ -15,6 +15,7 @@ import { AUDITED, describeActor, describeTarget, type Actor } from './audit.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
 import { Connections, EMBEDDED_ID } from './connections.ts'
 import { apiInputs, type ApiMethod, type ApiParams, type ApiResults, type PushMessage } from './contract.ts'
+import { BulkJobs } from './bulk-jobs.ts'
 import { Definitions } from './definitions.ts'
 import { Drones } from './drones.ts'
 import { ApiError, inputError, toApiError } from './errors.ts'
@@ -61,7 +62,7 @@ export interface ConsoleServiceOptions {
   demoFeedPerSecond?: number
 }
 
-type Handlers = { [M in ApiMethod]: (params: z.infer<(typeof apiInputs)[M]>) => Promise<ApiResults[M]> | ApiResults[M] }
+type Handlers = { [M in ApiMethod]: (params: z.infer<(typeof apiInputs)[M]>, actor: Actor) => Promise<ApiResults[M]> | ApiResults[M] }
 
 /** Every tenth flow tick (once a second) the drones' views are pushed while any drone runs. */
 const DRONES_EVERY_TICKS = Math.round(1000 / FLOW_WINDOW_MS)
@@ -75,6 +76,7 @@ export class ConsoleService {
   private readonly connections: Connections
   private readonly definitions: Definitions
   private readonly drones: Drones
+  private readonly bulk: BulkJobs
   private readonly listeners = new Set<(m: PushMessage) => void>()
   private readonly handlers: Handlers
   private timer: NodeJS.Timeout | undefined
@@ -105,6 +107,16 @@ export class ConsoleService {
       spawner: options.spawner,
       notice: (level, message) => this.notice(level, message),
     })
+    this.bulk = new BulkJobs({
+      progress: (job) => this.push({ channel: 'bulk', job }),
+      started: (job, actor) => {
+        this.audit(actor, 'tasks.bulk', describeTarget({ connectionId: job.connectionId, jobId: job.id, verb: job.verb, filter: job.filter }), `started: ${job.expected} matching`)
+      },
+      finished: (job, actor) => {
+        const outcome = job.state === 'failed' ? `failed: ${job.error}` : `${job.state}: ${job.matched} matched, ${job.changed} ${job.verb === 'retry' ? 'retried' : job.verb === 'cancel' ? 'cancelled' : 'deleted'}`
+        this.audit(actor, 'tasks.bulk.end', describeTarget({ connectionId: job.connectionId, jobId: job.id, verb: job.verb, filter: job.filter }), outcome)
+      },
+    })
     this.handlers = this.makeHandlers()
   }
 
@@ -130,6 +142,7 @@ export class ConsoleService {
     clearInterval(this.timer)
     clearInterval(this.demoFeed)
     this.definitions.close()
+    await this.bulk.stopAll()
     await this.drones.stopAll()
     await this.connections.closeAll()
     this.store.close()
@@ -148,7 +161,7 @@ export class ConsoleService {
     const parsed = apiInputs[m].safeParse(rawParams ?? {})
     if (!parsed.success) throw inputError(m, parsed.error)
     try {
-      const result = await (this.handlers[m] as (p: unknown) => unknown)(parsed.data)
+      const result = await (this.handlers[m] as (p: unknown, a: Actor) => unknown)(parsed.data, actor)
       // A drone's local queue and the embedded queue are created on these: narrow their files at once.
       if (m === 'drones.start' || m === 'connections.save') tightenDataDir(this.options.dataDir)
       if (AUDITED.has(m)) this.audit(actor, m, describeTarget(parsed.data), 'ok')
@@ -325,6 +338,17 @@ export class ConsoleService {
       'tasks.delete': async (p) => ({ deleted: await (await queue(p.connectionId)).driver.taskDelete({ id: p.id }) }),
       'tasks.enqueue': async (p) => enqueueTask(await queue(p.connectionId), p),
       'tasks.demo': async (p) => enqueueDemo(await queue(p.connectionId), p.count),
+      'tasks.bulkCount': async (p) => ({ matched: await this.bulk.count(await queue(p.connectionId), p.filter) }),
+      'tasks.bulk': async (p, actor) => {
+        try {
+          return await this.bulk.start(await queue(p.connectionId), p.connectionId, p.verb, p.filter, actor)
+        } catch (err) {
+          this.audit(actor, 'tasks.bulk', describeTarget(p), toApiError(err).message)
+          throw err
+        }
+      },
+      'tasks.bulkAbort': (p) => ({ aborted: this.bulk.abort(p.jobId) }),
+      'tasks.bulkJobs': () => this.bulk.list(),
       'queue.stats': async (p) => (await queue(p.connectionId)).stats(),
       'queue.drones': async (p) => (await queue(p.connectionId)).driver.droneList({}),
       'schedules.list': async (p) => listScheduleViews(await queue(p.connectionId)),

@@ -3,6 +3,7 @@ import { subscribe } from '../transport/index.ts'
 import { applyFlowDelta, useFlow } from './flow.ts'
 import { useNotices } from './notices.ts'
 import { useActivity } from './activity.ts'
+import { useBulk } from './bulk.ts'
 import { useDrones, useWorkerDefs } from './resources.ts'
 
 /**
@@ -29,6 +30,7 @@ function flush(): void {
     else if (m.channel === 'worker-definitions') defs = m
     else if (m.channel === 'notice') useNotices.getState().add(m.level, m.message)
     else if (m.channel === 'activity') useActivity.getState().add(m.entry)
+    else if (m.channel === 'bulk') useBulk.getState().update(m.job)
   }
   if (drones) useDrones.getState().replace(drones.drones)
   if (defs) useWorkerDefs.getState().replace(defs.definitions)
