@@ -42,6 +42,7 @@ export const AUDITED: ReadonlySet<string> = new Set<string>([
   'workers.remove',
   'drones.start',
   'drones.stop',
+  'drones.dismiss',
   'drones.restartWorkers',
   'drones.openDevTools',
   'tasks.retry',

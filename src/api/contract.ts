@@ -87,6 +87,8 @@ export interface DroneView {
   leases: { held: number; lost: number; lastExtendAt: string | null }
   processes: WorkerProcessView[]
   error?: string
+  /** set on a drone stopped from the console: its last figures stay listed until `drones.dismiss` */
+  stoppedAt?: string
 }
 
 /** Per task type, per flow edge, since the last push: counts and latency summary. */
@@ -172,6 +174,8 @@ export const apiInputs = {
     name: z.string().min(1).max(100).optional(),
   }),
   'drones.stop': z.strictObject({ id, mode: z.enum(['drain', 'now']).default('drain') }),
+  /** removes a stopped drone from the list */
+  'drones.dismiss': z.strictObject({ id }),
   'drones.restartWorkers': z.strictObject({ id, type: z.string().max(100), workerId: z.string().max(200).optional(), inspect: z.boolean().default(false) }),
   'drones.openDevTools': z.strictObject({ inspectUrl: z.string().max(2000) }),
   'tasks.list': listTasksInput,
@@ -247,6 +251,7 @@ export interface ApiResults {
   'drones.list': DroneView[]
   'drones.start': DroneView
   'drones.stop': { stopped: boolean }
+  'drones.dismiss': { dismissed: boolean }
   'drones.restartWorkers': { inspectUrls: string[] }
   'drones.openDevTools': { opened: boolean; url: string }
   'tasks.list': { tasks: Task[]; total: number; totalCapped: boolean }

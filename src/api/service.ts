@@ -324,6 +324,11 @@ export class ConsoleService {
         this.pushDrones()
         return result
       },
+      'drones.dismiss': (p) => {
+        const dismissed = this.drones.dismiss(p.id)
+        this.pushDrones()
+        return { dismissed }
+      },
       'drones.restartWorkers': (p) => this.drones.restartWorkers(p.id, p.type, p.workerId, p.inspect),
       'drones.openDevTools': async (p) => {
         const known = this.drones.list().some((d) => d.processes.some((w) => w.inspectUrl === p.inspectUrl))
