@@ -187,7 +187,7 @@ async function bench(kind: 'sqlite' | 'postgres'): Promise<void> {
   Tasks text search (state=queued, search '"i":4') after the debounce: ~${searchMs} ms [${searchLabel?.trim()}]
   scroll to row 5,000 (keyset pages of 1,000): ${scroll5k} ms; filling ${PAGE_TASKS.toLocaleString('en')} took ${pageFillMs} ms
   Tasks view bulk "Cancel all ${bulk.asked.toLocaleString('en')} matching" (type=page, state=queued): count shown in ${bulk.countMs} ms; done in ${(bulk.ms / 1000).toFixed(1)} s (${Math.round((bulk.changed * 1000) / bulk.ms).toLocaleString('en')} tasks/s, ${bulk.changed.toLocaleString('en')} cancelled)
-    while it ran: long tasks ${bulk.long.count} (total ${bulk.long.totalMs} ms, max ${bulk.long.maxMs} ms); progress moved in ${bulk.moved}/${bulk.seconds} seconds; page answered in ≤ ${bulk.maxAnswerMs} ms (max of one evaluate round trip a second)`)
+    while it ran: long tasks ${bulk.long.count} (total ${bulk.long.totalMs} ms, max ${bulk.long.maxMs} ms); progress moved in ${bulk.moved}/${bulk.seconds} seconds; one evaluate round trip took ≤ ${bulk.maxAnswerMs} ms (through this bench process, which also hosts the console service and its SQLite)`)
   } finally {
     await browser.close()
     await consoleHandle.close()
@@ -201,13 +201,33 @@ async function bench(kind: 'sqlite' | 'postgres'): Promise<void> {
  * service in batches; the page must keep painting and answering meanwhile.
  */
 async function bulkPhase(page: Page): Promise<{ asked: number; countMs: number; ms: number; changed: number; long: LongTasks; moved: number; seconds: number; maxAnswerMs: number }> {
+  // Back to the top (the scroll phase left row 5,000 in view; row 0 is not rendered down there).
+  await page.getByTestId('tasks-scroll').evaluate((el) => el.scrollTo(0, 0))
   await page.getByTestId('tasks-type').fill('page')
   await page.getByTestId('tasks-state').selectOption('queued')
   await page.locator('[data-testid="task-row"][data-index="0"][data-type="page"][data-state="queued"]').waitFor({ timeout: 60_000 })
+  // The type filter applies after its debounce; a question asked before that is withdrawn when the
+  // filter changes (its count would be stale): ask until the question names the type filter.
   let t0 = Date.now()
-  await page.getByTestId('bulk-cancel').click()
-  await page.waitForFunction(() => !!document.querySelector('[data-testid="bulk-question"]')?.getAttribute('data-count'), null, { timeout: 120_000 })
-  const countMs = Date.now() - t0
+  let countMs = 0
+  for (let attempt = 0; countMs === 0; attempt++) {
+    if (attempt > 20) throw new Error('the bulk question never showed the type=page filter')
+    t0 = Date.now()
+    await page.getByTestId('bulk-cancel').click()
+    const answer = await page.waitForFunction(
+      () => {
+        const q = document.querySelector('[data-testid="bulk-question"]')
+        if (!q) return 'gone'
+        return q.getAttribute('data-count') ? (q.textContent?.includes('type page') ? 'ready' : 'stale') : false
+      },
+      null,
+      { timeout: 120_000 },
+    )
+    const state = await answer.jsonValue()
+    if (state === 'ready') countMs = Date.now() - t0
+    // (The filter change may withdraw it first.)
+    else if (state === 'stale') await page.getByTestId('bulk-back').click({ timeout: 2000 }).catch(() => undefined)
+  }
   const asked = Number(await page.getByTestId('bulk-question').getAttribute('data-count'))
   await page.evaluate(() => {
     ;(window as unknown as { __long: number[] }).__long = []
