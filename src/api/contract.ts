@@ -12,6 +12,8 @@ import type { Schedule } from '../schedules/definition.ts'
 import { debugCommand, type DebugEvent, type DebugSessionView } from '../debug/protocol.ts'
 import type { ReplayEvent } from './replay.ts'
 import type { UnservedType, WhyReport } from '../debug/why.ts'
+import type { ActivityEntry } from './audit.ts'
+import type { BulkJobView } from './bulk-jobs.ts'
 import type { ScheduleView } from './schedules.ts'
 
 const id = z.string().min(1).max(200)
@@ -103,6 +105,8 @@ export interface DroneView {
   leases: { held: number; lost: number; lastExtendAt: string | null }
   processes: WorkerProcessView[]
   error?: string
+  /** set on a drone stopped from the console: its last figures stay listed until `drones.dismiss` */
+  stoppedAt?: string
 }
 
 /** Per task type, per flow edge, since the last push: counts and latency summary. */
@@ -143,6 +147,8 @@ export type PushMessage =
   | { channel: 'debug'; sessionId: string; event: DebugEvent }
   /** a replay's events (src/api/replay.ts), in order; the last is 'succeeded' or 'failed' */
   | { channel: 'replay'; replayId: string; event: ReplayEvent }
+  | { channel: 'activity'; entry: ActivityEntry }
+  | { channel: 'bulk'; job: BulkJobView }
 
 export const listTasksInput = z.strictObject({
   connectionId: id,
@@ -151,6 +157,13 @@ export const listTasksInput = z.strictObject({
   search: z.string().max(1000).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
   before: z.strictObject({ createdAt: z.string(), id: z.string() }).optional(),
+})
+
+/** The Tasks view's filter, as a bulk action matches it (src/api/bulk-jobs.ts). */
+const bulkFilterInput = z.strictObject({
+  state: taskState.optional(),
+  type: z.string().max(100).optional(),
+  search: z.string().max(1000).optional(),
 })
 
 const enqueueOptions = z.strictObject({
@@ -183,6 +196,8 @@ export const apiInputs = {
     name: z.string().min(1).max(100).optional(),
   }),
   'drones.stop': z.strictObject({ id, mode: z.enum(['drain', 'now']).default('drain') }),
+  /** removes a stopped drone from the list */
+  'drones.dismiss': z.strictObject({ id }),
   'drones.restartWorkers': z.strictObject({ id, type: z.string().max(100), workerId: z.string().max(200).optional(), inspect: z.boolean().default(false) }),
   'drones.openDevTools': z.strictObject({ inspectUrl: z.string().max(2000) }),
   'tasks.list': listTasksInput,
@@ -209,6 +224,14 @@ export const apiInputs = {
     lines: z.array(z.number().int().min(1)).max(1000).optional(),
     dryRun: z.boolean().default(false),
   }),
+  /** how many tasks a bulk action with this filter would match now (exact) */
+  'tasks.bulkCount': z.strictObject({ connectionId: id, filter: bulkFilterInput }),
+  /** starts a bulk action in the background; progress comes on the `bulk` push channel */
+  'tasks.bulk': z.strictObject({ connectionId: id, verb: z.enum(['retry', 'cancel', 'delete']), filter: bulkFilterInput }),
+  /** stops a running bulk action after its current batch */
+  'tasks.bulkAbort': z.strictObject({ jobId: id }),
+  /** running and recently finished bulk actions, newest first */
+  'tasks.bulkJobs': z.strictObject({}),
   'tasks.demo': z.strictObject({ connectionId: id, count: z.number().int().min(1).max(100_000).default(200) }),
   'queue.stats': z.strictObject({ connectionId: id }),
   'queue.drones': z.strictObject({ connectionId: id }),
@@ -241,6 +264,8 @@ export const apiInputs = {
   'debug.sessions': z.strictObject({}),
   /** runs the task once in a scratch worker process (default module: its type's definition); writes nothing to the queue */
   'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional() }),
+  /** the activity list (operator actions), newest first */
+  'activity.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(200), beforeId: z.number().int().positive().optional() }),
 } as const
 
 export type ApiMethod = keyof typeof apiInputs
@@ -270,6 +295,7 @@ export interface ApiResults {
   'drones.list': DroneView[]
   'drones.start': DroneView
   'drones.stop': { stopped: boolean }
+  'drones.dismiss': { dismissed: boolean }
   'drones.restartWorkers': { inspectUrls: string[] }
   'drones.openDevTools': { opened: boolean; url: string }
   'tasks.list': { tasks: Task[]; total: number; totalCapped: boolean }
@@ -281,6 +307,10 @@ export interface ApiResults {
   'tasks.enqueue': { id: string }
   'tasks.enqueueMany': { count: number; ids: string[] }
   'tasks.demo': { ids: number }
+  'tasks.bulkCount': { matched: number }
+  'tasks.bulk': BulkJobView
+  'tasks.bulkAbort': { aborted: boolean }
+  'tasks.bulkJobs': BulkJobView[]
   'queue.stats': QueueStats
   'queue.drones': DroneInfo[]
   'queue.unserved': UnservedType[]
@@ -296,6 +326,7 @@ export interface ApiResults {
   'debug.detach': { detached: boolean }
   'debug.sessions': DebugSessionView[]
   'tasks.replay': { replayId: string; module: string }
+  'activity.list': ActivityEntry[]
 }
 
 /** Errors cross every transport as this shape; `code` lets the UI say how to fix it. */

@@ -3,7 +3,8 @@
  * (drain or now), restart its workers (optionally with the inspector on), and describe each as a
  * DroneView. Every drone's events feed its FlowAggregator; the service pushes the flow and the views.
  * A started drone is remembered in console.db and started again by the next `start()` with autostart
- * (until it is stopped from the console).
+ * (until it is stopped from the console). A stopped drone stays listed, state `stopped` with its last
+ * figures, until the operator dismisses it (or a new drone takes its name).
  */
 import { join } from 'node:path'
 import type { WorkerDefinition } from '../core/config.ts'
@@ -18,6 +19,8 @@ import { FlowAggregator } from './flow.ts'
 import type { SettingsStore } from './store.ts'
 
 const WARN_EVERY_MS = 10_000
+/** Stopped drones kept listed until dismissed; beyond this the oldest go first. */
+const KEEP_STOPPED = 20
 
 export interface RunningDrone {
   id: string
@@ -43,6 +46,8 @@ export interface DronesOptions {
 
 export class Drones {
   private readonly running = new Map<string, RunningDrone>()
+  /** Drones stopped from the console: their final view, until dismissed. */
+  private readonly stopped = new Map<string, DroneView>()
   /** Names being started: two quick starts must not pick the same default name (and local queue). */
   private readonly starting = new Set<string>()
 
@@ -110,6 +115,8 @@ export class Drones {
       const unwatch = this.options.watchDrone?.(drone)
       if (unwatch) entry.unwatch = unwatch
       this.running.set(drone.id, entry)
+      // A new drone of that name replaces the stopped one's card.
+      for (const [id, v] of this.stopped) if (v.name === name) this.stopped.delete(id)
       try {
         await drone.start()
       } catch (err) {
@@ -137,8 +144,25 @@ export class Drones {
     } finally {
       this.running.delete(id)
       entry.unwatch?.()
+      if (forget) this.keepStopped(entry)
     }
     return { stopped: true }
+  }
+
+  /** Removes a stopped drone's card; false when there is none (already dismissed, or still running). */
+  dismiss(id: string): boolean {
+    return this.stopped.delete(id)
+  }
+
+  private keepStopped(entry: RunningDrone): void {
+    try {
+      const view = droneView(entry)
+      // 'stopped' even when the drain ended in an error: the error is kept beside it.
+      this.stopped.set(entry.id, { ...view, state: view.state === 'failed' ? 'failed' : 'stopped', stoppedAt: new Date().toISOString(), processes: [] })
+    } catch {
+      // No snapshot to keep (the engine drone is gone): the card just goes, as before.
+    }
+    while (this.stopped.size > KEEP_STOPPED) this.stopped.delete(this.stopped.keys().next().value!)
   }
 
   /** Drains every drone (service stop); they stay remembered for the next start. */
@@ -187,8 +211,9 @@ export class Drones {
     return n
   }
 
+  /** Running drones, then stopped ones not yet dismissed. */
   list(): DroneView[] {
-    return this.all().map((e) => droneView(e))
+    return [...this.all().map((e) => droneView(e)), ...this.stopped.values()]
   }
 
   get(id: string): RunningDrone {

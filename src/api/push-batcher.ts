@@ -6,7 +6,8 @@
  *
  * Within a window: `drones` and `worker-definitions` are full snapshots, so only the newest of each is
  * kept; `flow` deltas of one drone are merged into one (mergeFlowDeltas); notices are kept up to a cap
- * (the newest). While `held()` says the receiver is behind (a slow socket's send buffer), nothing is
+ * (the newest); activity lines likewise, up to ACTIVITY_CAP (the list reloads on reconnect anyway).
+ * While `held()` says the receiver is behind (a slow socket's send buffer), nothing is
  * sent and everything keeps merging in place, so memory stays bounded at one delta per drone, two
  * snapshots and the notice cap, whatever the task rate.
  */
@@ -15,11 +16,14 @@ import { mergeFlowDeltas } from './flow.ts'
 
 export const PUSH_WINDOW_MS = 50
 const NOTICE_CAP = 20
+const ACTIVITY_CAP = 100
 
 type Notice = Extract<PushMessage, { channel: 'notice' }>
+type Activity = Extract<PushMessage, { channel: 'activity' }>
+type Bulk = Extract<PushMessage, { channel: 'bulk' }>
 
 export interface PushBatcherOptions {
-  /** Receives each window's messages, in order: definitions, drones, flows, notices. */
+  /** Receives each window's messages, in order: definitions, drones, flows, notices, activity, bulk progress. */
   send: (messages: PushMessage[]) => void
   windowMs?: number
   /** True while the receiver cannot take more (the flush is put off and retried next window). */
@@ -33,6 +37,9 @@ export class PushBatcher {
   private notices: Notice[] = []
   /** Debug and replay events are few (a pause, a resume, scripts once per attach, a replay's lines) and each matters: kept in order, uncapped. */
   private debug: PushMessage[] = []
+  private activity: Activity[] = []
+  /** bulk-action progress: a snapshot per job, so only its newest is kept */
+  private bulk = new Map<string, Bulk>()
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   /** Flow deltas merged into a held one (tests and logs read these). */
@@ -65,6 +72,13 @@ export class PushBatcher {
       case 'replay':
         this.debug.push(message)
         break
+      case 'activity':
+        this.activity.push(message)
+        if (this.activity.length > ACTIVITY_CAP) this.activity.shift()
+        break
+      case 'bulk':
+        this.bulk.set(message.job.id, message)
+        break
     }
     this.schedule()
   }
@@ -85,10 +99,14 @@ export class PushBatcher {
     for (const delta of this.flows.values()) out.push({ channel: 'flow', delta })
     out.push(...this.notices, ...this.debug)
     this.debug = []
+    out.push(...this.activity)
+    out.push(...this.bulk.values())
     this.definitions = undefined
     this.drones = undefined
     this.flows = new Map()
     this.notices = []
+    this.activity = []
+    this.bulk = new Map()
     if (out.length > 0) this.options.send(out)
   }
 

@@ -19,6 +19,8 @@ import { apiInputs, type ApiErrorShape, type ApiMethod, type ApiParams, type Api
 import { DebugSessions } from '../debug/sessions.ts'
 import { debugTarget } from './debug.ts'
 import { Replays, processReplayRunner, replayRequest, type ReplayRunner } from './replay.ts'
+import { AUDITED, describeActor, describeTarget, type Actor } from './audit.ts'
+import { BulkJobs } from './bulk-jobs.ts'
 import { Definitions } from './definitions.ts'
 import { Drones } from './drones.ts'
 import type { EngineDrone } from './engine.ts'
@@ -74,7 +76,7 @@ export interface ConsoleServiceOptions {
   watchDrone?: (drone: EngineDrone) => () => void
 }
 
-type Handlers = { [M in ApiMethod]: (params: z.infer<(typeof apiInputs)[M]>) => Promise<ApiResults[M]> | ApiResults[M] }
+type Handlers = { [M in ApiMethod]: (params: z.infer<(typeof apiInputs)[M]>, actor: Actor) => Promise<ApiResults[M]> | ApiResults[M] }
 
 /** Every tenth flow tick (once a second) the drones' views are pushed while any drone runs. */
 const DRONES_EVERY_TICKS = Math.round(1000 / FLOW_WINDOW_MS)
@@ -90,6 +92,7 @@ export class ConsoleService {
   private readonly drones: Drones
   private readonly debug = new DebugSessions((sessionId, event) => this.push({ channel: 'debug', sessionId, event }))
   private readonly replays: Replays
+  private readonly bulk: BulkJobs
   private readonly listeners = new Set<(m: PushMessage) => void>()
   private readonly handlers: Handlers
   private timer: NodeJS.Timeout | undefined
@@ -122,6 +125,16 @@ export class ConsoleService {
       watchDrone: options.watchDrone,
     })
     this.replays = new Replays(options.replay ?? processReplayRunner(options.spawner), (replayId, event) => this.push({ channel: 'replay', replayId, event }))
+    this.bulk = new BulkJobs({
+      progress: (job) => this.push({ channel: 'bulk', job }),
+      started: (job, actor) => {
+        this.audit(actor, 'tasks.bulk', describeTarget({ connectionId: job.connectionId, jobId: job.id, verb: job.verb, filter: job.filter }), `started: ${job.expected} matching`)
+      },
+      finished: (job, actor) => {
+        const outcome = job.state === 'failed' ? `failed: ${job.error}` : `${job.state}: ${job.matched} matched, ${job.changed} ${job.verb === 'retry' ? 'retried' : job.verb === 'cancel' ? 'cancelled' : 'deleted'}`
+        this.audit(actor, 'tasks.bulk.end', describeTarget({ connectionId: job.connectionId, jobId: job.id, verb: job.verb, filter: job.filter }), outcome)
+      },
+    })
     this.handlers = this.makeHandlers()
   }
 
@@ -154,26 +167,33 @@ export class ConsoleService {
     this.debug.closeAll()
     await this.replays.settle()
     this.definitions.close()
+    await this.bulk.stopAll()
     await this.drones.stopAll()
     await this.connections.closeAll()
     this.store.close()
     this.listeners.clear()
   }
 
-  /** Validates `rawParams` for `method` and runs it. Throws only ApiError (code + one-line message). */
-  async handle(method: string, rawParams: unknown): Promise<unknown> {
+  /**
+   * Validates `rawParams` for `method` and runs it. Throws only ApiError (code + one-line message).
+   * `actor` says who calls (the transport fills it in); actions that change something are written to
+   * the activity list with it, whether they succeed or not.
+   */
+  async handle(method: string, rawParams: unknown, actor: Actor = { via: 'console' }): Promise<unknown> {
     if (!Object.hasOwn(apiInputs, method)) throw new ApiError('input', `unknown method ${JSON.stringify(method).slice(0, 120)}`)
     if (this.state === 'stopped') throw new ApiError('internal', 'the console service is stopped')
     const m = method as ApiMethod
     const parsed = apiInputs[m].safeParse(rawParams ?? {})
     if (!parsed.success) throw inputError(m, parsed.error)
     try {
-      const result = await (this.handlers[m] as (p: unknown) => unknown)(parsed.data)
+      const result = await (this.handlers[m] as (p: unknown, a: Actor) => unknown)(parsed.data, actor)
       // A drone's local queue and the embedded queue are created on these: narrow their files at once.
       if (m === 'drones.start' || m === 'connections.save') tightenDataDir(this.options.dataDir)
+      if (AUDITED.has(m)) this.audit(actor, m, describeTarget(parsed.data), 'ok')
       return result
     } catch (err) {
       const shape = this.connectionError(m, parsed.data, err) ?? toApiError(err)
+      if (AUDITED.has(m)) this.audit(actor, m, describeTarget(parsed.data), shape.message)
       throw new ApiError(shape.code, shape.message)
     }
   }
@@ -192,9 +212,20 @@ export class ConsoleService {
     return classifyConnectionError(err, address)?.shape ?? null
   }
 
+  /** One activity line, stored and pushed. A failure to store it is reported, never fatal to the action. */
+  audit(actor: Actor, action: string, target: string, outcome: string): void {
+    if (this.state === 'stopped') return
+    try {
+      const entry = this.store.addActivity({ at: new Date().toISOString(), who: describeActor(actor), action, target, outcome })
+      this.push({ channel: 'activity', entry })
+    } catch (err) {
+      process.stderr.write(`swarmage console: could not record the activity line of ${action}: ${errorMessage(err)}\n`)
+    }
+  }
+
   /** `handle`, typed: for in-process callers and tests. */
-  call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
-    return this.handle(method, params) as Promise<ApiResults[M]>
+  call<M extends ApiMethod>(method: M, params: ApiParams<M>, actor?: Actor): Promise<ApiResults[M]> {
+    return this.handle(method, params, actor) as Promise<ApiResults[M]>
   }
 
   subscribe(listener: (m: PushMessage) => void): () => void {
@@ -332,6 +363,11 @@ export class ConsoleService {
         this.pushDrones()
         return result
       },
+      'drones.dismiss': (p) => {
+        const dismissed = this.drones.dismiss(p.id)
+        this.pushDrones()
+        return { dismissed }
+      },
       'drones.restartWorkers': (p) => this.drones.restartWorkers(p.id, p.type, p.workerId, p.inspect),
       'drones.openDevTools': async (p) => {
         const known = this.drones.list().some((d) => d.processes.some((w) => w.inspectUrl === p.inspectUrl))
@@ -348,6 +384,17 @@ export class ConsoleService {
       'tasks.enqueue': async (p) => enqueueTask(await queue(p.connectionId), p),
       'tasks.enqueueMany': async (p) => enqueueBatch(await queue(p.connectionId), p),
       'tasks.demo': async (p) => enqueueDemo(await queue(p.connectionId), p.count),
+      'tasks.bulkCount': async (p) => ({ matched: await this.bulk.count(await queue(p.connectionId), p.filter) }),
+      'tasks.bulk': async (p, actor) => {
+        try {
+          return await this.bulk.start(await queue(p.connectionId), p.connectionId, p.verb, p.filter, actor)
+        } catch (err) {
+          this.audit(actor, 'tasks.bulk', describeTarget(p), toApiError(err).message)
+          throw err
+        }
+      },
+      'tasks.bulkAbort': (p) => ({ aborted: this.bulk.abort(p.jobId) }),
+      'tasks.bulkJobs': () => this.bulk.list(),
       'queue.stats': async (p) => (await queue(p.connectionId)).stats(),
       'queue.drones': async (p) => (await queue(p.connectionId)).driver.droneList({}),
       'queue.unserved': async (p) => (await queue(p.connectionId)).unserved(),
@@ -365,6 +412,7 @@ export class ConsoleService {
       'debug.detach': (p) => ({ detached: this.debug.detach(p.sessionId) }),
       'debug.sessions': () => this.debug.list(),
       'tasks.replay': async (p) => this.replays.start(await replayRequest(await queue(p.connectionId), this.definitions.list(), p)),
+      'activity.list': (p) => this.store.listActivity(p.limit, p.beforeId),
     }
   }
 }

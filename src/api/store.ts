@@ -1,11 +1,12 @@
 /**
  * The console's own settings, in `<dataDir>/console.db` (SQLite): saved connections, worker
- * definitions, drones to restore on the next start, and a few flags (first-run seeding). Small and
+ * definitions, drones to restore on the next start, the activity list (audit.ts), and a few flags (first-run seeding). Small and
  * synchronous: every call is one short statement, so nothing here is worth an async API.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { openSqlite, type SqliteDatabase } from '../core/sqlite-lib.ts'
+import { ACTIVITY_KEEP, type ActivityEntry } from './audit.ts'
 
 /** Numbered and append-only: a migration is never edited once shipped. */
 const MIGRATIONS: string[] = [
@@ -21,6 +22,10 @@ const MIGRATIONS: string[] = [
    CREATE TABLE drone (
      name TEXT PRIMARY KEY, connection_id TEXT NOT NULL, worker_ids_json TEXT NOT NULL,
      created_at INTEGER NOT NULL);`,
+  // The activity list (audit.ts): one row per operator action.
+  `CREATE TABLE activity (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
+     target TEXT NOT NULL, outcome TEXT NOT NULL);`,
 ]
 
 export interface ConnectionRow {
@@ -145,6 +150,22 @@ export class SettingsStore {
 
   removeDrone(name: string): void {
     this.db.prepare('DELETE FROM drone WHERE name = ?').run(name)
+  }
+
+  /** Appends one activity line and prunes beyond ACTIVITY_KEEP (by id: one indexed range delete). */
+  addActivity(entry: Omit<ActivityEntry, 'id'>): ActivityEntry {
+    const at = Date.parse(entry.at)
+    const id = Number(this.db.prepare('INSERT INTO activity (at, who, action, target, outcome) VALUES (?, ?, ?, ?, ?)').run(at, entry.who, entry.action, entry.target, entry.outcome).lastInsertRowid)
+    if (id % 100 === 0) this.db.prepare('DELETE FROM activity WHERE id <= ?').run(id - ACTIVITY_KEEP)
+    return { id, ...entry }
+  }
+
+  /** Newest first; `beforeId` pages back. */
+  listActivity(limit: number, beforeId?: number): ActivityEntry[] {
+    const rows = this.db
+      .prepare('SELECT * FROM activity WHERE id < ? ORDER BY id DESC LIMIT ?')
+      .all(beforeId ?? Number.MAX_SAFE_INTEGER, limit) as Array<Omit<ActivityEntry, 'at'> & { at: number }>
+    return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }))
   }
 
   close(): void {

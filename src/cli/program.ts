@@ -10,6 +10,7 @@ import { registerAdminCommands } from './commands/admin.ts'
 import { registerBench } from './commands/bench.ts'
 import { registerDrone } from './commands/drone.ts'
 import { registerEnqueue } from './commands/enqueue.ts'
+import { registerMcp } from './commands/mcp.ts'
 import { registerTaskCommands } from './commands/tasks.ts'
 import { registerScheduleCommands } from './commands/schedule.ts'
 import { registerSettings } from './commands/settings.ts'
@@ -35,6 +36,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerSettings(program)
   registerWhy(program)
   registerReplay(program)
+  registerMcp(program)
   // The console pulls in its HTTP server and service (~0.15 s of CPU per start, measured): load it only
   // when the command line may need it, i.e. `console` itself or help.
   const words = argv.slice(2)

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import { createSecureContext } from 'node:tls'
 import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { InputError, errorMessage } from '../core/errors.ts'
@@ -26,6 +27,9 @@ interface ConsoleCliOptions extends CommonOptions {
   open: boolean
   dataDir?: string
   examples?: boolean
+  tlsCert?: string
+  tlsKey?: string
+  insecure?: boolean
 }
 
 /**
@@ -56,6 +60,9 @@ export function consoleCommand(program: Command): void {
     .option('--host <host>', 'address to bind (default loopback)', '127.0.0.1')
     .option('--token-file <file>', 'read the access token from FILE (default: $SWARMAGE_CONSOLE_TOKEN, else a new one per start)')
     .option('--no-token', 'require no access token (loopback only: any local user or process can then drive the console)')
+    .option('--tls-cert <file>', 'serve HTTPS and WSS with this certificate (PEM, the chain after it); needs --tls-key')
+    .option('--tls-key <file>', "the certificate's private key (PEM)")
+    .option('--insecure', 'allow plain HTTP on a non-loopback --host (the token and typed passwords cross the network in clear)')
     .option('--queue <addr>', "queue address; default: the config's queue, else $SWARMAGE_QUEUE, else sqlite:./.swarmage/swarm.db")
     .option('--config <file>', 'config file whose workers the console runs (default: swarmage.config.* in the working folder)')
     .option('--data-dir <dir>', "the console's settings and drones' local queues (default ./.swarmage/console)")
@@ -65,6 +72,10 @@ export function consoleCommand(program: Command): void {
     .action(async (opts: ConsoleCliOptions) => {
       const token = readToken(opts)
       if (!opts.token && !isLoopbackHost(opts.host)) throw new InputError(`--no-token is allowed on a loopback --host only, not on ${opts.host}`)
+      const tls = readTls(opts)
+      if (!tls && !opts.insecure && !isLoopbackHost(opts.host)) {
+        throw new InputError(`--host ${opts.host} is not loopback: give --tls-cert and --tls-key (or reach a loopback console through an SSH tunnel), or --insecure to serve plain HTTP`)
+      }
       const ctx = await commandContext(opts)
       if (typeof ctx.address !== 'string') throw new InputError('the console cannot open a plug-in queue module ({ module }) yet: give --queue sqlite:… or postgres://…')
       const parsed = parseQueueAddress(ctx.address, ctx.baseDir)
@@ -116,6 +127,8 @@ export function consoleCommand(program: Command): void {
           port: opts.port,
           ...(token !== undefined ? { token } : {}),
           ...(!opts.token ? { noToken: true } : {}),
+          ...(tls ? { tls } : {}),
+          ...(opts.insecure ? { insecure: true } : {}),
           staticDir: defaultStaticDir(),
           metrics,
         })
@@ -129,6 +142,7 @@ export function consoleCommand(program: Command): void {
         const running = ctx.loaded && Object.keys(ctx.loaded.config.workers).length > 0 ? ` (running the workers of ${ctx.loaded.path})` : ''
         process.stdout.write(`swarmage console: ${server.url}${running}\n`)
       }
+      if (opts.insecure && !tls && !isLoopbackHost(opts.host)) process.stderr.write(`swarmage console: WARNING: --insecure: plain HTTP on ${opts.host}; the token and typed passwords cross the network in clear\n`)
       if (!opts.token) process.stderr.write('swarmage console: WARNING: --no-token: no access token; any local user or process can drive this console and run code as you\n')
       if (opts.open) openBrowser(server.url)
 
@@ -173,6 +187,28 @@ function readToken(opts: ConsoleCliOptions): string | undefined {
   if (!opts.token) throw new InputError(`--no-token cannot be combined with a token (${from})`)
   if (token.length < 16 || !/^[\x21-\x7e]+$/.test(token)) throw new InputError(`${from}: the token must be at least 16 printable characters without spaces`)
   return token
+}
+
+/** --tls-cert and --tls-key, read and checked as a pair before anything starts; undefined: plain HTTP. */
+function readTls(opts: ConsoleCliOptions): { cert: Buffer; key: Buffer } | undefined {
+  if (opts.tlsCert === undefined && opts.tlsKey === undefined) return undefined
+  if (opts.tlsCert === undefined) throw new InputError('--tls-key needs --tls-cert')
+  if (opts.tlsKey === undefined) throw new InputError('--tls-cert needs --tls-key')
+  const read = (flag: string, file: string): Buffer => {
+    try {
+      return readFileSync(file)
+    } catch (err) {
+      throw new InputError(`${flag} ${file}: ${errorMessage(err)}`)
+    }
+  }
+  const pair = { cert: read('--tls-cert', opts.tlsCert), key: read('--tls-key', opts.tlsKey) }
+  try {
+    createSecureContext(pair)
+  } catch (err) {
+    // OpenSSL's words ("key values mismatch", "no start line") say which part is wrong.
+    throw new InputError(`--tls-cert ${opts.tlsCert} / --tls-key ${opts.tlsKey}: cannot be used: ${errorMessage(err)}`)
+  }
+  return pair
 }
 
 /** Best effort: a missing opener (a server without a desktop) is not an error; the URL is printed. */

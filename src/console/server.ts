@@ -10,6 +10,8 @@
  *   server or a Referer); the page passes it as `/ws?token=…`. /api and /ws answer 401 without it
  *   (compared in constant time; 10 wrong tokens a minute from one address get 429); the static shell
  *   holds no data and is served to anyone who can reach it. `noToken` is accepted on loopback only.
+ * - Off loopback the console speaks HTTPS and WSS (`tls`: a certificate and its key); plain HTTP there
+ *   (the token and typed passwords in clear on the network) is refused unless `insecure` says so.
  * - The WebSocket refuses (403) an Origin other than the server's own: another web page in the
  *   user's browser cannot drive the console. Without a token, the Host header must be a loopback
  *   name, so a DNS-rebinding page cannot reach a loopback console either.
@@ -20,19 +22,23 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createReadStream, existsSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { ApiErrorShape, PushMessage } from '../api/contract.ts'
+import type { Actor } from '../api/audit.ts'
 import { ApiError, toApiError } from '../api/errors.ts'
+import { errorMessage } from '../core/errors.ts'
 import { PushBatcher } from '../api/push-batcher.ts'
 import type { SwarmageMetrics } from '../metrics/metrics.ts'
 import { serveMetrics } from '../metrics/server.ts'
 
 /** What the server needs of the ConsoleService. */
 export interface ConsoleBackend {
-  handle(method: string, rawParams: unknown): Promise<unknown>
+  /** `actor`: who calls, for the activity list (src/api/audit.ts). */
+  handle(method: string, rawParams: unknown, actor?: Actor): Promise<unknown>
   subscribe(listener: (m: PushMessage) => void): () => void
 }
 
@@ -45,6 +51,10 @@ export interface ConsoleServerOptions {
   token?: string
   /** No token at all: refused unless `host` is loopback (then the Host header must be a loopback name). */
   noToken?: boolean
+  /** HTTPS and WSS with this certificate chain and private key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer }
+  /** Serve plain HTTP on a non-loopback `host` anyway (refused without it: the token would cross the network in clear). */
+  insecure?: boolean
   /** The built renderer (`out/renderer` after `npm run build`). */
   staticDir: string
   /** One line per notable event; default stderr. Never given secrets. */
@@ -121,6 +131,9 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   const loopback = isLoopbackHost(host)
   if (options.noToken && !loopback) throw new ApiError('input', `--no-token is allowed on a loopback address only, not on ${host}`)
+  if (!loopback && !options.tls && !options.insecure) {
+    throw new ApiError('input', `--host ${host} is not loopback: give --tls-cert and --tls-key (or an SSH tunnel to a loopback console), or --insecure to serve plain HTTP`)
+  }
   // A token on every address, loopback included: any local user or process could otherwise drive it, and it runs code.
   const token = options.noToken ? null : (options.token ?? randomBytes(24).toString('base64url'))
   const tokenBytes = token === null ? null : Buffer.from(token)
@@ -171,7 +184,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     return url.searchParams.get('token')
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     try {
       route(req, res)
     } catch (err) {
@@ -179,7 +192,16 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       if (!res.headersSent) plain(res, 500, 'internal error')
       else res.destroy()
     }
-  })
+  }
+  let server: ReturnType<typeof createServer>
+  if (options.tls) {
+    try {
+      server = createTlsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, onRequest)
+    } catch (err) {
+      // OpenSSL's own words (e.g. "key values mismatch") name what is wrong with the pair.
+      throw new ApiError('input', `the TLS certificate or key cannot be used: ${errorMessage(err)}`)
+    }
+  } else server = createServer(onRequest)
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost')
@@ -297,7 +319,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       ws.ping()
     }, PING_MS)
     ping.unref()
-    ws.on('message', (data, isBinary) => void onFrame(ws, isBinary ? null : data.toString()))
+    const actor: Actor = { via: tokenBytes === null ? 'no-token' : 'token', client }
+    ws.on('message', (data, isBinary) => void onFrame(ws, isBinary ? null : data.toString(), actor))
     ws.on('close', () => {
       sockets.delete(ws)
       const n = (perClient.get(client) ?? 1) - 1
@@ -316,7 +339,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     if (ws.bufferedAmount > MAX_BUFFERED_BYTES) ws.terminate()
   }
 
-  async function onFrame(ws: WebSocket, text: string | null): Promise<void> {
+  async function onFrame(ws: WebSocket, text: string | null, actor: Actor): Promise<void> {
     let id: number | string | null = null
     let error: ApiErrorShape
     let counted = false
@@ -327,7 +350,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       if (n >= MAX_IN_FLIGHT) throw new ApiError('input', `busy: ${MAX_IN_FLIGHT} calls of this connection are still unanswered; wait for them`)
       inFlight.set(ws, n + 1)
       counted = true
-      const result = await options.service.handle(frame.method, frame.params)
+      const result = await options.service.handle(frame.method, frame.params, actor)
       reply(ws, { id, result: result ?? null })
       return
     } catch (err) {
@@ -349,7 +372,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   })
   port = (server.address() as AddressInfo).port
   const shownHost = displayHost(host)
-  const url = `http://${shownHost}:${port}/${token === null ? '' : `#token=${token}`}`
+  const url = `${options.tls ? 'https' : 'http'}://${shownHost}:${port}/${token === null ? '' : `#token=${token}`}`
 
   let closing: Promise<void> | undefined
   return {

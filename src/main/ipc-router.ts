@@ -20,7 +20,8 @@ export interface IpcMainLike {
 
 /** What the router needs of the console service. */
 export interface ApiHandler {
-  handle(method: ApiMethod, rawParams: unknown): Promise<unknown>
+  /** `actor`: who calls, for the console's activity list; always `{ via: 'ipc' }` here. */
+  handle(method: ApiMethod, rawParams: unknown, actor: { via: 'ipc' }): Promise<unknown>
 }
 
 export type IpcReply = { result: unknown } | { error: ApiErrorShape }
@@ -47,7 +48,7 @@ export function registerApiRoutes(options: RouterOptions): () => void {
       const parsed = apiInputs[method].safeParse(rawParams ?? {})
       if (!parsed.success) return { error: inputError(method, parsed.error).toShape() }
       try {
-        return { result: await service.handle(method, rawParams ?? {}) }
+        return { result: await service.handle(method, rawParams ?? {}, { via: 'ipc' }) }
       } catch (err) {
         return { error: toApiError(err) }
       }

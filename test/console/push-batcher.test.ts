@@ -117,3 +117,32 @@ describe('PushBatcher', () => {
     expect(sent[1]).toEqual([resumed])
   })
 })
+
+describe('PushBatcher: activity lines and bulk progress', () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('passes every activity line in order and only the newest progress of each bulk job', () => {
+    const sent: PushMessage[][] = []
+    const b = new PushBatcher({ send: (m) => sent.push(m) })
+    const entry = (id: number) => ({ id, at: new Date(0).toISOString(), who: 'ipc', action: 'tasks.retry', target: `id=${id}`, outcome: 'ok' })
+    const job = (id: string, matched: number) => ({ id, connectionId: 'c', verb: 'retry' as const, filter: {}, expected: 1000, matched, changed: matched, state: 'running' as const, startedAt: new Date(0).toISOString() })
+    b.push({ channel: 'activity', entry: entry(1) })
+    for (let m = 0; m <= 1000; m += 100) b.push({ channel: 'bulk', job: job('a', m) })
+    b.push({ channel: 'bulk', job: job('b', 5) })
+    b.push({ channel: 'activity', entry: entry(2) })
+    vi.advanceTimersByTime(PUSH_WINDOW_MS)
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.map((m) => (m.channel === 'activity' ? `activity ${m.entry.id}` : m.channel === 'bulk' ? `bulk ${m.job.id} ${m.job.matched}` : m.channel))).toEqual([
+      'activity 1',
+      'activity 2',
+      'bulk a 1000',
+      'bulk b 5',
+    ])
+    b.stop()
+  })
+})

@@ -180,6 +180,10 @@ describe('console server on loopback with its default token', () => {
   it('refuses noToken off loopback', async () => {
     await expect(startConsoleServer({ service, host: '0.0.0.0', port: 0, staticDir, noToken: true })).rejects.toThrow(/loopback/)
   })
+
+  it('refuses plain HTTP off loopback unless insecure', async () => {
+    await expect(startConsoleServer({ service, host: '0.0.0.0', port: 0, staticDir })).rejects.toThrow(/not loopback: give --tls-cert and --tls-key/)
+  })
 })
 
 describe('console server: repeated bad tokens', () => {
@@ -198,7 +202,8 @@ describe('console server: repeated bad tokens', () => {
 describe('console server on a non-loopback host', () => {
   let open: ConsoleServer
   beforeAll(async () => {
-    open = await startConsoleServer({ service, host: '0.0.0.0', port: 0, staticDir, log: (l) => logs.push(l) })
+    // Plain HTTP off loopback needs insecure (TLS is tested in tls.test.ts).
+    open = await startConsoleServer({ service, host: '0.0.0.0', port: 0, staticDir, insecure: true, log: (l) => logs.push(l) })
   })
   afterAll(() => open.close())
 

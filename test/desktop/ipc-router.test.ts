@@ -78,9 +78,9 @@ describe('IPC router', () => {
     unregister = registerApiRoutes({
       ipcMain: ipc,
       service: {
-        handle: (method, params) => {
+        handle: (method, params, actor) => {
           calls.push(method)
-          return service.handle(method, params)
+          return service.handle(method, params, actor)
         },
       },
       isTrustedSender: senderCheck({ webContents: () => win.webContents as unknown as Electron.WebContents, origin: RENDERER_ORIGIN }),
@@ -96,6 +96,13 @@ describe('IPC router', () => {
   it('registers one swarmage:<method> handler for every contract method, and nothing else', () => {
     expect([...ipc.handlers.keys()].sort()).toEqual(API_METHODS.map((m) => IPC_PREFIX + m).sort())
     expect(ipc.handlers.size).toBe(API_METHODS.length)
+  })
+
+  it('an action through IPC is in the activity list as ipc', async () => {
+    const reply = await invoke(ipc, 'tasks.demo', eventFrom(win.webContents, win.mainFrame), { connectionId: 'embedded', count: 2 })
+    expect(reply).toEqual({ result: { ids: 2 } })
+    const lines = await service.call('activity.list', {})
+    expect(lines.map((e) => [e.who, e.action])).toContainEqual(['ipc', 'tasks.demo'])
   })
 
   it('a valid call from our window reaches the real service and returns its result as a value', async () => {

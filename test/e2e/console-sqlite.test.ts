@@ -210,7 +210,13 @@ describe('console e2e on SQLite', () => {
   it('stops the drone by draining it, and the page logged no errors', async () => {
     await nav(page, 'drones')
     await page.getByTestId('drone-drain').click()
-    // A stopped drone leaves this app's list; the empty state says how to start another.
+    // A stopped drone stays, under Stopped, with its last figures, until dismissed (issue #14).
+    const card = page.locator('[data-testid="drone-drone-sqlite"][data-state="stopped"]')
+    await card.waitFor({ timeout: 30_000 })
+    expect(Number(await card.getByTestId('drone-type-done').first().textContent())).toBeGreaterThan(0)
+    expect(await card.getByTestId('drone-drain').count()).toBe(0)
+    await card.getByTestId('drone-dismiss').click()
+    // Dismissed: the empty state says how to start another.
     await page.getByTestId('drones-empty').waitFor({ timeout: 30_000 })
     expect(await page.getByTestId('drone-drone-sqlite').count()).toBe(0)
     expect(errors).toEqual([])

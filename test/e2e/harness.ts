@@ -89,7 +89,7 @@ export async function startConsole(opts: { dataDir: string; staticDir: string; d
   const token = opts.token ? { token: opts.token } : {}
   // holdMethod: calls of that method never answer (a call "in flight" for as long as a test needs one).
   const backend: ConsoleBackend = {
-    handle: (method, params) => (method === opts.holdMethod ? new Promise<never>(() => undefined) : service.handle(method, params)),
+    handle: (method, params, actor) => (method === opts.holdMethod ? new Promise<never>(() => undefined) : service.handle(method, params, actor)),
     subscribe: (listener) => service.subscribe(listener),
   }
   let server = await startConsoleServer({ service: backend, port: 0, staticDir: opts.staticDir, log, ...token })

@@ -78,6 +78,10 @@ export async function bulkAction(driver: GlobalQueueDriver, verb: BulkVerb, filt
     }
     options.onProgress?.({ ...progress })
     if (page.length < limit) break
+    // The SQLite driver is synchronous under its promises: without a turn of the event loop between
+    // batches, a 100k-task bulk would hold the process (a console's sockets, its pushes, an abort)
+    // until the very end.
+    await new Promise<void>((resolve) => setImmediate(resolve))
   }
   return progress
 }

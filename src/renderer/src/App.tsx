@@ -6,6 +6,7 @@ import { TopBar } from './components/TopBar.tsx'
 import { reloadAll } from './stores/resources.ts'
 import { useUi } from './stores/ui.ts'
 import { useTransportStatus } from './transport/index.ts'
+import { ActivityView } from './views/activity/ActivityView.tsx'
 import { ClusterView } from './views/cluster/ClusterView.tsx'
 import { ConnectionsView } from './views/connections/ConnectionsView.tsx'
 import { DronesView } from './views/drones/DronesView.tsx'
@@ -43,6 +44,8 @@ function CurrentView() {
           <DebuggerView />
         </Suspense>
       )
+    case 'activity':
+      return <ActivityView />
   }
 }
 

@@ -4,6 +4,8 @@ import { applyReplayEvent } from '../views/debugger/replays.ts'
 import { applyDebugEvent } from '../views/debugger/store.ts'
 import { applyFlowDelta, useFlow } from './flow.ts'
 import { useNotices } from './notices.ts'
+import { useActivity } from './activity.ts'
+import { useBulk } from './bulk.ts'
 import { useDrones, useWorkerDefs } from './resources.ts'
 
 /**
@@ -31,6 +33,8 @@ function flush(): void {
     else if (m.channel === 'notice') useNotices.getState().add(m.level, m.message)
     else if (m.channel === 'debug') applyDebugEvent(m.sessionId, m.event)
     else if (m.channel === 'replay') applyReplayEvent(m.replayId, m.event)
+    else if (m.channel === 'activity') useActivity.getState().add(m.entry)
+    else if (m.channel === 'bulk') useBulk.getState().update(m.job)
   }
   if (drones) useDrones.getState().replace(drones.drones)
   if (defs) useWorkerDefs.getState().replace(defs.definitions)

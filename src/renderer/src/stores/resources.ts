@@ -1,6 +1,7 @@
 import { create } from 'zustand'
 import type { Connection, DroneView, WorkerDefinitionRecord } from '../../../api/contract.ts'
 import { call, toApiError, type ApiError } from '../transport/index.ts'
+import { useBulk } from './bulk.ts'
 import { useUi } from './ui.ts'
 
 interface ListState<T> {
@@ -47,6 +48,7 @@ export function reloadAll(): void {
   void useConnections.getState().load()
   void useWorkerDefs.getState().load()
   void useDrones.getState().load()
+  void useBulk.getState().load()
   call('app.info', {}).then(
     (info) => useUi.setState({ info }),
     () => undefined,

@@ -11,6 +11,7 @@ export const VIEWS = [
   { id: 'cluster', label: 'Cluster', key: 'k' },
   { id: 'schedules', label: 'Schedules', key: 's' },
   { id: 'debugger', label: 'Debugger', key: 'b' },
+  { id: 'activity', label: 'Activity', key: 'a' },
 ] as const
 export type ViewId = (typeof VIEWS)[number]['id']
 export type Theme = 'system' | 'dark' | 'light'

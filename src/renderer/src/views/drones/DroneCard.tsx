@@ -28,8 +28,14 @@ export function DroneCard({ drone }: { drone: DroneView }) {
           <span data-testid="drone-started" data-at={drone.startedAt}>
             {fmtTime(drone.startedAt)}
           </span>
+          {drone.stoppedAt && ` · stopped ${fmtTime(drone.stoppedAt)}`}
         </span>
         <div className="spacer" />
+        {drone.stoppedAt && (
+          <button type="button" className="btn small ghost" onClick={() => void call('drones.dismiss', { id: drone.id }).then(() => useDrones.getState().load())} data-testid="drone-dismiss" title="Remove this stopped drone from the list">
+            Dismiss
+          </button>
+        )}
         {live && (
           <>
             <button type="button" className="btn small" disabled={stop.busy} onClick={() => void stop.run('drain')} data-testid="drone-drain" title="Finish running tasks, hand back the rest, then stop">

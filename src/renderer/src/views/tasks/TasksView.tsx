@@ -7,6 +7,7 @@ import { useFlow } from '../../stores/flow.ts'
 import { useWorkerDefs } from '../../stores/resources.ts'
 import { useTasks, type TaskFilters as Filters } from '../../stores/tasks.ts'
 import { useUi } from '../../stores/ui.ts'
+import { BulkBar } from './BulkBar.tsx'
 import { TaskDetail } from './TaskDetail.tsx'
 import { TaskFilters } from './TaskFilters.tsx'
 import { TaskTable, type TaskTableHandle } from './TaskTable.tsx'
@@ -76,6 +77,7 @@ export function TasksView() {
       <div className="view-head">
         <h1>Tasks</h1>
         <TaskFilters key={connectionId ?? ''} filters={filters} onChange={onFilters} types={types} />
+        {connectionId && <BulkBar connectionId={connectionId} filters={filters} />}
       </div>
       {!connectionId ? (
         <EmptyState title="No queue selected" testId="tasks-no-connection">
