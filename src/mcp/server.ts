@@ -23,7 +23,7 @@ export interface McpOptions {
 }
 
 /** Tools a read-only server has; with allowWrites, WRITE_TOOLS too. */
-export const READ_TOOLS = ['stats', 'list_tasks', 'get_task', 'list_schedules'] as const
+export const READ_TOOLS = ['stats', 'list_tasks', 'get_task', 'why', 'list_schedules'] as const
 export const WRITE_TOOLS = ['retry_task', 'cancel_task', 'enqueue_task', 'set_schedule', 'remove_schedule', 'pause_schedule', 'resume_schedule', 'run_schedule'] as const
 
 /** Logs returned with a task: its newest, enough to see why it failed without flooding the client's context. */
@@ -105,6 +105,16 @@ export function createMcpServer(options: McpOptions): McpServer {
       const [logs, attempts, children] = await Promise.all([queue.logs(a.id, TASK_LOGS), queue.attempts(a.id), queue.children(a.id)])
       return { ...task, logs, attempts, children }
     }),
+  )
+  server.registerTool(
+    'why',
+    {
+      description:
+        "Why a task is not running (or why it ran where it did): waiting for runAt, backoff, type paused, a limit full, no live drone serving the type, tasks ahead by priority, held by a drone (lease, heartbeat); one reason per entry, as `swarmage why ID --json`.",
+      inputSchema: { id },
+      annotations: read,
+    },
+    run((a: { id: string }) => queue.why(a.id)),
   )
   server.registerTool(
     'list_schedules',

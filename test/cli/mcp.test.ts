@@ -80,6 +80,11 @@ describe.each([
       const one = (await call(client, 'get_task', { id: queuedId })).json as Task & { logs: unknown[]; attempts: unknown[]; children: string[] }
       expect(one).toMatchObject({ id: queuedId, type: 'mcp.report', payload: { n: 1 }, priority: 3, logs: [], attempts: [], children: [] })
 
+      // nothing serves mcp.report on this queue: why says so, and the CLI's report shape comes back
+      const why = (await call(client, 'why', { id: queuedId })).json as { state: string; reasons: Array<{ code: string }> }
+      expect(why.state).toBe('queued')
+      expect(why.reasons.map((r) => r.code)).toContain('no-drone')
+
       const missing = await call(client, 'get_task', { id: '00000000-0000-4000-8000-000000000000' })
       expect(missing.isError).toBe(true)
       expect(missing.text).toMatch(/^not found: /)
