@@ -1,4 +1,4 @@
-import { useUi, VIEWS } from '../stores/ui.ts'
+import { useUi, viewDigit, VIEWS } from '../stores/ui.ts'
 
 export function Help() {
   const show = useUi((s) => s.showHelp)
@@ -13,7 +13,13 @@ export function Help() {
             {VIEWS.map((v, i) => (
               <tr key={v.id}>
                 <td>
-                  <kbd>g</kbd> <kbd>{v.key}</kbd> or <kbd>{i + 1}</kbd>
+                  <kbd>g</kbd> <kbd>{v.key}</kbd>
+                  {viewDigit(i) && (
+                    <>
+                      {' '}
+                      or <kbd>{viewDigit(i)}</kbd>
+                    </>
+                  )}
                 </td>
                 <td>{v.label}</td>
               </tr>

@@ -1,4 +1,4 @@
-import { useUi, VIEWS } from '../stores/ui.ts'
+import { useUi, viewDigit, VIEWS } from '../stores/ui.ts'
 import { useDrones } from '../stores/resources.ts'
 
 export function Nav() {
@@ -21,10 +21,10 @@ export function Nav() {
           aria-current={view === v.id ? 'page' : undefined}
           onClick={() => go(v.id)}
           data-testid={`nav-${v.id}`}
-          title={`${v.label} (g ${v.key} or ${i + 1})`}
+          title={`${v.label} (g ${v.key}${viewDigit(i) ? ` or ${viewDigit(i)}` : ''})`}
         >
           <span>{v.label}</span>
-          {v.id === 'drones' && running > 0 ? <span className="badge">{running}</span> : <kbd>{i + 1}</kbd>}
+          {v.id === 'drones' && running > 0 ? <span className="badge">{running}</span> : viewDigit(i) && <kbd>{viewDigit(i)}</kbd>}
         </button>
       ))}
       <div className="nav-foot">

@@ -14,6 +14,11 @@ export const VIEWS = [
   { id: 'activity', label: 'Activity', key: 'a' },
 ] as const
 export type ViewId = (typeof VIEWS)[number]['id']
+
+/** The digit that switches to the view at this index: 1–9 for the first nine, none past them. */
+export function viewDigit(index: number): string | null {
+  return index < 9 ? String(index + 1) : null
+}
 export type Theme = 'system' | 'dark' | 'light'
 
 interface UiState {
