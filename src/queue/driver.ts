@@ -10,6 +10,13 @@ import type { OverlapPolicy, ScheduleSpec } from '../schedules/definition.ts'
  * Times are the database clock's: drivers compute lease expiry and run_at with their own `now()`, so a
  * drone whose clock is off neither steals nor expires leases early.
  */
+export interface BulkApplyParams {
+  verb: 'retry' | 'cancel' | 'delete'
+  ids: string[]
+  /** the bulk filter's state, re-checked at the moment the batch runs; null: any */
+  state: TaskState | null
+}
+
 export interface GlobalQueueDriver {
   /** 'sqlite', 'postgres', or the plug-in's name. */
   readonly kind: string
@@ -59,6 +66,12 @@ export interface GlobalQueueDriver {
   taskRetry(params: { id: string }): Promise<Task | null>
   /** Deletes a task that is not running; true when it existed. */
   taskDelete(params: { id: string }): Promise<boolean>
+  /**
+   * Optional, for bulk actions by filter: applies the rule of taskRetry / taskCancel (queued tasks only)
+   * / taskDelete to every id that still qualifies and is still in `state` (when given), in one
+   * statement; returns the ids changed. Without it (or for what it leaves), bulk actions go task by task.
+   */
+  taskBulkApply?(params: BulkApplyParams): Promise<string[]>
 
   taskLogInsertMany(params: { logs: TaskLog[] }): Promise<void>
   /** The latest `limit` logs of a task (default 1,000), oldest first. */

@@ -56,4 +56,39 @@ describe.each(drivers)('bulk actions on %s', (_name, open) => {
       await queue.close()
     }
   }, 120_000)
+
+  it('a retry batch whose tasks would share a live key goes task by task: one retried, the other refused', async () => {
+    const queue = await open()
+    try {
+      const first = await queue.enqueue('bulk.k', { n: 1 }, { key: 'same-key' })
+      await queue.cancel(first)
+      const second = await queue.enqueue('bulk.k', { n: 2 }, { key: 'same-key' }) // the key is free again
+      await queue.cancel(second)
+      expect(await queue.bulk('retry', { type: 'bulk.k' })).toEqual({ matched: 2, changed: 1 })
+      const states = [(await queue.get(first))!.state, (await queue.get(second))!.state].sort()
+      expect(states).toEqual(['cancelled', 'queued'])
+    } finally {
+      await queue.close()
+    }
+  })
+
+  it("re-checks the filter's state when the batch runs: a task that left it is matched but not changed", async () => {
+    const queue = await open()
+    try {
+      const id = await queue.enqueue('bulk.s', {})
+      await queue.cancel(id)
+      await queue.retry(id) // queued again since the page of cancelled tasks was (as if) read
+      const apply = queue.driver.taskBulkApply?.bind(queue.driver)
+      if (apply) {
+        expect(await apply({ verb: 'delete', ids: [id], state: 'cancelled' })).toEqual([])
+        expect(await apply({ verb: 'cancel', ids: [id], state: 'queued' })).toEqual([id])
+      } else {
+        // the SQLite driver goes task by task under the single-task rules: nothing to batch
+        expect(queue.driver.kind).toBe('sqlite')
+      }
+      expect((await queue.get(id))!.state).toBe(apply ? 'cancelled' : 'queued')
+    } finally {
+      await queue.close()
+    }
+  })
 })

@@ -48,10 +48,10 @@ function matches(t: Task, f: BulkFilter): boolean {
 /**
  * Walks the matching tasks in keyset order over (createdAt, id) — newest first, the cursor moving
  * strictly, so no task is seen twice however the states change under it — one bounded batch at a
- * time. Each task is then changed by the driver's single-task transition, which re-checks the task's
- * state at that moment under the same rules as `swarmage retry|cancel|delete ID`; a task that no
- * longer qualifies (e.g. a drone already retried or finished it) is matched but not changed.
- * No transaction spans more than one task, so drones keep claiming throughout.
+ * time. Each batch is then changed under the same rules as `swarmage retry|cancel|delete ID`,
+ * re-checked at that moment (actOnBatch); a task that no longer qualifies (e.g. a drone already
+ * retried or finished it) is matched but not changed. No transaction spans more than one batch, so
+ * drones keep claiming throughout.
  */
 export async function bulkAction(driver: GlobalQueueDriver, verb: BulkVerb, filter: BulkFilter, options: BulkOptions = {}): Promise<BulkProgress> {
   validateBulkFilter(filter)
@@ -70,12 +70,9 @@ export async function bulkAction(driver: GlobalQueueDriver, verb: BulkVerb, filt
     if (page.length === 0) break
     const last = page[page.length - 1]!
     cursor = { createdAt: last.createdAt, id: last.id }
-    for (const t of page) {
-      if (!matches(t, filter)) continue
-      progress.matched++
-      if (options.dryRun) continue
-      if (await act(driver, verb, t)) progress.changed++
-    }
+    const hits = page.filter((t) => matches(t, filter))
+    progress.matched += hits.length
+    if (!options.dryRun && hits.length > 0) progress.changed += await actOnBatch(driver, verb, hits, filter.state ?? null)
     options.onProgress?.({ ...progress })
     if (page.length < limit) break
     // The SQLite driver is synchronous under its promises: without a turn of the event loop between
@@ -84,6 +81,36 @@ export async function bulkAction(driver: GlobalQueueDriver, verb: BulkVerb, filt
     await new Promise<void>((resolve) => setImmediate(resolve))
   }
   return progress
+}
+
+/**
+ * One batch: through the driver's one-statement bulk apply where it has one (PostgreSQL: a round trip
+ * per task held a 100k bulk to a few hundred tasks/s), the rest task by task. The bulk apply leaves
+ * running tasks to the single-task cancel (its attempt row and cancel signal), and a retry batch that
+ * would make two live tasks share a key fails whole: then every task of it goes alone.
+ */
+async function actOnBatch(driver: GlobalQueueDriver, verb: BulkVerb, hits: Task[], state: TaskState | null): Promise<number> {
+  let rest = hits
+  let changed = 0
+  if (driver.taskBulkApply) {
+    try {
+      const done = new Set(await driver.taskBulkApply({ verb, ids: hits.map((t) => t.id), state }))
+      changed += done.size
+      // what the statement left: only running tasks can still change (by the single-task cancel)
+      rest = verb === 'cancel' ? hits.filter((t) => !done.has(t.id) && t.state === 'running') : []
+    } catch (err) {
+      if (!(verb === 'retry' && isKeyConflict(err))) throw err
+    }
+  }
+  for (const t of rest) if (await act(driver, verb, t)) changed++
+  return changed
+}
+
+function isKeyConflict(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if ((e as { code?: unknown }).code === '23505') return true
+  }
+  return false
 }
 
 async function act(driver: GlobalQueueDriver, verb: BulkVerb, t: Task): Promise<boolean> {

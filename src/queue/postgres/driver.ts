@@ -9,6 +9,7 @@ import {
   type DriverCapabilities,
   type DroneInfo,
   type DroneRecord,
+  type BulkApplyParams,
   type GlobalQueueDriver,
   type QueueSettings,
   type QueueSignal,
@@ -30,6 +31,7 @@ import { completionsJson } from './batch-json.ts'
 import { chunkByBytes, insertTasks, type Exec } from './insert.ts'
 import { listQuery } from './list.ts'
 import { PgSchedules, scheduleStatements } from './schedules.ts'
+import { bulkApply, bulkStatements, type BulkStatements } from './bulk.ts'
 import { toAttempt, toDrone, toLog, toTask, type AttemptRow, type ClaimRow, type DroneRow, type LogRow, type TaskRow } from './rows.ts'
 import { claimLimited, toClaimed, toTypeSettings } from './flow.ts'
 import { isUnlimited, parseRate, type TypeSettings } from '../../core/flow.ts'
@@ -420,6 +422,13 @@ export class PostgresDriver implements GlobalQueueDriver {
     if (!row) return false
     if (row.deleted === 0) throw new InputError(`task ${id} is running: cancel it before deleting it`)
     return true
+  }
+
+  private _bulk: BulkStatements | undefined
+  taskBulkApply(params: BulkApplyParams): Promise<string[]> {
+    const ids = params.ids.filter(isUuid)
+    if (ids.length === 0) return Promise.resolve([])
+    return bulkApply(this.exec, (this._bulk ??= bulkStatements(this.schema)), { ...params, ids })
   }
 
   private async stateOf(id: string): Promise<string | null> {
