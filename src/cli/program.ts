@@ -10,6 +10,7 @@ import { registerAdminCommands } from './commands/admin.ts'
 import { registerBench } from './commands/bench.ts'
 import { registerDrone } from './commands/drone.ts'
 import { registerEnqueue } from './commands/enqueue.ts'
+import { registerFlowCommands } from './commands/flow.ts'
 import { registerTaskCommands } from './commands/tasks.ts'
 import { registerScheduleCommands } from './commands/schedule.ts'
 import { registerSettings } from './commands/settings.ts'
@@ -31,6 +32,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerBench(program)
   registerScheduleCommands(program)
   registerSettings(program)
+  registerFlowCommands(program)
   // The console pulls in its HTTP server and service (~0.15 s of CPU per start, measured): load it only
   // when the command line may need it, i.e. `console` itself or help.
   const words = argv.slice(2)

@@ -33,7 +33,7 @@ export function registerDrone(program: Command): void {
       const queue = await openCliQueue(ctx, { migrate: true })
       let failed: string | null = null
       try {
-        const drone = new Drone({ queue, workers: config.workers, baseDir, ...(config.drone ? { drone: config.drone } : {}), ...(config.schedules ? { schedules: config.schedules } : {}) })
+        const drone = new Drone({ queue, workers: config.workers, baseDir, ...(config.drone ? { drone: config.drone } : {}), ...(config.schedules ? { schedules: config.schedules } : {}), ...(config.types ? { types: config.types } : {}) })
         const print = opts.quiet ? null : eventPrinter(ctx.out, opts.verbose === true)
         const stopped = new Promise<void>((resolve) => {
           let stopping: Promise<void> | null = null

@@ -11,6 +11,7 @@ interface EnqueueCliOptions extends CommonOptions {
   runAt?: string
   maxAttempts?: number
   key?: string
+  group?: string
   file?: string
 }
 
@@ -30,13 +31,15 @@ export function registerEnqueue(program: Command): void {
     .addOption(new Option('--run-at <iso>', 'run no earlier than this ISO-8601 time'))
     .addOption(intOpt('--max-attempts <n>', 'attempts before the task fails (default 5)', 1, 1000))
     .option('--key <key>', 'idempotency key: while a task with this key is unfinished, no second one is created')
+    .option('--group <group>', 'flow-control group (1–200 characters): the key groupMaxRunning and groupRate count by, e.g. a customer')
     .addOption(
-      new Option('--file <file.ndjson>', 'one task per line: {"type","payload","options"?} or with priority, delayMs, runAt, maxAttempts, key').conflicts([
+      new Option('--file <file.ndjson>', 'one task per line: {"type","payload","options"?} or with priority, delayMs, runAt, maxAttempts, key, group').conflicts([
         'priority',
         'delay',
         'runAt',
         'maxAttempts',
         'key',
+        'group',
       ]),
     )
     .action(async (type: string | undefined, payload: string | undefined, opts: EnqueueCliOptions) => {
@@ -61,6 +64,7 @@ export function registerEnqueue(program: Command): void {
       if (opts.runAt !== undefined) options.runAt = opts.runAt
       if (opts.maxAttempts !== undefined) options.maxAttempts = opts.maxAttempts
       if (opts.key !== undefined) options.key = opts.key
+      if (opts.group !== undefined) options.group = opts.group
       const value = payload === undefined ? null : parseJsonArg(payload === '-' ? readInput('-') : payload, 'payload')
       validateNewTask({ type, payload: value, options }, limitsOf(ctx))
       await withQueue(ctx, async (queue) => {
@@ -144,8 +148,8 @@ export function decodeUtf8(bytes: Buffer, name: string): string {
   }
 }
 
-const LINE_KEYS = new Set(['type', 'payload', 'options', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'key'])
-const OPTION_KEYS = ['priority', 'delayMs', 'runAt', 'maxAttempts', 'key'] as const
+const LINE_KEYS = new Set(['type', 'payload', 'options', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'key', 'group'])
+const OPTION_KEYS = ['priority', 'delayMs', 'runAt', 'maxAttempts', 'key', 'group'] as const
 
 /**
  * Parses and validates EVERY line before anything is stored: one malformed line refuses the whole
