@@ -52,6 +52,18 @@ export function registerDrone(program: Command): void {
           }
           process.on('SIGINT', () => stop('SIGINT'))
           process.on('SIGTERM', () => stop('SIGTERM'))
+          // Pause/resume this drone's claiming (Drone.pause/resume: a warm standby, or one host out of the
+          // pool for maintenance while its running tasks finish). A SIGUSR1 listener also keeps Node from
+          // opening its inspector on that signal: debug a drone with node --inspect instead.
+          const setPaused = (paused: boolean, sig: string): void => {
+            if (stopping !== null) return
+            if (paused) drone.pause()
+            else drone.resume()
+            if (ctx.out.json) ctx.out.doc({ kind: paused ? 'drone-paused' : 'drone-resumed', at: Date.now() })
+            else if (!opts.quiet) ctx.out.text(paused ? `${sig}: claiming paused (tasks in hand finish; SIGUSR2 resumes)` : `${sig}: claiming resumed`)
+          }
+          process.on('SIGUSR1', () => setPaused(true, 'SIGUSR1'))
+          process.on('SIGUSR2', () => setPaused(false, 'SIGUSR2'))
           drone.on('event', (e: DroneEvent) => {
             print?.(e)
             if (e.kind === 'drone-state' && e.state === 'failed') {
