@@ -10,6 +10,8 @@ import type { Task } from '../core/task.ts'
 import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/driver.ts'
 import type { Schedule } from '../schedules/definition.ts'
 import type { ScheduleView } from './schedules.ts'
+import type { TypeView } from './types.ts'
+import { typeSettingsSchema, type TypeSettings } from '../core/flow.ts'
 
 const id = z.string().min(1).max(200)
 const taskState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled'])
@@ -80,6 +82,8 @@ export interface DroneView {
   connectionId: string
   state: DroneState
   signals: 'push' | 'polling'
+  /** claiming paused on this drone (drones.pause): tasks in hand still run */
+  paused: boolean
   startedAt: string
   types: Array<{ type: string; capacity: number; buffered: number; running: number; done: number; failed: number }>
   leases: { held: number; lost: number; lastExtendAt: string | null }
@@ -197,6 +201,11 @@ export const apiInputs = {
   'schedules.pause': z.strictObject({ connectionId: id, name: z.string().max(100) }),
   'schedules.resume': z.strictObject({ connectionId: id, name: z.string().max(100) }),
   'schedules.run': z.strictObject({ connectionId: id, name: z.string().max(100) }),
+  'types.list': z.strictObject({ connectionId: id }),
+  // The settings schema is the library's and the config file's (core/flow.ts): one rule for every door.
+  'types.set': z.strictObject({ connectionId: id, type: z.string().max(100), settings: typeSettingsSchema }),
+  'drones.pause': z.strictObject({ id }),
+  'drones.resume': z.strictObject({ id }),
 } as const
 
 export type ApiMethod = keyof typeof apiInputs
@@ -243,6 +252,10 @@ export interface ApiResults {
   'schedules.pause': Schedule
   'schedules.resume': Schedule
   'schedules.run': { id: string }
+  'types.list': TypeView[]
+  'types.set': TypeSettings
+  'drones.pause': DroneView
+  'drones.resume': DroneView
 }
 
 /** Errors cross every transport as this shape; `code` lets the UI say how to fix it. */

@@ -87,6 +87,24 @@ export function validateGroup(group: unknown): string | null {
   return group
 }
 
+/** Groups a TypeFlowUse lists at most (the busiest first): a view of a thousand tenants shows counts, not rows. */
+export const GROUP_USE_MAX = 1000
+
+/**
+ * What a type's limits use right now (the console's Types view): counted on the database clock by the
+ * same rules as the claim, read-only (nothing is pruned or locked).
+ */
+export interface TypeFlowUse {
+  /** Tasks of the type holding a lease (claimed or started: what maxRunning counts). */
+  running: number
+  /** Queued tasks whose runAt has come. */
+  runnable: number
+  /** Type-wide starts in the `rate` window (0 without a rate). */
+  starts: number
+  /** Groups with a running task or a start in the groupRate window, and their queued runnable tasks. */
+  groups: Array<{ group: string; running: number; starts: number; queued: number }>
+}
+
 /** Whether these settings hold anything back (a row that holds nothing is deleted instead). */
 export function isUnlimited(s: TypeSettings): boolean {
   return !s.paused && s.maxRunning === null && s.rate === null && s.groupMaxRunning === null && s.groupRate === null

@@ -1,5 +1,5 @@
 import type { SqliteDatabase, SqlitePrepared as Stmt } from '../../core/sqlite-lib.ts'
-import type { TypeSettings } from '../../core/flow.ts'
+import { GROUP_USE_MAX, type TypeFlowUse, type TypeSettings } from '../../core/flow.ts'
 import type { ClaimRow } from './rows.ts'
 
 
@@ -52,6 +52,10 @@ export function prepareFlowStatements(db: SqliteDatabase) {
       WHERE id = @id AND state = 'queued'
       RETURNING id, type, payload, attempts, max_attempts, parent_id, lease_seq, priority, run_at, created_at, grp`),
     logStart: p(`INSERT INTO task_starts (type, grp, at) VALUES (?, ?, ?)`),
+    // The console's view of a type's use (flowUse below); not on the claim path.
+    runnable: p<number>(`SELECT COUNT(*) FROM tasks WHERE state = 'queued' AND type = ? AND run_at <= ?`).pluck(),
+    groupQueued: p<{ grp: string; n: number }>(`SELECT grp, COUNT(*) AS n FROM tasks
+      WHERE state = 'queued' AND type = @type AND run_at <= @now AND grp IN (SELECT value FROM json_each(@groups)) GROUP BY grp`),
   }
 }
 
@@ -99,6 +103,24 @@ export function claimLimited(f: FlowStatements, s: FlowRow, c: LimitedClaim): Cl
     rows.push(row)
   }
   return rows
+}
+
+/** A type's current use of its limits, by the claim's own counts (read-only, in the caller's read). */
+export function flowUse(f: FlowStatements, p: { type: string; rateMs: number; groupRateMs: number; groups: boolean }, now: number): TypeFlowUse {
+  const use: TypeFlowUse = {
+    running: f.running.get(p.type)!,
+    runnable: f.runnable.get(p.type, now)!,
+    starts: p.rateMs > 0 ? f.starts.get(p.type, '', now - p.rateMs)! : 0,
+    groups: [],
+  }
+  if (!p.groups) return use
+  const groups = f.groupUse
+    .all({ type: p.type, since: p.groupRateMs > 0 ? now - p.groupRateMs : now })
+    .sort((a, b) => b.running + b.starts - (a.running + a.starts))
+    .slice(0, GROUP_USE_MAX)
+  const queued = new Map(f.groupQueued.all({ type: p.type, now, groups: JSON.stringify(groups.map((g) => g.grp)) }).map((r) => [r.grp, r.n]))
+  use.groups = groups.map((g) => ({ group: g.grp, running: g.running, starts: g.starts, queued: queued.get(g.grp) ?? 0 }))
+  return use
 }
 
 export function toTypeSettings(r: FlowRow): TypeSettings {
