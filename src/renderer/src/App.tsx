@@ -13,6 +13,7 @@ import { EnqueueView } from './views/enqueue/EnqueueView.tsx'
 import { FlowView } from './views/flow/FlowView.tsx'
 import { SchedulesView } from './views/schedules/SchedulesView.tsx'
 import { TasksView } from './views/tasks/TasksView.tsx'
+import { TypesView } from './views/types/TypesView.tsx'
 import { WorkersView } from './views/workers/WorkersView.tsx'
 
 function CurrentView() {
@@ -34,6 +35,8 @@ function CurrentView() {
       return <ClusterView />
     case 'schedules':
       return <SchedulesView />
+    case 'types':
+      return <TypesView />
   }
 }
 

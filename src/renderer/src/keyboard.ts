@@ -5,7 +5,7 @@ import { useUi, VIEWS } from './stores/ui.ts'
 const CHORD_MS = 1200
 
 /**
- * Global shortcuts: g+letter or 1–7 switch views, ? shows help, / focuses the task search. Registered in
+ * Global shortcuts: g+letter or 1–9 switch views, ? shows help, / focuses the task search. Registered in
  * the capture phase so a consumed key (the "k" of "g k") never reaches a table's j/k handler.
  */
 export function installShortcuts(): () => void {
@@ -29,7 +29,8 @@ export function installShortcuts(): () => void {
     if (e.key === 'g') {
       gAt = Date.now()
       consume()
-    } else if (/^[1-7]$/.test(e.key)) {
+    } else if (/^[1-9]$/.test(e.key) && Number(e.key) <= VIEWS.length) {
+      // Help offers a digit for every view, so every view up to 9 answers one.
       consume()
       ui.go(VIEWS[Number(e.key) - 1]!.id)
     } else if (e.key === '?') {
