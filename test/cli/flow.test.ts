@@ -78,3 +78,16 @@ describe.each(['sqlite', 'postgres'] as const)('flow control CLI on %s', (backen
     expect(groups).toEqual(['a', 'b'])
   })
 })
+
+describe('config types', () => {
+  it('a bad limit in the config file is exit 2 with one line naming its key path and value', async () => {
+    const tmp = tempDir('swarmage-cli-flow-config-')
+    try {
+      writeFileSync(join(tmp.dir, 'swarmage.config.mjs'), "export default { queue: 'sqlite:./q.db', workers: {}, types: { resize: { maxRunning: 2, rate: '0/1s' } } }\n")
+      fails(await cli(['drone'], { cwd: tmp.dir }), 2, /swarmage\.config\.mjs: types\.resize\.rate: .*"0\/1s"/)
+      fails(await cli(['limits'], { cwd: tmp.dir }), 2, /types\.resize\.rate/)
+    } finally {
+      tmp.cleanup()
+    }
+  })
+})
