@@ -1,5 +1,5 @@
 import type { SqliteDatabase, SqlitePrepared as Stmt } from '../../core/sqlite-lib.ts'
-import { GROUP_USE_MAX, type TypeFlowUse, type TypeSettings } from '../../core/flow.ts'
+import { GROUP_USE_MAX, groupPassRows, pickInGroups, type TypeFlowUse, type TypeSettings } from '../../core/flow.ts'
 import type { ClaimRow } from './rows.ts'
 
 
@@ -99,9 +99,15 @@ export function claimLimited(f: FlowStatements, s: FlowRow, c: LimitedClaim): Cl
       room[g.grp] = Math.max(0, r)
     }
   }
-  const candidates = grouped
-    ? f.candidates.all({ type: c.type, now: c.now, room: JSON.stringify(room), perGroup, limit: cap })
-    : f.candidatesPlain.all({ type: c.type, now: c.now, limit: cap })
+  let candidates: Array<{ id: string; grp: string | null }>
+  if (!grouped) candidates = f.candidatesPlain.all({ type: c.type, now: c.now, limit: cap })
+  else {
+    const scan = groupPassRows(cap)
+    const first = f.candidatesPlain.all({ type: c.type, now: c.now, limit: scan })
+    candidates =
+      pickInGroups(first, room, perGroup, cap, first.length < scan) ??
+      f.candidates.all({ type: c.type, now: c.now, room: JSON.stringify(room), perGroup, limit: cap })
+  }
   const rows: ClaimRow[] = []
   for (const cand of candidates) {
     const row = f.claimOne.get({ id: cand.id, droneId: c.droneId, droneName: c.droneName, now: c.now, expires: c.expires })
