@@ -91,7 +91,8 @@ async function main() {
     const env = { ...process.env }
     // Set by some tools (and by Electron for its own children): would make Electron act as plain Node.
     delete env.ELECTRON_RUN_AS_NODE
-    foreground(binary.path, [root, ...process.argv.slice(2)], env)
+    // --examples: the app loads the example workers of resources/ (only asked for here, never by default).
+    foreground(binary.path, [root, '--examples', ...process.argv.slice(2)], env)
     return
   }
 
@@ -101,7 +102,7 @@ async function main() {
   // them on the embedded SQLite queue, with demo tasks on a first run. `npm start -- --port 0 …`
   // passes options through to `swarmage console`.
   // The sources through tsx (scripts/dev-cli.js), so a checkout needs no fresh dist/.
-  const args = [join(root, 'scripts', 'dev-cli.js'), 'console', ...process.argv.slice(2)]
+  const args = [join(root, 'scripts', 'dev-cli.js'), 'console', '--examples', ...process.argv.slice(2)]
   foreground(process.execPath, args, { ...process.env, SWARMAGE_CONSOLE_EXAMPLES: '1' })
 }
 

@@ -2,6 +2,8 @@
 export { openQueue, type OpenQueueOptions } from './queue/open.ts'
 export { Queue, type QueueOptions } from './queue/queue.ts'
 export { Drone, type DroneInit } from './drone/drone.ts'
+export { SwarmageMetrics, METRIC_NAMES, type WatchedDrone } from './metrics/metrics.ts'
+export type { QueueGaugeOptions } from './metrics/queue-gauges.ts'
 export { defineConfig, type SwarmageConfig, type WorkerDefinition, type DroneOptions } from './core/config.ts'
 export { defineWorker, type WorkerContext, type WorkerModule, type WorkerObject, type SetupContext } from './workers/api.ts'
 export { InputError, NotFoundError, SchemaError, SwarmageError, PermanentError, WorkerModuleError } from './core/errors.ts'

@@ -12,7 +12,9 @@ import { parseQueueAddress, redact } from '../queue/address.ts'
 import { createDriver, openQueue } from '../queue/open.ts'
 import type { Queue } from '../queue/queue.ts'
 import type { ApiResults, Connection, ConnectionInput } from './contract.ts'
+import { classifyConnectionError } from './connection-errors.ts'
 import { describe } from './errors.ts'
+import { connectionTarget } from './target.ts'
 import type { SecretStore } from './secrets.ts'
 import type { ConnectionRow, SettingsStore } from './store.ts'
 
@@ -102,7 +104,8 @@ export class Connections {
     try {
       return await Promise.race([attempt, timeout])
     } catch (err) {
-      return { ok: false, error: `cannot connect to ${redact(address)}: ${redact(describe(err))}` }
+      const classified = classifyConnectionError(err, address)
+      return { ok: false, error: classified?.shape.message ?? `cannot connect to ${redact(address)}: ${redact(describe(err))}` }
     } finally {
       clearTimeout(timer)
       // The attempt may still be connecting after a timeout: close the driver whenever it exists.
@@ -167,7 +170,7 @@ export class Connections {
 
   private embedded(): Connection {
     const parsed = parseQueueAddress(this.embeddedAddress)
-    const base = { id: EMBEDDED_ID, name: 'Embedded', builtin: true, hasPassword: false, display: redact(this.embeddedAddress) }
+    const base = { id: EMBEDDED_ID, name: 'Embedded', builtin: true, hasPassword: false, display: redact(this.embeddedAddress), target: connectionTarget(this.embeddedAddress) }
     if (parsed.kind === 'sqlite') return { ...base, kind: 'sqlite', path: parsed.path }
     return { ...base, kind: 'postgres', address: stripPassword(this.embeddedAddress).address, hasPassword: /\/\/[^:/@]+:[^@]+@/.test(this.embeddedAddress) }
   }
@@ -252,7 +255,7 @@ export class Connections {
   }
 
   private view(row: ConnectionRow): Connection {
-    const c: Connection = { id: row.id, name: row.name, kind: row.kind, builtin: false, hasPassword: row.password !== null, display: '' }
+    const c: Connection = { id: row.id, name: row.name, kind: row.kind, builtin: false, hasPassword: row.password !== null, display: '', target: connectionTarget(this.addressOf({ ...row, password: null })) }
     if (row.path !== null) c.path = row.path
     if (row.address !== null) c.address = row.address
     if (row.host !== null) c.host = row.host

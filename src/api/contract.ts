@@ -9,6 +9,9 @@ import type { DroneEvent, DroneState, WorkerProcessState } from '../core/events.
 import type { Task } from '../core/task.ts'
 import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/driver.ts'
 import type { Schedule } from '../schedules/definition.ts'
+import { debugCommand, type DebugEvent, type DebugSessionView } from '../debug/protocol.ts'
+import type { ReplayEvent } from './replay.ts'
+import type { UnservedType, WhyReport } from '../debug/why.ts'
 import type { ScheduleView } from './schedules.ts'
 import type { TypeView } from './types.ts'
 import { typeSettingsSchema, type TypeSettings } from '../core/flow.ts'
@@ -35,8 +38,21 @@ export const connectionInput = z.strictObject({
 })
 export type ConnectionInput = z.infer<typeof connectionInput>
 
+/** What tells connections apart (src/api/target.ts): shown in lists and menus, the masked `display` in a tooltip. */
+export interface ConnectionTarget {
+  host?: string
+  database?: string
+  /** the schema the address uses: its `?schema=`, else the default `swarmage` */
+  schema?: string
+  /** sqlite: the file */
+  path?: string
+  /** one line: `host:port/db · schema S`, or `sqlite FILE` */
+  summary: string
+}
+
 export interface Connection extends Omit<ConnectionInput, 'password' | 'id'> {
   id: string
+  target: ConnectionTarget
   /** the built-in embedded SQLite queue; cannot be removed */
   builtin: boolean
   hasPassword: boolean
@@ -60,6 +76,8 @@ export interface WorkerDefinitionRecord extends z.infer<typeof workerDefinitionI
   id: string
   /** whether the module file exists right now */
   moduleExists: boolean
+  /** set on the example workers of resources/ (only present with --examples): the example's type */
+  example?: string
 }
 
 export interface WorkerProcessView {
@@ -125,6 +143,10 @@ export type PushMessage =
   | { channel: 'drones'; drones: DroneView[] }
   | { channel: 'worker-definitions'; definitions: WorkerDefinitionRecord[] }
   | { channel: 'notice'; level: 'info' | 'warn' | 'error'; message: string }
+  /** a debug session's inspector events (src/debug/protocol.ts), in order */
+  | { channel: 'debug'; sessionId: string; event: DebugEvent }
+  /** a replay's events (src/api/replay.ts), in order; the last is 'succeeded' or 'failed' */
+  | { channel: 'replay'; replayId: string; event: ReplayEvent }
 
 export const listTasksInput = z.strictObject({
   connectionId: id,
@@ -172,15 +194,29 @@ export const apiInputs = {
   'tasks.retry': z.strictObject({ connectionId: id, id }),
   'tasks.cancel': z.strictObject({ connectionId: id, id }),
   'tasks.delete': z.strictObject({ connectionId: id, id }),
+  /** "Why isn't this running?" (src/debug/why.ts) */
+  'tasks.why': z.strictObject({ connectionId: id, id }),
   'tasks.enqueue': z.strictObject({
     connectionId: id,
     type: z.string().max(100),
     payload: z.unknown(),
     options: enqueueOptions.optional(),
   }),
+  /**
+   * Bulk enqueue (the Enqueue view's count + template and NDJSON file): one batch of at most 1000 tasks,
+   * validated whole before anything is stored; `lines` names each task's line in an error ("line 7: …");
+   * `dryRun` validates only, so a file is checked to the end before its first batch is written.
+   */
+  'tasks.enqueueMany': z.strictObject({
+    connectionId: id,
+    tasks: z.array(z.strictObject({ type: z.string().max(100), payload: z.unknown(), options: enqueueOptions.optional() })).min(1).max(1000),
+    lines: z.array(z.number().int().min(1)).max(1000).optional(),
+    dryRun: z.boolean().default(false),
+  }),
   'tasks.demo': z.strictObject({ connectionId: id, count: z.number().int().min(1).max(100_000).default(200) }),
   'queue.stats': z.strictObject({ connectionId: id }),
   'queue.drones': z.strictObject({ connectionId: id }),
+  'queue.unserved': z.strictObject({ connectionId: id }),
   'schedules.list': z.strictObject({ connectionId: id }),
   // The definition is validated by queue.setSchedule (src/schedules/definition.ts), which names the bad value.
   'schedules.set': z.strictObject({
@@ -206,6 +242,14 @@ export const apiInputs = {
   'types.set': z.strictObject({ connectionId: id, type: z.string().max(100), settings: typeSettingsSchema }),
   'drones.pause': z.strictObject({ id }),
   'drones.resume': z.strictObject({ id }),
+  /** a debug session on a worker process (restarted with the inspector when it has none); workerId omitted: the type's first */
+  'debug.attach': z.strictObject({ droneId: id, type: z.string().max(100), workerId: z.string().max(200).optional() }),
+  /** one CDP command of the subset in src/debug/protocol.ts, relayed to the session's inspector */
+  'debug.command': z.strictObject({ sessionId: id, command: debugCommand }),
+  'debug.detach': z.strictObject({ sessionId: id }),
+  'debug.sessions': z.strictObject({}),
+  /** runs the task once in a scratch worker process (default module: its type's definition); writes nothing to the queue */
+  'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional() }),
 } as const
 
 export type ApiMethod = keyof typeof apiInputs
@@ -242,10 +286,13 @@ export interface ApiResults {
   'tasks.retry': Task
   'tasks.cancel': Task
   'tasks.delete': { deleted: boolean }
+  'tasks.why': WhyReport
   'tasks.enqueue': { id: string }
+  'tasks.enqueueMany': { count: number; ids: string[] }
   'tasks.demo': { ids: number }
   'queue.stats': QueueStats
   'queue.drones': DroneInfo[]
+  'queue.unserved': UnservedType[]
   'schedules.list': ScheduleView[]
   'schedules.set': Schedule
   'schedules.remove': { removed: boolean }
@@ -256,11 +303,18 @@ export interface ApiResults {
   'types.set': TypeSettings
   'drones.pause': DroneView
   'drones.resume': DroneView
+  'debug.attach': DebugSessionView
+  /** the inspector's answer, as CDP gives it */
+  'debug.command': unknown
+  'debug.detach': { detached: boolean }
+  'debug.sessions': DebugSessionView[]
+  'tasks.replay': { replayId: string; module: string }
 }
 
 /** Errors cross every transport as this shape; `code` lets the UI say how to fix it. */
 export interface ApiErrorShape {
-  code: 'input' | 'not-found' | 'schema' | 'internal' | 'forbidden'
+  /** 'connection': the queue's database cannot be reached (src/api/connection-errors.ts); 'internal': a fault of the console itself */
+  code: 'input' | 'not-found' | 'schema' | 'internal' | 'forbidden' | 'connection'
   message: string
 }
 

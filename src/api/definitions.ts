@@ -28,10 +28,19 @@ export class Definitions {
     private readonly store: SettingsStore,
     /** Called (debounced) when a watched definition's module file changed. */
     private readonly onModuleChange: (definition: WorkerDefinitionRecord) => void,
+    /**
+     * Whether the example definitions exist for this run (--examples, npm start). Without it, seeded
+     * examples from an earlier run are left in console.db but neither listed nor startable: a drone on
+     * a shared queue must never run demo code on the cluster's `cpu`/`io` tasks by accident (issue 16).
+     */
+    private readonly examples = true,
   ) {}
 
   list(): WorkerDefinitionRecord[] {
-    return this.store.listDefinitions().map(toRecord)
+    return this.store
+      .listDefinitions()
+      .filter((d) => this.examples || !d.example)
+      .map(toRecord)
   }
 
   get(id: string): WorkerDefinitionRecord {
@@ -166,5 +175,6 @@ function toRecord(row: DefinitionRow): WorkerDefinitionRecord {
   }
   if (row.config_json !== null) record.config = JSON.parse(row.config_json) as unknown
   if (row.task_timeout_ms !== null) record.taskTimeoutMs = row.task_timeout_ms
+  if (row.example) record.example = row.example
   return record
 }

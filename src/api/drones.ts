@@ -28,6 +28,8 @@ export interface RunningDrone {
   drone: EngineDrone
   flow: FlowAggregator
   error?: string
+  /** Ends options.watchDrone's watch. */
+  unwatch?: () => void
 }
 
 export interface DronesOptions {
@@ -35,6 +37,8 @@ export interface DronesOptions {
   spawner?: ProcessSpawner | undefined
   /** Reports a drone's background failure to the console (a notice). */
   notice: (level: 'info' | 'warn' | 'error', message: string) => void
+  /** Told of each drone before it starts (metrics watch its events); returns what to call once it stopped. */
+  watchDrone?: ((drone: EngineDrone) => () => void) | undefined
 }
 
 export class Drones {
@@ -103,14 +107,20 @@ export class Drones {
           this.options.notice('warn', `drone ${name}: ${e.error.message}`)
         }
       })
+      const unwatch = this.options.watchDrone?.(drone)
+      if (unwatch) entry.unwatch = unwatch
       this.running.set(drone.id, entry)
       try {
         await drone.start()
       } catch (err) {
         this.running.delete(drone.id)
         await stopEngineDrone(drone, 'now').catch(() => undefined)
+        entry.unwatch?.()
         throw err
       }
+      // One record of the drone: its start time is the registry row's (the database clock), as Cluster shows it.
+      const row = (await queue.driver.droneList({}).catch(() => [])).find((r) => r.id === drone.id)
+      if (row) entry.startedAt = row.startedAt
       if (persist) this.store.putDrone({ name, connectionId: params.connectionId, workerIds: params.workerIds })
       return droneView(entry)
     } finally {
@@ -126,6 +136,7 @@ export class Drones {
       await stopEngineDrone(entry.drone, mode)
     } finally {
       this.running.delete(id)
+      entry.unwatch?.()
     }
     return { stopped: true }
   }

@@ -10,6 +10,15 @@ import type { NewTask } from '../core/task.ts'
 export const EXAMPLE_TYPES = ['cpu', 'io', 'fanout', 'flaky'] as const
 export type ExampleType = (typeof EXAMPLE_TYPES)[number]
 
+/**
+ * Whether this run asked for the example workers: `--examples` on the command line (npm start passes
+ * it, to Electron and to `swarmage console`) or SWARMAGE_CONSOLE_EXAMPLES=1. Without it the console
+ * offers no example definitions (issue 16).
+ */
+export function examplesRequested(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  return argv.includes('--examples') || env.SWARMAGE_CONSOLE_EXAMPLES === '1'
+}
+
 /** Processes and concurrency the seeded definitions get: enough to look alive on 2 cores. */
 export const EXAMPLE_SETTINGS: Record<ExampleType, { processes: number; concurrency: number }> = {
   cpu: { processes: 1, concurrency: 1 },

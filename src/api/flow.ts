@@ -131,8 +131,9 @@ export class FlowAggregator {
         break
       case 'started': {
         const claimed = this.claimedAt.get(t.taskId)
-        if (t.durationMs !== undefined) c.waitMs.add(t.durationMs)
-        else if (claimed !== undefined) c.waitMs.add(t.at - claimed)
+        // Clamped: `claimed` is the drone's clock, `started` the worker's (a few µs apart).
+        if (t.durationMs !== undefined) c.waitMs.add(Math.max(0, t.durationMs))
+        else if (claimed !== undefined) c.waitMs.add(Math.max(0, t.at - claimed))
         this.claimedAt.delete(t.taskId)
         break
       }

@@ -31,6 +31,8 @@ export class PushBatcher {
   private drones: Extract<PushMessage, { channel: 'drones' }> | undefined
   private definitions: Extract<PushMessage, { channel: 'worker-definitions' }> | undefined
   private notices: Notice[] = []
+  /** Debug and replay events are few (a pause, a resume, scripts once per attach, a replay's lines) and each matters: kept in order, uncapped. */
+  private debug: PushMessage[] = []
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   /** Flow deltas merged into a held one (tests and logs read these). */
@@ -59,6 +61,10 @@ export class PushBatcher {
         this.notices.push(message)
         if (this.notices.length > NOTICE_CAP) this.notices.shift()
         break
+      case 'debug':
+      case 'replay':
+        this.debug.push(message)
+        break
     }
     this.schedule()
   }
@@ -77,7 +83,8 @@ export class PushBatcher {
     if (this.definitions) out.push(this.definitions)
     if (this.drones) out.push(this.drones)
     for (const delta of this.flows.values()) out.push({ channel: 'flow', delta })
-    out.push(...this.notices)
+    out.push(...this.notices, ...this.debug)
+    this.debug = []
     this.definitions = undefined
     this.drones = undefined
     this.flows = new Map()

@@ -11,11 +11,17 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { z } from 'zod'
 import { InputError, errorMessage } from '../core/errors.ts'
+import type { Queue } from '../queue/queue.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
 import { Connections, EMBEDDED_ID } from './connections.ts'
-import { apiInputs, type ApiMethod, type ApiParams, type ApiResults, type PushMessage } from './contract.ts'
+import { classifyConnectionError } from './connection-errors.ts'
+import { apiInputs, type ApiErrorShape, type ApiMethod, type ApiParams, type ApiResults, type PushMessage } from './contract.ts'
+import { DebugSessions } from '../debug/sessions.ts'
+import { debugTarget } from './debug.ts'
+import { Replays, processReplayRunner, replayRequest, type ReplayRunner } from './replay.ts'
 import { Definitions } from './definitions.ts'
 import { Drones } from './drones.ts'
+import type { EngineDrone } from './engine.ts'
 import { ApiError, inputError, toApiError } from './errors.ts'
 import { defaultExamplesDir, exampleWorkerPaths } from './examples.ts'
 import { FLOW_WINDOW_MS } from './flow.ts'
@@ -23,7 +29,7 @@ import { listScheduleViews } from './schedules.ts'
 import { listTypeViews } from './types.ts'
 import { KeyFileSecretStore, type SecretStore } from './secrets.ts'
 import { SettingsStore } from './store.ts'
-import { enqueueDemo, enqueueTask, getTask, listTasks } from './tasks.ts'
+import { enqueueBatch, enqueueDemo, enqueueTask, getTask, listTasks } from './tasks.ts'
 
 export { ApiError, toApiError } from './errors.ts'
 export { KeyFileSecretStore, type SecretStore } from './secrets.ts'
@@ -41,9 +47,15 @@ export interface ConsoleServiceOptions {
   pickModule?: () => Promise<string | null>
   /** Desktop: opens DevTools on a worker's inspector URL. */
   openDevTools?: (url: string) => Promise<boolean>
+  /** Runs `tasks.replay`; default: a scratch one-process worker pool (src/api/replay.ts). */
+  replay?: ReplayRunner
   /** Address of the built-in `embedded` connection; default `sqlite:<dataDir>/swarm.db`. */
   defaultQueue?: string
-  /** Add the example workers as definitions on the first run. Default true. */
+  /**
+   * The example workers of resources/ exist as worker definitions (added on the first such run, labelled
+   * `example`): `npm start` and `swarmage console --examples` ask for them. Default false: without it
+   * they are neither added nor listed (issue 16: a console on a shared queue must not offer demo code).
+   */
   seedExamples?: boolean
   /** On start: restart remembered drones; on the very first launch start one with the examples and enqueue demo tasks. Default false. */
   autostart?: boolean
@@ -59,6 +71,8 @@ export interface ConsoleServiceOptions {
    * embedded queue's backlog is under DEMO_BACKLOG_CAP. Default 0 (off); `npm start` sets it.
    */
   demoFeedPerSecond?: number
+  /** Told of each drone this console starts (src/metrics watches its events); returns what to call once it stopped. */
+  watchDrone?: (drone: EngineDrone) => () => void
 }
 
 type Handlers = { [M in ApiMethod]: (params: z.infer<(typeof apiInputs)[M]>) => Promise<ApiResults[M]> | ApiResults[M] }
@@ -75,6 +89,8 @@ export class ConsoleService {
   private readonly connections: Connections
   private readonly definitions: Definitions
   private readonly drones: Drones
+  private readonly debug = new DebugSessions((sessionId, event) => this.push({ channel: 'debug', sessionId, event }))
+  private readonly replays: Replays
   private readonly listeners = new Set<(m: PushMessage) => void>()
   private readonly handlers: Handlers
   private timer: NodeJS.Timeout | undefined
@@ -99,13 +115,20 @@ export class ConsoleService {
         return null
       },
     })
-    this.definitions = new Definitions(this.store, (def) => void this.moduleChanged(def))
+    this.definitions = new Definitions(this.store, (def) => void this.moduleChanged(def), options.seedExamples ?? false)
     this.drones = new Drones(this.store, this.connections, this.definitions, {
       dataDir: options.dataDir,
       spawner: options.spawner,
       notice: (level, message) => this.notice(level, message),
+      watchDrone: options.watchDrone,
     })
+    this.replays = new Replays(options.replay ?? processReplayRunner(options.spawner), (replayId, event) => this.push({ channel: 'replay', replayId, event }))
     this.handlers = this.makeHandlers()
+  }
+
+  /** The embedded connection's queue (opened on first use): the console's metrics read it. */
+  embeddedQueue(): Promise<Queue> {
+    return this.connections.queue(EMBEDDED_ID)
   }
 
   /** Seeds the examples (first run), watches modules, and with autostart starts drones. Idempotent. */
@@ -114,8 +137,8 @@ export class ConsoleService {
     this.state = 'started'
     const firstRun = this.store.getMeta('examples-seeded') === null
     const paths = exampleWorkerPaths(this.options.examplesDir ?? defaultExamplesDir())
-    this.definitions.seedExamples(paths, firstRun && (this.options.seedExamples ?? true))
-    if (firstRun) this.store.setMeta('examples-seeded', new Date().toISOString())
+    this.definitions.seedExamples(paths, firstRun && (this.options.seedExamples ?? false))
+    if (firstRun && this.options.seedExamples) this.store.setMeta('examples-seeded', new Date().toISOString())
     this.definitions.rewatch()
     this.timer = setInterval(() => this.tick(), FLOW_WINDOW_MS)
     this.timer.unref()
@@ -129,6 +152,8 @@ export class ConsoleService {
     this.state = 'stopped'
     clearInterval(this.timer)
     clearInterval(this.demoFeed)
+    this.debug.closeAll()
+    await this.replays.settle()
     this.definitions.close()
     await this.drones.stopAll()
     await this.connections.closeAll()
@@ -149,9 +174,23 @@ export class ConsoleService {
       if (m === 'drones.start' || m === 'connections.save') tightenDataDir(this.options.dataDir)
       return result
     } catch (err) {
-      const shape = toApiError(err)
+      const shape = this.connectionError(m, parsed.data, err) ?? toApiError(err)
       throw new ApiError(shape.code, shape.message)
     }
+  }
+
+  /** A call on a connection that failed to reach its database: says so with the (masked) address, not "the server failed". */
+  private connectionError(method: ApiMethod, params: unknown, err: unknown): ApiErrorShape | null {
+    const p = params as { connectionId?: unknown; id?: unknown }
+    const id = typeof p.connectionId === 'string' ? p.connectionId : method === 'connections.migrate' && typeof p.id === 'string' ? p.id : null
+    if (id === null) return null
+    let address: string
+    try {
+      address = this.connections.address(id)
+    } catch {
+      return null
+    }
+    return classifyConnectionError(err, address)?.shape ?? null
   }
 
   /** `handle`, typed: for in-process callers and tests. */
@@ -305,11 +344,14 @@ export class ConsoleService {
       'tasks.get': async (p) => getTask(await queue(p.connectionId), p.id),
       'tasks.retry': async (p) => (await queue(p.connectionId)).retry(p.id),
       'tasks.cancel': async (p) => (await queue(p.connectionId)).cancel(p.id),
+      'tasks.why': async (p) => (await queue(p.connectionId)).why(p.id),
       'tasks.delete': async (p) => ({ deleted: await (await queue(p.connectionId)).driver.taskDelete({ id: p.id }) }),
       'tasks.enqueue': async (p) => enqueueTask(await queue(p.connectionId), p),
+      'tasks.enqueueMany': async (p) => enqueueBatch(await queue(p.connectionId), p),
       'tasks.demo': async (p) => enqueueDemo(await queue(p.connectionId), p.count),
       'queue.stats': async (p) => (await queue(p.connectionId)).stats(),
       'queue.drones': async (p) => (await queue(p.connectionId)).driver.droneList({}),
+      'queue.unserved': async (p) => (await queue(p.connectionId)).unserved(),
       'schedules.list': async (p) => listScheduleViews(await queue(p.connectionId)),
       'schedules.set': async (p) => (await queue(p.connectionId)).setSchedule(p.name, p.schedule),
       'schedules.remove': async (p) => {
@@ -331,6 +373,11 @@ export class ConsoleService {
         this.pushDrones()
         return view
       },
+      'debug.attach': async (p) => this.debug.attach(await debugTarget(this.drones, this.definitions, p)),
+      'debug.command': (p) => this.debug.send(p.sessionId, p.command),
+      'debug.detach': (p) => ({ detached: this.debug.detach(p.sessionId) }),
+      'debug.sessions': () => this.debug.list(),
+      'tasks.replay': async (p) => this.replays.start(await replayRequest(await queue(p.connectionId), this.definitions.list(), p)),
     }
   }
 }

@@ -1,6 +1,7 @@
 /** Task views and actions of the console, on a connection's Queue (so validation and limits apply). */
-import { NotFoundError } from '../core/errors.ts'
-import type { EnqueueOptions } from '../core/task.ts'
+import { InputError, NotFoundError } from '../core/errors.ts'
+import type { EnqueueOptions, NewTask } from '../core/task.ts'
+import { validateNewTask } from '../core/validate.ts'
 import type { Queue } from '../queue/queue.ts'
 import type { ApiParams, ApiResults } from './contract.ts'
 import { demoTasks } from './examples.ts'
@@ -46,4 +47,23 @@ export async function enqueueTask(queue: Queue, p: { type: string; payload: unkn
 export async function enqueueDemo(queue: Queue, count: number): Promise<{ ids: number }> {
   const ids = await queue.enqueueMany(demoTasks(count))
   return { ids: ids.length }
+}
+
+/**
+ * One batch of the console's bulk enqueue: every task validated first (the error names its line, or
+ * its place in the batch), then stored together through enqueueMany; with `dryRun` nothing is stored.
+ */
+export async function enqueueBatch(queue: Queue, p: { tasks: NewTask[]; lines?: number[] | undefined; dryRun: boolean }): Promise<{ count: number; ids: string[] }> {
+  p.tasks.forEach((task, i) => {
+    try {
+      validateNewTask(task, queue.limits)
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err
+      const where = p.lines?.[i] !== undefined ? `line ${p.lines[i]}` : `task ${i + 1}`
+      throw new InputError(`${where}: ${err.message} (nothing was enqueued)`, { cause: err })
+    }
+  })
+  if (p.dryRun) return { count: p.tasks.length, ids: [] }
+  const ids = await queue.enqueueMany(p.tasks)
+  return { count: ids.length, ids }
 }

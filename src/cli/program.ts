@@ -14,6 +14,8 @@ import { registerFlowCommands } from './commands/flow.ts'
 import { registerTaskCommands } from './commands/tasks.ts'
 import { registerScheduleCommands } from './commands/schedule.ts'
 import { registerSettings } from './commands/settings.ts'
+import { registerReplay } from './commands/replay.ts'
+import { registerWhy } from './commands/why.ts'
 
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
@@ -33,6 +35,8 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerScheduleCommands(program)
   registerSettings(program)
   registerFlowCommands(program)
+  registerWhy(program)
+  registerReplay(program)
   // The console pulls in its HTTP server and service (~0.15 s of CPU per start, measured): load it only
   // when the command line may need it, i.e. `console` itself or help.
   const words = argv.slice(2)

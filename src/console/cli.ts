@@ -2,7 +2,8 @@
  * `swarmage console`: the operator console in a browser. Opens the queue (--queue, the config's,
  * $SWARMAGE_QUEUE, or ./.swarmage/swarm.db) as the console's `embedded` connection, loads the
  * config's workers as worker definitions and runs a drone with them, serves the console, prints the
- * URL on one line, and drains on SIGINT/SIGTERM (a second signal exits at once).
+ * URL on one line, serves GET /metrics (Prometheus, behind the token), and drains on SIGINT/SIGTERM
+ * (a second signal exits at once).
  */
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { InputError, errorMessage } from '../core/errors.ts'
 import { parseQueueAddress } from '../queue/address.ts'
+import { examplesRequested } from '../api/examples.ts'
 import { ConsoleService, EMBEDDED_ID } from '../api/service.ts'
 import { commandContext, intOption, type CommonOptions } from '../cli/context.ts'
 import { isLoopbackHost, startConsoleServer } from './server.ts'
@@ -68,12 +70,25 @@ export function consoleCommand(program: Command): void {
       const parsed = parseQueueAddress(ctx.address, ctx.baseDir)
       const defaultQueue = parsed.kind === 'sqlite' ? `sqlite:${parsed.path}` : ctx.address
       const dataDir = resolve(ctx.cwd, opts.dataDir ?? '.swarmage/console')
-      const examples = opts.examples === true || process.env.SWARMAGE_CONSOLE_EXAMPLES === '1'
-      const service = new ConsoleService({ dataDir, mode: 'browser', defaultQueue, seedExamples: true, autostart: examples, demoFeedPerSecond: examples ? demoRate() : 0 })
+      const examples = opts.examples === true || examplesRequested([], process.env)
+      // GET /metrics (src/metrics): the drones this console runs, enqueues through it, and the
+      // embedded queue's counts (this process reads them: a console is one per queue, not N).
+      const { SwarmageMetrics } = await import('../metrics/metrics.ts')
+      const metrics = new SwarmageMetrics()
+      const service = new ConsoleService({
+        dataDir,
+        mode: 'browser',
+        defaultQueue,
+        seedExamples: examples,
+        autostart: examples,
+        demoFeedPerSecond: examples ? demoRate() : 0,
+        watchDrone: (drone) => metrics.watchDrone(drone),
+      })
       await service.start()
 
       let server: Awaited<ReturnType<typeof startConsoleServer>> | undefined
       try {
+        metrics.watchQueue(await service.embeddedQueue())
         // Fixed ids per (type, index): running the console again updates the same definitions.
         const ids: string[] = []
         for (const [type, defs] of Object.entries(ctx.loaded?.config.workers ?? {})) {
@@ -102,6 +117,7 @@ export function consoleCommand(program: Command): void {
           ...(token !== undefined ? { token } : {}),
           ...(!opts.token ? { noToken: true } : {}),
           staticDir: defaultStaticDir(),
+          metrics,
         })
       } catch (err) {
         await service.stop()

@@ -3,6 +3,8 @@
  * API over a WebSocket at `/ws` with JSON frames (contract.ts `ConsoleClientFrame` / `ConsoleServerFrame`).
  *
  * Security:
+ * - `GET /metrics` (Prometheus text, src/metrics) sits behind the same token as /api: Prometheus
+ *   sends it as `authorization: { credentials_file: … }` (a Bearer header).
  * - Binds 127.0.0.1 by default. Every address, loopback included, requires an access token (given,
  *   or 24 random bytes per start), printed once in the URL's fragment (`#token=…`, never sent to a
  *   server or a Referer); the page passes it as `/ws?token=…`. /api and /ws answer 401 without it
@@ -25,6 +27,8 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { ApiErrorShape, PushMessage } from '../api/contract.ts'
 import { ApiError, toApiError } from '../api/errors.ts'
 import { PushBatcher } from '../api/push-batcher.ts'
+import type { SwarmageMetrics } from '../metrics/metrics.ts'
+import { serveMetrics } from '../metrics/server.ts'
 
 /** What the server needs of the ConsoleService. */
 export interface ConsoleBackend {
@@ -45,6 +49,8 @@ export interface ConsoleServerOptions {
   staticDir: string
   /** One line per notable event; default stderr. Never given secrets. */
   log?: (line: string) => void
+  /** Served at GET /metrics (Prometheus), behind the token like /api (a Bearer header or ?token=). */
+  metrics?: SwarmageMetrics
 }
 
 export interface ConsoleServer {
@@ -180,7 +186,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     // The Host header goes into the CSP and Origin checks: only a plain host[:port] is accepted.
     if (req.headers.host !== undefined && !HOST_RE.test(req.headers.host)) return plain(res, 400, 'bad Host header')
     if (!hostOk(req)) return plain(res, 403, 'forbidden: unexpected Host header')
-    if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
+    const metrics = url.pathname === '/metrics' ? options.metrics : undefined
+    if (url.pathname === '/api' || url.pathname.startsWith('/api/') || metrics) {
       if (!originOk(req)) return plain(res, 403, 'forbidden: cross-origin request')
       if (throttled(req)) return plain(res, 429, 'too many requests with a wrong access token: wait a minute')
       if (!tokenOk(requestToken(req, url))) {
@@ -190,6 +197,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       if (url.pathname === '/api/health' && (req.method === 'GET' || req.method === 'HEAD')) {
         return json(res, 200, { ok: true })
       }
+      // The token guards it like the API: type names and drone names are the operator's business.
+      if (metrics) return void serveMetrics(metrics, req, res)
       return plain(res, 404, 'not found')
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed')

@@ -27,9 +27,12 @@ export interface TaskEvent {
   durationMs?: number
   error?: { message: string; stack?: string }
   progress?: unknown
-  log?: { level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: unknown }
+  /** `stream`: 'stdout' | 'stderr' for captured output; absent for ctx.log lines. */
+  log?: { level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: unknown; stream?: 'stdout' | 'stderr' }
   /** retried: when the next attempt may run */
   retryInMs?: number
+  /** claimed: when the task became due (its runAt, ms since epoch, the queue's clock), for the enqueue→start wait */
+  dueAt?: number
 }
 
 export type WorkerProcessState = 'starting' | 'idle' | 'busy' | 'stopping' | 'crashed' | 'exited'

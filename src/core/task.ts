@@ -77,6 +77,8 @@ export interface TaskInsert {
   key: string | null
   parentId: string | null
   group: string | null
+  /** The W3C traceparent of the enqueuing context (src/tracing), or null/absent when untraced. */
+  traceparent?: string | null
 }
 
 /** A task as handed to a drone by a claim: enough to run it, and its fence. */
@@ -89,6 +91,10 @@ export interface ClaimedTask {
   maxAttempts: number
   parentId: string | null
   leaseSeq: number
+  /** When it became due (its runAt: the enqueue time unless delayed or retried), ms since epoch on the queue's clock; metrics' enqueue→start wait. Optional for plug-in drivers. */
+  runAt?: number
+  /** The W3C traceparent stored at enqueue (src/tracing): the claim and the run continue it. */
+  traceparent?: string | null
 }
 
 /** The fence every transition of a claimed task carries. */

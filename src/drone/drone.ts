@@ -287,6 +287,9 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
       this.pump.start()
       await this.scheduler.start()
       this.setState('running')
+      // The registry row is the one record of the drone's state (issue 16): rewritten on the change, not
+      // at the next heartbeat 10 s later (until then Cluster said "starting · polling").
+      await this.heartbeat.runNow()
     } catch (err) {
       this._draining = true
       await Promise.allSettled([this.leaseKeeper.stop(), this.heartbeat.stop(), this.rescuer.stop(), this.maintenance.stop(), this.pump.stop(), this.scheduler.stop()])
@@ -329,6 +332,7 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
     if (this._state !== 'running') return
     this._draining = true
     this.setState('draining')
+    void this.heartbeat.runNow() // the registry row says draining at once (stopped: the row is removed below)
     await Promise.all([this.pump.stop(), this.rescuer.stop(), this.maintenance.stop(), this.scheduler.stop()])
     this.flow.handbackMany(this.local.taskList({ state: 'buffered' }))
     const now = this.stopMode === 'now'
@@ -373,7 +377,8 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
       if (this.listenerCount('event') > 0) this.emit('event', { kind: 'drone-state', state: this._state, at: Date.now(), signals })
     }
     const s = this.snapshot()
-    return { state: s.state, signals: s.signals, types: s.types, leases: s.leases, processes: s.processes.length }
+    // leaseMs: how long a silent drone still counts as live (`swarmage why`, src/debug/why.ts).
+    return { state: s.state, signals: s.signals, types: s.types, leases: s.leases, processes: s.processes.length, leaseMs: this.settings.leaseMs }
   }
 
   private setState(state: DroneState, err?: unknown): void {

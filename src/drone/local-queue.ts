@@ -46,6 +46,8 @@ export interface LocalTask {
   completion: Completion | null
   /** In memory only: times a crashed process lost this task before it reported it started. */
   unstartedLosses?: number
+  /** In memory only (a trace is not worth a column here): the traceparent its run continues (src/tracing). */
+  traceparent?: string | null
   /** In memory only: the task's row (`n`), 0 until it is written. */
   row?: number
   /** In memory only: the state its row holds. */
@@ -244,6 +246,7 @@ export class LocalQueue {
         startedAt: null,
         completion: null,
         row: 0,
+        ...(c.traceparent ? { traceparent: c.traceparent } : {}),
       }),
     )
     for (const t of inserted) {

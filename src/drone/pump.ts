@@ -1,5 +1,6 @@
 import type { ClaimedTask } from '../core/task.ts'
 import type { ClaimWant, Subscription } from '../queue/driver.ts'
+import { traceClaims } from '../tracing/tracing.ts'
 import type { LocalTask } from './local-queue.ts'
 import type { DroneContext } from './context.ts'
 import { Periodic } from './service.ts'
@@ -81,7 +82,13 @@ export class Pump {
     // Stored even when stop() began meanwhile: the drain hands buffered tasks back.
     const stored = this.ctx.local.taskInsertMany({ tasks: claimed })
     this.claimed += stored.length
-    if (this.ctx.events.listening) for (const t of stored) this.ctx.events.task('claimed', t)
+    traceClaims(claimed, this.ctx.name)
+    if (this.ctx.events.listening) {
+      stored.forEach((t, i) => {
+        const dueAt = claimed[i]?.runAt
+        this.ctx.events.task('claimed', t, dueAt === undefined ? undefined : { dueAt })
+      })
+    }
     const tasks = reclaimed === null ? stored : stored.filter((t) => !reclaimed.has(t.id))
     // Like every other outcome: stored in the local queue first, then sent by the completer.
     if (reclaimed !== null) this.handback(stored.filter((t) => reclaimed.has(t.id)))

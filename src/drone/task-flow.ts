@@ -87,8 +87,8 @@ export class TaskFlow {
           finished.add(task.id)
           freed = true
           const st = task.startedAt ?? startedAt.get(task.id) ?? item.at
-          // Clamped: the two readings may come from clocks a few µs apart (the worker's start and end).
-          const extra = { workerId, pid, durationMs: Math.max(0, item.at - st) }
+          // The worker's own monotonic run time (handler start to end); older hosts: the two epoch readings, clamped.
+          const extra = { workerId, pid, durationMs: item.runMs ?? Math.max(0, item.at - st) }
           if (item.k === 'succeeded') {
             const completion: Completion = {
               id: task.id,
@@ -118,10 +118,12 @@ export class TaskFlow {
         case 'log': {
           const log: TaskLog = { taskId: task.id, attempt: task.attempt, level: item.level, message: item.message, at: new Date(item.at).toISOString() }
           if (item.data !== undefined) log.data = item.data
+          if (item.stream !== undefined) log.stream = item.stream
           logs.push(log)
           if (step.listening) {
             const l: NonNullable<TaskEvent['log']> = { level: item.level, message: item.message }
             if (item.data !== undefined) l.data = item.data
+            if (item.stream !== undefined) l.stream = item.stream
             step.event('log', task, { workerId, log: l })
           }
           break
@@ -207,7 +209,9 @@ export class TaskFlow {
     const rowReq: number[] = []
     for (const it of items) {
       try {
-        rows.push(validateNewTask({ type: it.type, payload: it.payload, options: { ...it.options, parentId: it.parentId } }, this.ctx.queue.limits))
+        const row = validateNewTask({ type: it.type, payload: it.payload, options: { ...it.options, parentId: it.parentId } }, this.ctx.queue.limits)
+        if (it.traceparent) row.traceparent = it.traceparent
+        rows.push(row)
         rowReq.push(it.reqId)
       } catch (err) {
         replies.push({ reqId: it.reqId, error: errorMessage(err) })
@@ -216,7 +220,7 @@ export class TaskFlow {
     for (let i = 0; i < rows.length; i += POSTBACK_BATCH) {
       const chunk = rows.slice(i, i + POSTBACK_BATCH)
       try {
-        const ids = await this.ctx.driver.taskInsertMany({ tasks: chunk })
+        const ids = await this.ctx.queue.insertValidated(chunk)
         ids.forEach((id, j) => replies.push({ reqId: rowReq[i + j]!, id }))
       } catch (err) {
         for (let j = 0; j < chunk.length; j++) replies.push({ reqId: rowReq[i + j]!, error: errorMessage(err) })

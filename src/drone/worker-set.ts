@@ -134,7 +134,9 @@ export class WorkerSet {
       const byId = new Map<string, LocalTask>()
       const items: RunItem[] = tasks.slice(0, bestFree).map((x) => {
         byId.set(x.id, x)
-        return { id: x.id, type, payloadJson: x.payloadJson, attempt: x.attempt, maxAttempts: x.maxAttempts, parentId: x.parentId, timeoutMs: best.timeoutMs }
+        const item: RunItem = { id: x.id, type, payloadJson: x.payloadJson, attempt: x.attempt, maxAttempts: x.maxAttempts, parentId: x.parentId, timeoutMs: best.timeoutMs }
+        if (x.traceparent) item.traceparent = x.traceparent
+        return item
       })
       const accepted = best.pool.dispatch(items)
       if (accepted.length === 0) break

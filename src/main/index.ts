@@ -7,6 +7,7 @@
 import { join } from 'node:path'
 import { BrowserWindow, app, dialog, ipcMain, protocol, safeStorage, session, utilityProcess } from 'electron'
 import { IPC_PUSH } from '../api/contract.ts'
+import { examplesRequested } from '../api/examples.ts'
 import { ConsoleService } from '../api/service.ts'
 import { DEV_RENDERER_CSP, RENDERER_CSP_HEADER } from './csp.ts'
 import { desktopApi } from './desktop-api.ts'
@@ -71,7 +72,8 @@ function main(): void {
       spawner: new UtilityProcessSpawner({ fork: (...args) => utilityProcess.fork(...args), hostPath: paths.hostPath }),
       secrets,
       examplesDir: join(paths.resourcesDir, 'workers'),
-      seedExamples: true,
+      // Only when asked for (npm start passes --examples): a desktop console on a shared queue offers no demo code.
+      seedExamples: examplesRequested(process.argv, process.env),
       autostart: true,
       pickModule: async () => {
         const options: Electron.OpenDialogOptions = {

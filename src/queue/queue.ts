@@ -5,6 +5,8 @@ import { assertTaskType, DEFAULT_MAX_PAYLOAD_BYTES, validateNewTask, type Limits
 import { EMPTY_TYPE_SETTINGS, validateTypeSettings, type TypeSettings, type TypeSettingsPatch } from '../core/flow.ts'
 import { ScheduleApi } from '../schedules/api.ts'
 import type { Schedule, ScheduleDefinition } from '../schedules/definition.ts'
+import { tracedEnqueue } from '../tracing/tracing.ts'
+import { explain, unservedTypes, type UnservedType, type WhyReport } from '../debug/why.ts'
 import { bulkAction, type BulkFilter, type BulkOptions, type BulkProgress, type BulkVerb } from './bulk/bulk.ts'
 import type { GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
 
@@ -12,6 +14,9 @@ import type { GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskLis
 export interface TxOptions {
   client?: unknown
 }
+
+/** Told of tasks stored by an enqueue through a Queue: their types, one entry per task (src/metrics counts them). */
+export type EnqueueListener = (types: readonly string[]) => void
 
 export interface QueueOptions {
   /** Largest serialized payload accepted, in bytes. Default 1 MiB. */
@@ -25,6 +30,7 @@ export interface QueueOptions {
  */
 export class Queue {
   readonly limits: Limits
+  private readonly enqueueListeners = new Set<EnqueueListener>()
   constructor(
     readonly driver: GlobalQueueDriver,
     readonly address: string,
@@ -41,16 +47,44 @@ export class Queue {
   async enqueue(type: string, payload?: unknown, options?: EnqueueOptions & TxOptions): Promise<string> {
     const { client, ...rest } = options ?? {}
     const row = validateNewTask({ type, payload, options: rest }, this.limits)
-    const [id] = await this.insert([row], client)
+    // A span (a child of the caller's active one) whose traceparent the task keeps: src/tracing.
+    const [id] = await tracedEnqueue([type], (traceparent) => {
+      row.traceparent = traceparent
+      return this.insert([row], client)
+    })
     return id!
   }
 
-  private insert(rows: TaskInsert[], client: unknown): Promise<string[]> {
-    if (client === undefined) return this.driver.taskInsertMany({ tasks: rows })
+  private async insert(rows: TaskInsert[], client: unknown): Promise<string[]> {
+    if (client === undefined) return this.insertValidated(rows)
     if (!this.driver.taskInsertManyOn) {
       throw new InputError(`enqueue { client } (transactional enqueue) needs a PostgreSQL queue; the ${this.driver.kind} queue cannot join a caller's transaction`)
     }
-    return this.driver.taskInsertManyOn({ tasks: rows, client })
+    const ids = await this.driver.taskInsertManyOn({ tasks: rows, client })
+    this.notifyEnqueued(rows)
+    return ids
+  }
+
+  /** Stores tasks already validated (validateNewTask): the drone's postbacks, validated one by one. */
+  async insertValidated(rows: TaskInsert[]): Promise<string[]> {
+    const ids = await this.driver.taskInsertMany({ tasks: rows })
+    this.notifyEnqueued(rows)
+    return ids
+  }
+
+  /**
+   * Calls `listener` after each enqueue through this Queue (library, console, postbacks) with the
+   * stored tasks' types; returns the unsubscribe. Metrics count enqueues with it (src/metrics).
+   */
+  onEnqueued(listener: EnqueueListener): () => void {
+    this.enqueueListeners.add(listener)
+    return () => this.enqueueListeners.delete(listener)
+  }
+
+  private notifyEnqueued(rows: readonly TaskInsert[]): void {
+    if (this.enqueueListeners.size === 0) return
+    const types = rows.map((r) => r.type)
+    for (const l of this.enqueueListeners) l(types)
   }
 
   /** Validates every task first: one bad task refuses the whole batch, and nothing is stored; then stores all or none. */
@@ -65,8 +99,14 @@ export class Queue {
       }
     })
     // One driver call: the driver stores the whole batch or nothing (splitting it into statements
-    // inside one transaction where it must).
-    return this.insert(rows, options.client)
+    // inside one transaction where it must). One enqueue span for the batch; every task keeps it.
+    return tracedEnqueue(
+      rows.map((r) => r.type),
+      (traceparent) => {
+        for (const r of rows) r.traceparent = traceparent
+        return this.insert(rows, options.client)
+      },
+    )
   }
 
   get(id: string): Promise<Task | null> {
@@ -117,6 +157,20 @@ export class Queue {
   /** Retries, cancels or deletes every task matching `filter`, in bounded batches (src/queue/bulk). */
   bulk(verb: BulkVerb, filter: BulkFilter, options?: BulkOptions): Promise<BulkProgress> {
     return bulkAction(this.driver, verb, filter, options)
+  }
+
+  /** Why a task is not running, or where it ran (CONTRACT.md "Debugging"; src/debug/why.ts). */
+  async why(id: string): Promise<WhyReport> {
+    if (!this.driver.taskWhyFacts) throw new InputError(`the ${this.driver.kind} queue cannot explain its tasks (no taskWhyFacts)`)
+    const [facts, drones] = await Promise.all([this.driver.taskWhyFacts({ id }), this.driver.droneList()])
+    if (!facts) throw new NotFoundError(`no task with id ${id}`)
+    return explain(facts, drones)
+  }
+
+  /** Types with queued tasks that no live drone serves (src/debug/why.ts), on the database clock. */
+  async unserved(): Promise<UnservedType[]> {
+    const [stats, now] = await Promise.all([this.driver.statsGet(), this.driver.now()])
+    return unservedTypes(stats, now.getTime())
   }
 
   stats(): Promise<QueueStats> {

@@ -1,6 +1,6 @@
 import type { Task, TaskError, TaskState } from '../core/task.ts'
 import { scheduleOfKey } from '../schedules/key.ts'
-import type { DroneInfo, TaskAttempt, TaskLog } from './driver.ts'
+import type { DroneInfo, LogStream, TaskAttempt, TaskLog } from './driver.ts'
 
 /**
  * Rows of the queue's tables as a driver reads them, generic in how its dialect stores times and JSON
@@ -38,6 +38,7 @@ export interface LogRowOf<Time, Json> {
   task_id: string
   attempt: number
   level: TaskLog['level']
+  stream: LogStream
   message: string
   data: Json
   at: Time
@@ -94,7 +95,7 @@ export function rowMappers<Time, Json>(codec: RowCodec<Time, Json>) {
       return task
     },
     toLog(r: LogRowOf<Time, Json>): TaskLog {
-      const log: TaskLog = { taskId: r.task_id, attempt: r.attempt, level: r.level, message: r.message, at: iso(r.at) }
+      const log: TaskLog = { taskId: r.task_id, attempt: r.attempt, level: r.level, stream: r.stream, message: r.message, at: iso(r.at) }
       const data = json(r.data)
       if (data !== null) log.data = data
       return log

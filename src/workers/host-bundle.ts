@@ -51,8 +51,9 @@ function bundle(hostPath: string): string {
     target: 'node20',
     write: false,
     logLevel: 'silent',
-    // The host imports only Node built-ins and its own files; anything else stays an import.
-    packages: 'external',
+    // The host imports Node built-ins, its own files and @opentelemetry/api. The API is bundled in:
+    // this file lives in the temp folder, where no node_modules resolves. Its copy still shares the
+    // tracer provider a worker module registers (kept on globalThis under a versioned symbol).
   })
   const text = result.outputFiles?.[0]?.text
   if (!text) throw new Error('esbuild produced no output')

@@ -14,8 +14,10 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import inspector from 'node:inspector'
 import type { WorkerContext } from './api.ts'
 import { loadWorkerModule, type LoadedWorker } from './load-module.ts'
+import { OutputCapture } from './output-capture.ts'
 import type { AbortReason, FromWorker, RunItem, ToWorker, WorkerItem } from './protocol.ts'
 import { TaskContext } from './task-context.ts'
+import { failSpan, parentWithin, startRunSpan, tracedEnqueue, withContext, type RunTrace } from '../tracing/tracing.ts'
 import { TimeoutWheel } from './timeout-wheel.ts'
 
 export { TaskAbortedError } from './task-context.ts'
@@ -39,6 +41,12 @@ export class HostRuntime {
   private queue: RunItem[] = []
   private head = 0
   private readonly running = new Map<string, TaskContext>()
+  /**
+   * performance.now() when each running task's handler was called: run time is measured on one
+   * monotonic clock in this process (two epoch clocks, the worker's start and the drone's end, made
+   * the Flow view show "-0.46 ms" runs: issue 16).
+   */
+  private readonly runStarts = new Map<string, number>()
   /** Task timeouts on one timer (the pool enforces them too, and kills when they are ignored). */
   private readonly timeouts = new TimeoutWheel<string>((id) => this.abort(id, 'timeout'))
   private items: WorkerItem[] = []
@@ -50,6 +58,13 @@ export class HostRuntime {
   private finishing = false
   /** The task whose code is running, so an unhandled rejection fails that task and not the process. */
   private readonly taskContext = new AsyncLocalStorage<string>()
+  private breakBeforeRun = false
+  /** stdout/stderr of running tasks as their log lines; host.ts installs it in a worker process. */
+  readonly output = new OutputCapture(
+    () => this.taskContext.getStore(),
+    (id) => this.running.has(id),
+    (item) => this.push(item),
+  )
 
   constructor(private readonly transport: HostTransport) {
     setInterval(() => this.sendStats(), STATS_MS).unref()
@@ -107,6 +122,8 @@ export class HostRuntime {
     this.type = message.type
     this.config_ = message.config
     this.concurrency = Math.max(1, message.concurrency)
+    if (message.echoOutput === false) this.output.echo = false
+    this.breakBeforeRun = message.breakBeforeRun === true
     try {
       const worker = await loadWorkerModule(message.modulePath)
       if (worker.setup) {
@@ -162,21 +179,31 @@ export class HostRuntime {
 
   private start(ctx: TaskContext, worker: LoadedWorker): void {
     const item = ctx.item
-    void this.taskContext.run(item.id, async () => {
-      try {
-        const result = await worker.run(JSON.parse(item.payloadJson), ctx)
-        let resultJson: string | undefined
-        try {
-          resultJson = JSON.stringify(result ?? null)
-        } catch (err) {
-          throw new Error(`The task's result is not serializable to JSON: ${err instanceof Error ? err.message : String(err)}`)
-        }
-        if (resultJson === undefined) throw new Error(`The task's result is not serializable to JSON (a ${typeof result})`)
-        this.finish(item.id, { k: 'succeeded', id: item.id, resultJson, at: Date.now() })
-      } catch (err) {
-        this.fail(item.id, err, '')
-      }
+    // The run span is active around the handler: its spans nest under it (none without an SDK or a trace).
+    const trace = (ctx.trace = startRunSpan(item))
+    void this.taskContext.run(item.id, () => {
+      // The debugger's wait (replay --inspect) is not run time.
+      if (this.breakBeforeRun) waitForDebugger()
+      this.runStarts.set(item.id, performance.now())
+      return (trace ? withContext(trace.context, () => this.runHandler(ctx, worker)) : this.runHandler(ctx, worker))
     })
+  }
+
+  private async runHandler(ctx: TaskContext, worker: LoadedWorker): Promise<void> {
+    const item = ctx.item
+    try {
+      const result = await worker.run(JSON.parse(item.payloadJson), ctx)
+      let resultJson: string | undefined
+      try {
+        resultJson = JSON.stringify(result ?? null)
+      } catch (err) {
+        throw new Error(`The task's result is not serializable to JSON: ${err instanceof Error ? err.message : String(err)}`)
+      }
+      if (resultJson === undefined) throw new Error(`The task's result is not serializable to JSON (a ${typeof result})`)
+      this.finish(item.id, { k: 'succeeded', id: item.id, resultJson, at: Date.now() })
+    } catch (err) {
+      this.fail(item.id, err, '')
+    }
   }
 
   private fail(id: string, err: unknown, prefix: string): void {
@@ -197,8 +224,17 @@ export class HostRuntime {
 
   /** Records an outcome; freed slots are filled at the end of the turn, all finished ones together. */
   private finish(id: string, item: WorkerItem): void {
-    if (!this.running.delete(id)) return // already failed by an unhandled rejection
+    const ctx = this.running.get(id)
+    if (!ctx || !this.running.delete(id)) return // already failed by an unhandled rejection
+    if (ctx.trace) {
+      if (item.k === 'failed') failSpan(ctx.trace.span, item.error)
+      ctx.trace.span.end()
+    }
     this.timeouts.delete(id)
+    const t0 = this.runStarts.get(id)
+    this.runStarts.delete(id)
+    if (t0 !== undefined && (item.k === 'succeeded' || item.k === 'failed')) item.runMs = Math.max(0, performance.now() - t0)
+    this.output.end(id) // its last lines go before its outcome
     this.push(item)
     if (this.shuttingDown && this.running.size === 0) void this.finishShutdown()
   }
@@ -250,7 +286,13 @@ export class HostRuntime {
   }
 
   /** ctx.enqueue: a postback item; the drone answers with an `enqueued` reply. */
-  enqueue(parentId: string, type: string, payload: unknown, options: unknown): Promise<string> {
+  enqueue(parentId: string, type: string, payload: unknown, options: unknown, trace?: RunTrace): Promise<string> {
+    // The postback's enqueue span, ended when the drone has stored the task: a child of the active
+    // span when that is inside this run's trace (a span the handler opened), else of the run's.
+    return tracedEnqueue([String(type)], (traceparent) => this.postback(parentId, type, payload, options, traceparent), trace && parentWithin(trace))
+  }
+
+  private postback(parentId: string, type: string, payload: unknown, options: unknown, traceparent: string | null): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       let payloadCopy: unknown
       let optionsCopy: Record<string, unknown>
@@ -263,7 +305,9 @@ export class HostRuntime {
       }
       const reqId = this.nextReqId++
       this.enqueueReplies.set(reqId, { resolve, reject })
-      this.push({ k: 'enqueue', reqId, parentId, type: String(type), payload: payloadCopy, options: optionsCopy })
+      const item: WorkerItem = { k: 'enqueue', reqId, parentId, type: String(type), payload: payloadCopy, options: optionsCopy }
+      if (traceparent) item.traceparent = traceparent
+      this.push(item)
     })
   }
 
@@ -299,6 +343,17 @@ export class HostRuntime {
     const cpu = process.cpuUsage()
     this.transport.send({ t: 'stats', rssBytes: process.memoryUsage.rss(), cpuUserUs: cpu.user, cpuSystemUs: cpu.system })
   }
+}
+
+/**
+ * `swarmage replay --inspect`: blocks until a debugger attaches (and says run), then pauses one step
+ * before the handler, so "step into" enters the user's run() with the breakpoints set meanwhile.
+ */
+function waitForDebugger(): void {
+  if (!inspector.url()) return
+  inspector.waitForDebugger()
+  // eslint-disable-next-line no-debugger -- the pause the user asked for; a no-op without a debugger
+  debugger
 }
 
 function safeJson(value: unknown): string | undefined {

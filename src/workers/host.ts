@@ -64,6 +64,7 @@ if (!channel) {
 }
 
 const runtime = new HostRuntime(channel.transport)
+runtime.output.install()
 process.on('unhandledRejection', (reason) => runtime.onUnhandledRejection(reason))
 process.on('disconnect', () => process.exit(0))
 // Ctrl-C in a terminal reaches the whole process group: the drone drains and tells us to shut down,

@@ -145,8 +145,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         if (p.inHand.size < this.capacity && (!best || p.inHand.size < best.inHand.size)) best = p
       }
       if (!best) break
-      // The host enforces the timeout on its own clock too, and names it in the abort reason.
-      const item = task.timeoutMs > 0 ? task : { ...task, timeoutMs: this.opts.taskTimeoutMs }
+      // The host enforces the timeout on its own clock too, and names it in the abort reason. A process
+      // with the inspector on has none (0): a breakpoint holds its task for as long as someone looks.
+      const timeoutMs = best.inspectUrl ? 0 : task.timeoutMs > 0 ? task.timeoutMs : this.opts.taskTimeoutMs
+      const item = task.timeoutMs === timeoutMs ? task : { ...task, timeoutMs }
       best.inHand.set(task.id, { item, started: false, startedAt: 0, killTimer: undefined })
       this.owner.set(task.id, best)
       let batch = batches.get(best)
@@ -310,7 +312,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
           if (!h) break
           h.started = true
           h.startedAt = Date.now()
-          const timeoutMs = h.item.timeoutMs > 0 ? h.item.timeoutMs : this.opts.taskTimeoutMs
+          const timeoutMs = p.inspectUrl ? 0 : h.item.timeoutMs > 0 ? h.item.timeoutMs : this.opts.taskTimeoutMs
           if (timeoutMs > 0) p.timeouts.add(item.id, timeoutMs)
           break
         }

@@ -13,13 +13,19 @@ export interface RunItem {
   maxAttempts: number
   parentId: string | null
   timeoutMs: number
+  /** The task's stored W3C traceparent: the run span continues it (src/tracing). */
+  traceparent?: string
 }
 
 /** Why a task's signal was aborted; also `signal.reason.reason` in the worker (see host-runtime.ts). */
 export type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'lease-lost'
 
 export type ToWorker =
-  | { t: 'init'; type: string; modulePath: string; config: unknown; concurrency: number }
+  /**
+   * `echoOutput` false: captured task output is not also written to the process's stdout/stderr (replay).
+   * `breakBeforeRun`: with the inspector on, each task waits for a debugger and pauses just before the handler.
+   */
+  | { t: 'init'; type: string; modulePath: string; config: unknown; concurrency: number; echoOutput?: boolean; breakBeforeRun?: boolean }
   | { t: 'run'; tasks: RunItem[] }
   | { t: 'abort'; ids: string[]; reason: AbortReason }
   | { t: 'enqueued'; replies: Array<{ reqId: number; id?: string; error?: string }> }
@@ -28,14 +34,17 @@ export type ToWorker =
 
 export type WorkerItem =
   | { k: 'started'; id: string; at: number }
-  | { k: 'succeeded'; id: string; resultJson: string; at: number }
+  /** `runMs`: the handler's run time, start to end, on this process's monotonic clock (performance.now()). */
+  | { k: 'succeeded'; id: string; resultJson: string; at: number; runMs?: number }
   /** `aborted`: the task's signal had been aborted (for this reason) before it failed. */
-  | { k: 'failed'; id: string; error: TaskError; permanent: boolean; at: number; aborted?: AbortReason }
+  | { k: 'failed'; id: string; error: TaskError; permanent: boolean; at: number; aborted?: AbortReason; runMs?: number }
   /** A task the host gives back unstarted (abort before start, shutdown): it used no attempt. */
   | { k: 'released'; id: string; at: number }
-  | { k: 'log'; id: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: unknown; at: number }
+  /** `stream`: a line the task wrote to stdout/stderr (output-capture.ts); absent for ctx.log. */
+  | { k: 'log'; id: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: unknown; at: number; stream?: 'stdout' | 'stderr' }
   | { k: 'progress'; id: string; value: unknown; at: number }
-  | { k: 'enqueue'; reqId: number; parentId: string; type: string; payload: unknown; options: Record<string, unknown> }
+  /** `traceparent`: the postback's enqueue span (a child of the run's), stored with the new task. */
+  | { k: 'enqueue'; reqId: number; parentId: string; type: string; payload: unknown; options: Record<string, unknown>; traceparent?: string }
 
 export type FromWorker =
   /** `inspectUrl`: the inspector's ws:// address when the process runs with --inspect. */

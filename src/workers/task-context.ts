@@ -6,12 +6,13 @@
  */
 import type { WorkerContext } from './api.ts'
 import type { AbortReason, RunItem, WorkerItem } from './protocol.ts'
+import type { RunTrace } from '../tracing/tracing.ts'
 
 export interface TaskContextHost {
   readonly config: unknown
   push(item: WorkerItem): void
-  /** Sends an enqueue item and resolves with the new task's id (see HostRuntime). */
-  enqueue(parentId: string, type: string, payload: unknown, options: unknown): Promise<string>
+  /** Sends an enqueue item and resolves with the new task's id (see HostRuntime); `trace`: the run's, its span's parent. */
+  enqueue(parentId: string, type: string, payload: unknown, options: unknown, trace?: RunTrace): Promise<string>
 }
 
 /** `signal.reason` of an aborted task: `reason` says which of cancel, timeout, shutdown, lease loss. */
@@ -29,6 +30,8 @@ export class TaskContext implements WorkerContext {
   readonly task: WorkerContext['task']
   /** Why the task was aborted, once it was. */
   aborted: AbortReason | undefined
+  /** The run's span and context (src/tracing), set as it starts. */
+  trace: RunTrace | undefined
   private controller: AbortController | undefined
   private abortError: TaskAbortedError | undefined
   private _log: WorkerContext['log'] | undefined
@@ -83,7 +86,7 @@ export class TaskContext implements WorkerContext {
   }
 
   get enqueue(): WorkerContext['enqueue'] {
-    this._enqueue ??= (type, payload, options) => this.host.enqueue(this.item.id, type, payload, options)
+    this._enqueue ??= (type, payload, options) => this.host.enqueue(this.item.id, type, payload, options, this.trace)
     return this._enqueue
   }
 }

@@ -51,7 +51,11 @@ describe('swarmage console', () => {
       ws.on('message', (d) => replies.push(JSON.parse(d.toString()) as ConsoleServerFrame))
       ws.send(JSON.stringify({ id: 1, method: 'drones.list', params: {} }))
       ws.send(JSON.stringify({ id: 2, method: 'connections.list', params: {} }))
-      await until(() => replies.filter((r) => 'id' in r).length >= 2, 10_000, 'replies')
+      ws.send(JSON.stringify({ id: 3, method: 'workers.list', params: {} }))
+      await until(() => replies.filter((r) => 'id' in r).length >= 3, 10_000, 'replies')
+      // Without --examples: the config's workers only, no example definitions (issue 16).
+      const defs = (replies.find((r) => 'id' in r && r.id === 3) as { result: Array<{ id: string; example?: string }> }).result
+      expect(defs.map((d) => [d.id, d.example])).toEqual([['config-io-1', undefined]])
       const drones = (replies.find((r) => 'id' in r && r.id === 1) as { result: DroneView[] }).result
       expect(drones.map((d) => [d.name, d.state])).toEqual([['cli-drone', 'running']])
       const connections = (replies.find((r) => 'id' in r && r.id === 2) as { result: Array<{ id: string; path?: string }> }).result

@@ -100,4 +100,20 @@ describe('PushBatcher', () => {
     expect(merged.at).toBe(150)
     expect(merged.windowMs).toBe(51)
   })
+
+  it('keeps every debug event, in order, after the snapshots of its window', () => {
+    const sent: PushMessage[][] = []
+    const b = new PushBatcher({ send: (m) => sent.push(m) })
+    const paused: PushMessage = { channel: 'debug', sessionId: 's', event: { method: 'Debugger.paused', params: { reason: 'other', hitBreakpoints: [], callFrames: [] } } }
+    const resumed: PushMessage = { channel: 'debug', sessionId: 's', event: { method: 'Debugger.resumed', params: {} } }
+    b.push(paused)
+    b.push({ channel: 'drones', drones: [] })
+    b.push(resumed)
+    b.push(paused)
+    vi.advanceTimersByTime(PUSH_WINDOW_MS)
+    expect(sent).toEqual([[{ channel: 'drones', drones: [] }, paused, resumed, paused]])
+    b.push(resumed)
+    vi.advanceTimersByTime(PUSH_WINDOW_MS)
+    expect(sent[1]).toEqual([resumed])
+  })
 })

@@ -36,7 +36,7 @@ function flowTotals(droneId: string, from = 0): Record<string, number> {
 
 beforeAll(async () => {
   tmp = tempDir('swarmage-console-')
-  service = new ConsoleService({ dataDir: tmp.dir, mode: 'browser' })
+  service = new ConsoleService({ dataDir: tmp.dir, mode: 'browser', seedExamples: true })
   service.subscribe((m) => pushes.push({ at: Date.now(), m }))
   await service.start()
 })
@@ -228,7 +228,7 @@ describe('first launch with autostart', () => {
     mkdirSync(examples)
     for (const [type, path] of Object.entries(exampleWorkerPaths())) copyFileSync(path, join(examples, `${type}.mjs`))
     try {
-      const first = new ConsoleService({ dataDir: dir.dir, mode: 'desktop', autostart: true, examplesDir: examples, firstDemoCount: 30 })
+      const first = new ConsoleService({ dataDir: dir.dir, mode: 'desktop', seedExamples: true, autostart: true, examplesDir: examples, firstDemoCount: 30 })
       await first.start()
       const drones = await first.call('drones.list', {})
       expect(drones).toHaveLength(1)
@@ -241,7 +241,7 @@ describe('first launch with autostart', () => {
       expect(enqueued).toBeGreaterThanOrEqual(30)
       await first.stop()
 
-      const second = new ConsoleService({ dataDir: dir.dir, mode: 'desktop', autostart: true, examplesDir: examples, firstDemoCount: 30 })
+      const second = new ConsoleService({ dataDir: dir.dir, mode: 'desktop', seedExamples: true, autostart: true, examplesDir: examples, firstDemoCount: 30 })
       await second.start()
       try {
         const restored = await second.call('drones.list', {})
@@ -259,7 +259,7 @@ describe('first launch with autostart', () => {
 
   it('keeps a demo feed flowing while the example drone runs (npm start)', async () => {
     const dir = tempDir('swarmage-console-feed-')
-    const service = new ConsoleService({ dataDir: dir.dir, mode: 'browser', autostart: true, firstDemoCount: 5, demoFeedPerSecond: 10 })
+    const service = new ConsoleService({ dataDir: dir.dir, mode: 'browser', seedExamples: true, autostart: true, firstDemoCount: 5, demoFeedPerSecond: 10 })
     try {
       await service.start()
       const roots = async () =>

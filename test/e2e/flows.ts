@@ -33,12 +33,13 @@ export async function addWorker(page: Page, type: string, concurrency = 4): Prom
   expect(await page.getByTestId('worker-form').count()).toBe(0)
 }
 
-/** Starts a drone on `connectionId` with every worker definition; waits until it runs. */
+/** Starts a drone on `connectionId` with every worker definition (ticked one by one: the form ticks none); waits until it runs. */
 export async function startDrone(page: Page, connectionId: string, name: string): Promise<void> {
   await nav(page, 'drones')
   await page.getByTestId('drone-new').click()
   await page.getByTestId('drone-connection').selectOption(connectionId)
   await page.getByTestId('drone-name').fill(name)
+  for (const box of await page.getByTestId('drone-start-form').locator('input[type="checkbox"]').all()) await box.check()
   await page.getByTestId('drone-start').click()
   await page.locator(`[data-testid="drone-${name}"][data-state="running"]`).waitFor({ timeout: 30_000 })
 }

@@ -81,7 +81,7 @@ export async function startConsole(opts: { dataDir: string; staticDir: string; d
   const service = new ConsoleService({
     dataDir: opts.dataDir,
     mode: 'browser',
-    seedExamples: false,
+    // No seedExamples: the service's default, as `swarmage console` without --examples (none).
     ...(opts.defaultQueue ? { defaultQueue: opts.defaultQueue } : {}),
   })
   await service.start()

@@ -26,6 +26,7 @@ export const SCENARIOS: Array<[string, string]> = [
   ['s13', 'Bad input, fuzzed'],
   ['sec1', 'Least-privilege PostgreSQL roles'],
   ['sec2', 'Payloads never sent through NOTIFY'],
+  ['net1', 'Three hosts on a network rig'],
 ]
 
 function load(mode: string): { figures: Map<string, FigureFile>; run: { durationMs: number; at: string } | null } {
@@ -45,12 +46,16 @@ function load(mode: string): { figures: Map<string, FigureFile>; run: { duration
 const n = (v: number): string => v.toLocaleString('en-US')
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 
-function table(figures: Map<string, FigureFile>): string {
+/**
+ * `kept`: the rows the document already shows, by scenario id. A scenario with no figure file in this
+ * checkout keeps its row: running one scenario by hand must not erase the figures of the others.
+ */
+function table(figures: Map<string, FigureFile>, kept: Map<string, string>): string {
   const rows = ['| # | scenario | size | faults | runs | lost | duplicates (why) | recovery | other figures | result |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |']
   for (const [id, title] of SCENARIOS) {
     const f = figures.get(id)
     if (!f) {
-      rows.push(`| ${id} | ${title} | not run | | | | | | | — |`)
+      rows.push(kept.get(id) ?? `| ${id} | ${title} | not run | | | | | | | — |`)
       continue
     }
     const why = Object.entries(f.duplicatesWhy).map(([k, v]) => `${v} ${k}`).join('; ')
@@ -85,9 +90,16 @@ export function writeReport(opts: { runStartedAt?: number } = {}): string {
   // A mode with no figures on this machine (a fresh checkout that ran only the CI subset) keeps the
   // section the document already has: the full run's figures are not erased by a CI run.
   const section = (heading: string, data: ReturnType<typeof load>): string => {
-    const kept = previous.match(new RegExp(`## ${heading} \\([^\\n]*\\)\\n[\\s\\S]*?(?=\\n## )`))
+    const kept = previous.match(new RegExp(`## ${heading} \\(([^\\n]*)\\)\\n[\\s\\S]*?(?=\\n## )`))
     if (data.figures.size === 0 && kept) return kept[0].trimEnd()
-    return `## ${heading} (${when(data.run)})\n\n${table(data.figures)}`
+    const keptRows = new Map<string, string>()
+    for (const line of kept?.[0].split('\n') ?? []) {
+      const id = /^\| ([a-z]+\d+) \|/.exec(line)?.[1]
+      if (id && !line.includes('| not run |')) keptRows.set(id, line)
+    }
+    // No complete run here: the heading keeps the date of the run most rows come from.
+    const heading2 = data.run === null && kept && keptRows.size > 0 ? kept[1]! : when(data.run)
+    return `## ${heading} (${heading2})\n\n${table(data.figures, keptRows)}`
   }
   const doc = `# Reliability
 
@@ -118,6 +130,45 @@ reach a final state; **duplicates** runs beyond one per task, with the fault tha
 ${section('Last full run', full)}
 
 ${section('Last CI subset run', ci)}
+
+## Several hosts: the network rig (net1)
+
+\`test/faults/net1-rig.test.ts\` runs three hosts on one machine, as drones on separate machines would
+run: three network namespaces (\`swr-h1\`…\`swr-h3\`), each joined to the root namespace by a veth pair
+addressed from 198.18.0.0/15 (RFC 2544's test range) with no route off the machine, each running a real
+drone process (\`ip netns exec\`) that reaches PostgreSQL only through a forwarder bound to the root
+side of its own veth (PostgreSQL listens on loopback). Each link adds 20 ms ± 5 ms of delay and 1% loss
+on the host's egress: \`tc … netem\` where the kernel has it; this machine's kernel (a 6.18 Firecracker
+build) has no netem, tbf, gact or matchall, so there the forwarder delays each chunk the same way and
+holds 1% of them one retransmission timeout (200 ms) more, which is what a lost segment costs a TCP
+stream. The figures say which ran ("link"). A cut is a kernel-level black hole either way: the root
+side of the host's veth is set down, with the neighbour entries pinned so that no ARP failure turns the
+silence into an error.
+
+On the rig, from the ledger of starts and ends every run writes: \`maxRunning\` and \`groupMaxRunning\`
+are never exceeded (the most runs at once, computed from the ledger) and are shared by all three hosts;
+a minute schedule fires exactly once per tick, with no tick missed (every drone's scheduler reads a
+virtual clock running 20× the database's, so ticks come 3 s apart); \`paused\` stops new starts on every
+host within a second of the command (tasks already in hand run out; nothing else starts in the next
+3 s), and the resume restarts all three; a host cut for three leases loses nothing: what it held runs
+elsewhere, its late completions are refused by the fence, and it aborts what it still ran once the link
+heals. Needs root and iproute2 and installs nothing; the namespaces are deleted after the run, also
+when it fails, and leftovers of a crashed run (names \`swr-*\`) are removed before the next.
+
+The rig shows a property of leases, not a bug: while a host is cut off, its worker processes go on
+running the tasks it held until the link heals (they cannot hear that the lease is gone), and the
+rescued copies run elsewhere at the same time. A limit counts claims in the global queue, so during a
+cut a type's *executions* can exceed \`maxRunning\` by what the cut host still runs; its outcomes are
+refused. A handler that must never overlap with itself needs its own fence (an idempotent effect, or
+a lock keyed by the task).
+
+What the rig found: one of its first three runs stalled every claim after the cut. A limited claim holds
+its types' settings rows locked for its transaction, and the cut host's session, idle in that
+transaction behind a black hole, looked alive to the server, so the others' claims waited on the lock
+until TCP gave up. The claim now bounds its idle time (\`idle_in_transaction_session_timeout\` 3 s, set
+locally before the lock), so the server ends the silent session; a unit test reproduces it
+(\`test/queue/postgres-flow-partition.test.ts\`). A schedule's fire locks its row the same way and is
+not bounded yet.
 
 ## Security: PostgreSQL roles
 

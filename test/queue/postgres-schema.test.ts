@@ -68,7 +68,7 @@ describe('PostgreSQL schema', () => {
 
     await sql(`DELETE FROM ${quoteIdent(schema)}.migrations WHERE version = $1`, [LATEST_VERSION])
     await expect(d.schemaCheck()).rejects.toThrow(
-      new RegExp(`schema '${schema}' is outdated \\(version ${LATEST_VERSION - 1}, this swarmage needs ${LATEST_VERSION}\\): run \`swarmage migrate\``),
+      new RegExp(`schema '${schema}' is outdated \\(version ${MIGRATIONS.at(-2)!.version}, this swarmage needs ${LATEST_VERSION}\\): run \`swarmage migrate\``),
     )
     await sql(`INSERT INTO ${quoteIdent(schema)}.migrations (version, name) VALUES ($1, 'x'), ($2, 'future')`, [LATEST_VERSION, LATEST_VERSION + 1])
     await expect(d.schemaCheck()).rejects.toThrow(/newer than this swarmage knows .*upgrade swarmage/)

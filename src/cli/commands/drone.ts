@@ -6,12 +6,17 @@ import type { WorkerDefinition } from '../../core/config.ts'
 import { InputError, errorMessage } from '../../core/errors.ts'
 import type { DroneEvent } from '../../core/events.ts'
 import { CONFIG_NAMES } from '../../config/load.ts'
-import { commandContext, common, openCliQueue, type CommonOptions } from '../context.ts'
+import { commandContext, common, intOption, openCliQueue, type CommonOptions } from '../context.ts'
 import type { Output } from '../output.ts'
+import type { Drone } from '../../drone/drone.ts'
+import { startMetricsServer, type MetricsServer } from '../../metrics/server.ts'
+import type { Queue } from '../../queue/queue.ts'
 
 interface DroneCliOptions extends CommonOptions {
   quiet?: boolean
   verbose?: boolean
+  metricsPort?: number
+  metricsHost: string
 }
 
 /** Task events shown without --verbose: what a person watching wants; claims and dispatches are noise at 10k/s. */
@@ -21,6 +26,8 @@ export function registerDrone(program: Command): void {
   common(program.command('drone').description('run a drone until SIGINT/SIGTERM, then drain: running tasks finish or are handed back'))
     .option('-q, --quiet', 'print nothing but errors')
     .option('-v, --verbose', 'also print claims, dispatches and progress')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port, printed)', intOption(0, 65535))
+    .option('--metrics-host <host>', 'address the metrics listen on (0.0.0.0 for a Prometheus on another machine)', '127.0.0.1')
     .action(async (opts: DroneCliOptions) => {
       const ctx = await commandContext(opts)
       if (!ctx.loaded) {
@@ -32,8 +39,17 @@ export function registerDrone(program: Command): void {
       const { Drone } = await import('../../drone/drone.ts')
       const queue = await openCliQueue(ctx, { migrate: true })
       let failed: string | null = null
+      let metricsServer: MetricsServer | null = null
       try {
         const drone = new Drone({ queue, workers: config.workers, baseDir, ...(config.drone ? { drone: config.drone } : {}), ...(config.schedules ? { schedules: config.schedules } : {}), ...(config.types ? { types: config.types } : {}) })
+        if (opts.metricsPort !== undefined) {
+          // Before start: a busy port fails the command before any worker process is spawned.
+          metricsServer = await serveDroneMetrics(drone, queue, opts.metricsPort, opts.metricsHost)
+          if (!opts.quiet) {
+            if (ctx.out.json) ctx.out.doc({ metrics: metricsServer.url })
+            else ctx.out.text(`metrics at ${metricsServer.url}`)
+          }
+        }
         const print = opts.quiet ? null : eventPrinter(ctx.out, opts.verbose === true)
         const stopped = new Promise<void>((resolve) => {
           let stopping: Promise<void> | null = null
@@ -86,10 +102,25 @@ export function registerDrone(program: Command): void {
         }
         await stopped
       } finally {
+        await metricsServer?.close()
         await queue.close().catch(() => undefined)
       }
       if (failed !== null) throw new Error(failed)
     })
+}
+
+/** Watches the drone and its queue (src/metrics) and serves them; the drone elects who reads the queue-wide counts. */
+async function serveDroneMetrics(drone: Drone, queue: Queue, port: number, host: string): Promise<MetricsServer> {
+  const { SwarmageMetrics } = await import('../../metrics/metrics.ts')
+  const metrics = new SwarmageMetrics()
+  metrics.watchDrone(drone)
+  // Live: a heartbeat within two lease lengths (drones send one every leaseMs / 3).
+  metrics.watchQueue(queue, { electedBy: { droneId: () => drone.id, liveWithinMs: 2 * drone.settings.leaseMs } })
+  try {
+    return await startMetricsServer(metrics, { port, host })
+  } catch (err) {
+    throw new Error(`--metrics-port ${port} on ${host}: ${errorMessage(err)}`, { cause: err })
+  }
 }
 
 /** A missing module is a config mistake (exit 2), found before any process is spawned. */

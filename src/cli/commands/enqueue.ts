@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { Option, type Command } from 'commander'
 import { InputError, errorMessage } from '../../core/errors.ts'
 import type { EnqueueOptions, NewTask } from '../../core/task.ts'
+import { lineToTask } from '../../core/task-lines.ts'
 import { DEFAULT_MAX_PAYLOAD_BYTES, parseJsonArg, validateNewTask, type Limits } from '../../core/validate.ts'
 import { commandContext, common, intOpt, withQueue, type CommandContext, type CommonOptions } from '../context.ts'
 
@@ -148,9 +149,6 @@ export function decodeUtf8(bytes: Buffer, name: string): string {
   }
 }
 
-const LINE_KEYS = new Set(['type', 'payload', 'options', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'key', 'group'])
-const OPTION_KEYS = ['priority', 'delayMs', 'runAt', 'maxAttempts', 'key', 'group'] as const
-
 /**
  * Parses and validates EVERY line before anything is stored: one malformed line refuses the whole
  * file, naming its line number (blank lines are skipped but counted).
@@ -172,19 +170,4 @@ export function parseTaskLines(text: string, file: string, limits: Limits): NewT
   }
   if (tasks.length === 0) throw new InputError(`${file} has no tasks (expected one JSON object per line)`)
   return tasks
-}
-
-function lineToTask(value: unknown): NewTask {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InputError('expected a JSON object {"type", "payload"}')
-  const obj = value as Record<string, unknown>
-  const unknown = Object.keys(obj).filter((k) => !LINE_KEYS.has(k))
-  if (unknown.length) throw new InputError(`unknown key ${JSON.stringify(unknown[0])} (expected type, payload, options, ${OPTION_KEYS.join(', ')})`)
-  if (obj.options !== undefined && (obj.options === null || typeof obj.options !== 'object' || Array.isArray(obj.options))) {
-    throw new InputError('"options" must be an object')
-  }
-  const badOption = Object.keys(obj.options ?? {}).find((k) => !(OPTION_KEYS as readonly string[]).includes(k))
-  if (badOption !== undefined) throw new InputError(`unknown option ${JSON.stringify(badOption)} (expected ${OPTION_KEYS.join(', ')})`)
-  const options: EnqueueOptions = { ...(obj.options as EnqueueOptions | undefined) }
-  for (const k of OPTION_KEYS) if (obj[k] !== undefined) (options as Record<string, unknown>)[k] = obj[k]
-  return { type: obj.type as string, payload: obj.payload ?? null, options }
 }

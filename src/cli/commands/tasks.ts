@@ -54,7 +54,9 @@ export function registerTaskCommands(program: Command): void {
           ctx.out.text('logs:')
           for (const l of logs) {
             const data = l.data === undefined ? '' : ` ${JSON.stringify(l.data)}`
-            ctx.out.text(`  ${shortTime(l.at)} #${l.attempt} ${l.level.padEnd(5)} ${l.message}${data}`)
+            // Captured output shows its stream where ctx.log lines show their level.
+            const tag = l.stream === 'stdout' || l.stream === 'stderr' ? l.stream : l.level
+            ctx.out.text(`  ${shortTime(l.at)} #${l.attempt} ${tag.padEnd(6)} ${l.message}${data}`)
           }
         } else ctx.out.text('logs:        -')
       })

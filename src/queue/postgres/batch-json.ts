@@ -21,7 +21,9 @@ export function tasksJson(tasks: readonly TaskInsert[]): string {
       `{"id":"${t.id}","type":${JSON.stringify(t.type)},"payload":[${t.payloadJson}],"priority":${t.priority},` +
         `"run_at":${t.runAt === null ? 'null' : `"${t.runAt.toISOString()}"`},"delay_ms":${t.delayMs},"max_attempts":${t.maxAttempts},` +
         `"key":${t.key === null ? 'null' : JSON.stringify(textSafe(t.key))},"parent_id":${t.parentId === null ? 'null' : JSON.stringify(t.parentId)},` +
-        `"grp":${t.group === null ? 'null' : JSON.stringify(textSafe(t.group))}}`,
+        `"grp":${t.group === null ? 'null' : JSON.stringify(textSafe(t.group))},` +
+        // A traceparent is validated hex and dashes (src/tracing), safe as it is; JSON.stringify anyway.
+        `"traceparent":${t.traceparent ? JSON.stringify(t.traceparent) : 'null'}}`,
     )
   }
   return `[${parts.join(',')}]`

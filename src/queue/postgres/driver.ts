@@ -17,6 +17,7 @@ import {
   type TaskAttempt,
   type TaskListParams,
   type TaskLog,
+  type TaskWhyFacts,
   type ScheduleFire,
   type ScheduleRecord,
 } from '../driver.ts'
@@ -33,6 +34,7 @@ import { toAttempt, toDrone, toLog, toTask, type AttemptRow, type ClaimRow, type
 import { claimLimited, toClaimed, toTypeSettings } from './flow.ts'
 import { GROUP_USE_MAX, isUnlimited, parseRate, type TypeFlowUse, type TypeSettings } from '../../core/flow.ts'
 import { buildStatements, type Statement, type Statements } from './sql.ts'
+import { toWhyFacts, whyStatement, type WhyRow } from './why.ts'
 
 export interface PostgresDriverOptions {
   connectionString: string
@@ -91,6 +93,7 @@ export class PostgresDriver implements GlobalQueueDriver {
   readonly kind = 'postgres'
   readonly capabilities: DriverCapabilities = { pushSignals: true, shared: true }
   private readonly sql: Statements
+  private whySql: Statement | undefined
   private readonly listener: PgListener
   private closed: Promise<void> | null = null
 
@@ -259,6 +262,11 @@ export class PostgresDriver implements GlobalQueueDriver {
         throw wrapPgError(err, stmt.name.replace(/^swarmage_/, ''))
       }
     }
+    // pg-pool listens for errors on idle clients only: a connection ended while checked out (the server
+    // ended an idle-in-transaction session, flow.ts; pg_terminate_backend; a restart) would otherwise
+    // be an uncaught 'error' event that kills the drone. The query in flight reports it.
+    const ignore = (): void => undefined
+    client.on('error', ignore)
     let broken: Error | undefined
     try {
       await client.query('BEGIN').catch((err: unknown) => {
@@ -275,6 +283,7 @@ export class PostgresDriver implements GlobalQueueDriver {
       })
       throw err
     } finally {
+      client.removeListener('error', ignore)
       client.release(broken)
     }
   }
@@ -316,6 +325,13 @@ export class PostgresDriver implements GlobalQueueDriver {
     }
     if (limited.size > 0) claimed.push(...(await this.transaction((exec) => claimLimited(exec, this.sql, params, limited))))
     return claimed
+  }
+
+  async taskWhyFacts({ id }: { id: string }): Promise<TaskWhyFacts | null> {
+    if (!isUuid(id)) return null
+    this.whySql ??= whyStatement(this.schema)
+    const [row] = await this.run<WhyRow>(this.whySql, [id])
+    return row ? toWhyFacts(row) : null
   }
 
   async typeSettingsList(): Promise<Record<string, TypeSettings>> {
@@ -429,6 +445,7 @@ export class PostgresDriver implements GlobalQueueDriver {
       valid.map((l) => textSafe(String(l.message))),
       valid.map((l) => logData(l.data)),
       valid.map((l) => l.at),
+      valid.map((l) => l.stream ?? 'log'),
     ])
   }
 

@@ -25,6 +25,18 @@ const RETRYABLE_MESSAGES = [
   /server closed the connection/i,
 ]
 
+const UNTRUSTED_CA = "the server's TLS certificate is not signed by a CA you trust: give that CA's certificate as ?sslrootcert=FILE"
+/** Node's TLS verification failures (sslmode=verify-full), and what to check: the raw codes say little to most users. */
+const TLS_HINTS: Readonly<Record<string, string>> = {
+  ERR_TLS_CERT_ALTNAME_INVALID: "the server's TLS certificate does not name the host in the address: connect by a name it lists",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNTRUSTED_CA,
+  UNABLE_TO_GET_ISSUER_CERT: UNTRUSTED_CA,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: UNTRUSTED_CA,
+  SELF_SIGNED_CERT_IN_CHAIN: UNTRUSTED_CA,
+  DEPTH_ZERO_SELF_SIGNED_CERT: UNTRUSTED_CA,
+  CERT_HAS_EXPIRED: "the server's TLS certificate has expired",
+}
+
 export function isRetryablePgError(err: unknown): boolean {
   if (!(err instanceof Error)) return false
   const code = (err as { code?: unknown }).code
@@ -38,7 +50,8 @@ export function isRetryablePgError(err: unknown): boolean {
 export function wrapPgError(err: unknown, what: string): SwarmageError {
   if (err instanceof SwarmageError) return err
   const code = (err as { code?: unknown } | null)?.code
-  const message = `PostgreSQL ${what} failed: ${errorMessage(err)}${typeof code === 'string' ? ` (${code})` : ''}`
+  const hint = typeof code === 'string' ? TLS_HINTS[code] : undefined
+  const message = `PostgreSQL ${what} failed: ${errorMessage(err)}${typeof code === 'string' ? ` (${code})` : ''}${hint ? `: ${hint}` : ''}`
   if (typeof code === 'string' && code.startsWith('22')) return new InputError(message, { cause: err })
   return new SwarmageError(message, { cause: err, retryable: isRetryablePgError(err) })
 }

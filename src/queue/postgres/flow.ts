@@ -2,7 +2,7 @@ import type { ClaimedTask } from '../../core/task.ts'
 import { groupPassRows, pickInGroups, type TypeSettings } from '../../core/flow.ts'
 import type { Exec } from './insert.ts'
 import type { ClaimRow } from './rows.ts'
-import type { Statements } from './sql.ts'
+import type { Statement, Statements } from './sql.ts'
 
 /** A type_settings row as the claim reads it (parsed rates). */
 interface FlowRow {
@@ -14,6 +14,24 @@ interface FlowRow {
   group_max_running: number | null
   group_rate_n: number | null
   group_rate_ms: number | null
+}
+
+/**
+ * Longest the server lets a limited claim's transaction sit idle between two of its statements before
+ * it ends the session. The claim holds its types' settings rows locked (FOR UPDATE) and every drone's
+ * claim of those types waits on them; a drone cut off mid-claim leaves a connection that looks open to
+ * the server (a black hole closes nothing), so without this bound the lock, and every drone's claims
+ * of those types, were held until TCP gave up: minutes (test/faults/net1, the three-host rig;
+ * test/queue/postgres-flow-partition.test.ts). The statements of a claim follow one another within a
+ * round trip (~25 ms on the rig's 20 ms link), so 3 s ends a live drone's claim only when its process
+ * stalls that long, which costs that one claim (retried); the others wait at most this long.
+ */
+export const CLAIM_IDLE_TIMEOUT_MS = 3_000
+
+const claimIdleTimeout: Statement = {
+  name: 'swarmage_flow_idle_timeout',
+  // set_config(…, true) is SET LOCAL: it ends with the transaction, so the pooled session keeps its default.
+  text: `SELECT set_config('idle_in_transaction_session_timeout', $1, true)`,
 }
 
 export interface ClaimParams {
@@ -29,7 +47,16 @@ export interface ClaimParams {
  * most what every limit leaves room for, claim those and log their starts. A held-back task is never
  * touched: it stays queued with its attempts as they were.
  */
+/**
+ * Before a transaction takes a row lock other drones wait on (a limited type's settings, a schedule's
+ * row): from here on the server ends a silent holder's session, and its lock, after 3 s.
+ */
+export async function limitIdleInTransaction(exec: Exec): Promise<void> {
+  await exec(claimIdleTimeout, [String(CLAIM_IDLE_TIMEOUT_MS)])
+}
+
 export async function claimLimited(exec: Exec, sql: Statements, params: ClaimParams, wants: Map<string, number>): Promise<ClaimedTask[]> {
+  await limitIdleInTransaction(exec)
   const settings = await exec<FlowRow>(sql.flowLock, [[...wants.keys()]])
   const byType = new Map(settings.map((s) => [s.type, s]))
   const claimed: ClaimedTask[] = []
@@ -84,6 +111,8 @@ export function toClaimed(r: ClaimRow): ClaimedTask {
     maxAttempts: r.max_attempts,
     parentId: r.parent_id,
     leaseSeq: r.lease_seq,
+    runAt: r.run_at.getTime(),
+    traceparent: r.traceparent,
   }
 }
 

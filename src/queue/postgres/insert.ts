@@ -47,7 +47,7 @@ export function chunkByBytes(tasks: TaskInsert[], maxBytes = INSERT_STATEMENT_BY
 }
 
 async function insertOne(exec: Exec, sql: Statements, t: TaskInsert): Promise<Array<{ id: string | null }>> {
-  const rows = await exec<{ id: string }>(sql.insertOne, [t.id, t.type, t.payloadJson, t.priority, t.runAt, t.delayMs, t.maxAttempts, t.key, t.parentId, t.group === null ? null : textSafe(t.group)])
+  const rows = await exec<{ id: string }>(sql.insertOne, [t.id, t.type, t.payloadJson, t.priority, t.runAt, t.delayMs, t.maxAttempts, t.key, t.parentId, t.group === null ? null : textSafe(t.group), t.traceparent ?? null])
   // No row: the key is live (a conflict); the caller looks its task up.
   return rows.length > 0 ? rows : [{ id: null }]
 }

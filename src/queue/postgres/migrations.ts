@@ -214,6 +214,25 @@ END
 $fn$;
 `,
   },
+  {
+    version: 5,
+    name: 'traceparent',
+    // A nullable column without a default: PostgreSQL adds it without rewriting the table.
+    sql: (S) => `
+-- Tracing (docs/architecture.md#tracing): the W3C traceparent of the context that enqueued the task,
+-- continued by its claim and run. NULL when nothing traced the enqueue.
+ALTER TABLE ${S}.tasks ADD COLUMN traceparent text;
+`,
+    },
+    {
+    version: 6,
+    name: 'captured output: task_logs.stream',
+    sql: (S) => `
+-- Captured output (docs/architecture.md#captured-output): a log line is a ctx.log call ('log') or a
+-- line the handler wrote to stdout or stderr. A constant default rewrites nothing (PostgreSQL 11+).
+ALTER TABLE ${S}.task_logs ADD COLUMN stream text NOT NULL DEFAULT 'log';
+`,
+  },
 ]
 
 /** The schema name back from its quoted form (migrations are given `S` quoted). */

@@ -15,6 +15,8 @@ export interface ClaimRow {
   max_attempts: number
   parent_id: string | null
   lease_seq: number
+  run_at: Date
+  traceparent: string | null
 }
 
 export const { toTask, toLog, toAttempt, toDrone } = rowMappers<Date, unknown>({

@@ -1,6 +1,7 @@
 import type { TaskInsert } from '../../core/task.ts'
 import type { OverlapPolicy, ScheduleSpec } from '../../schedules/definition.ts'
 import type { ScheduleFire, ScheduleRecord } from '../driver.ts'
+import { limitIdleInTransaction } from './flow.ts'
 import { quoteIdent } from './ident.ts'
 import type { Exec } from './insert.ts'
 import type { Statement } from './sql.ts'
@@ -135,6 +136,9 @@ export class PgSchedules {
 
   fire(p: ScheduleFire): Promise<{ fired: boolean; taskIds: string[] }> {
     return this.transaction(async (exec) => {
+      // The advance locks the schedule's row: a drone cut off mid-fire must not hold every drone's
+      // ticks of it until TCP gives up (found on the three-host rig, test/faults/net1-rig.test.ts).
+      await limitIdleInTransaction(exec)
       const hit = await exec(this.sql.advance, [p.name, p.revision ?? null, p.nextTick !== undefined, p.nextTick ?? null])
       if (hit.length === 0) return { fired: false, taskIds: [] }
       const taskIds = await this.insert(exec, p.tasks)

@@ -48,11 +48,11 @@ export function buildStatements(schema: string) {
         -- the unnest of the constant arrays; with one JSON parameter custom and generic plans cost
         -- the same: docs/performance.md.)
         SELECT * FROM ROWS FROM (json_to_recordset($1::json) AS (id uuid, type text, payload json, priority int,
-            run_at timestamptz, delay_ms float8, max_attempts int, key text, parent_id uuid, grp text))
-          WITH ORDINALITY AS i(id, type, payload, priority, run_at, delay_ms, max_attempts, key, parent_id, grp, ord)
+            run_at timestamptz, delay_ms float8, max_attempts int, key text, parent_id uuid, grp text, traceparent text))
+          WITH ORDINALITY AS i(id, type, payload, priority, run_at, delay_ms, max_attempts, key, parent_id, grp, traceparent, ord)
       ), ins AS (
-        INSERT INTO ${T} (id, type, payload, priority, run_at, max_attempts, key, parent_id, grp, created_at)
-        SELECT id, type, payload -> 0, priority, coalesce(run_at, now() + delay_ms * ${MS}), max_attempts, key, parent_id, grp,
+        INSERT INTO ${T} (id, type, payload, priority, run_at, max_attempts, key, parent_id, grp, traceparent, created_at)
+        SELECT id, type, payload -> 0, priority, coalesce(run_at, now() + delay_ms * ${MS}), max_attempts, key, parent_id, grp, traceparent,
                date_trunc('milliseconds', now())
         FROM input ORDER BY ord
         ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ${LIVE} DO NOTHING
@@ -77,9 +77,9 @@ export function buildStatements(schema: string) {
     insertOne: st(
       'insert_one',
       `WITH ins AS (
-        INSERT INTO ${T} (id, type, payload, priority, run_at, max_attempts, key, parent_id, grp, created_at)
+        INSERT INTO ${T} (id, type, payload, priority, run_at, max_attempts, key, parent_id, grp, traceparent, created_at)
         VALUES ($1::uuid, $2::text, $3::text::json, $4::int, coalesce($5::timestamptz, now() + $6::float8 * ${MS}), $7::int, $8::text, $9::uuid, $10::text,
-                date_trunc('milliseconds', now()))
+                $11::text, date_trunc('milliseconds', now()))
         ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ${LIVE} DO NOTHING
         RETURNING id, type, run_at
       ), n AS MATERIALIZED (${notifyTypes('ins', 'run_at <= now()')})
@@ -114,12 +114,12 @@ export function buildStatements(schema: string) {
           claimed_by = $3, drone = $4, started_at = now(), lease_expires_at = now() + $5::float8 * ${MS},
           worker_pid = NULL, finished_at = NULL
         WHERE t.id = ANY (ARRAY(SELECT id FROM picked))
-        RETURNING t.id, t.type, t.payload, t.attempts, t.max_attempts, t.parent_id, t.lease_seq, t.priority, t.run_at
+        RETURNING t.id, t.type, t.payload, t.attempts, t.max_attempts, t.parent_id, t.lease_seq, t.priority, t.run_at, t.traceparent
       )
       SELECT id::text AS id, type, payload::text AS payload, attempts, max_attempts, parent_id::text AS parent_id,
-             lease_seq::float8 AS lease_seq, priority, run_at
+             lease_seq::float8 AS lease_seq, priority, run_at, traceparent
       FROM claimed
-      UNION ALL SELECT NULL, type, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM limited
+      UNION ALL SELECT NULL, type, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM limited
       ORDER BY priority DESC NULLS LAST, run_at`,
     ),
     /** Claims chosen ids of one limited type (flow.ts picked them under the type's settings lock). */
@@ -132,7 +132,7 @@ export function buildStatements(schema: string) {
           claimed_by = $2, drone = $3, started_at = clock_timestamp(), lease_expires_at = clock_timestamp() + $4::float8 * ${MS},
           worker_pid = NULL, finished_at = NULL
         WHERE t.id = ANY (ARRAY(SELECT id FROM picked))
-        RETURNING t.id, t.type, t.payload, t.attempts, t.max_attempts, t.parent_id, t.lease_seq, t.priority, t.run_at, t.grp
+        RETURNING t.id, t.type, t.payload, t.attempts, t.max_attempts, t.parent_id, t.lease_seq, t.priority, t.run_at, t.grp, t.traceparent
       ), starts AS (
         -- The sliding-window log: one row per start for the type-wide rate ('') and per group.
         INSERT INTO ${S}.task_starts (type, grp, at)
@@ -141,7 +141,7 @@ export function buildStatements(schema: string) {
         ) g
       )
       SELECT id::text AS id, type, payload::text AS payload, attempts, max_attempts, parent_id::text AS parent_id,
-             lease_seq::float8 AS lease_seq
+             lease_seq::float8 AS lease_seq, run_at, traceparent
       FROM claimed ORDER BY priority DESC, run_at`,
     ),
     /** Locks the settings rows of the limited types a claim wants (serializes their claims). */
@@ -391,14 +391,14 @@ export function buildStatements(schema: string) {
 
     logInsert: st(
       'log_insert',
-      `INSERT INTO ${S}.task_logs (task_id, attempt, level, message, data, at)
-      SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::json[], $6::timestamptz[])`,
+      `INSERT INTO ${S}.task_logs (task_id, attempt, level, message, data, at, stream)
+      SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::json[], $6::timestamptz[], $7::text[])`,
     ),
     // The newest `limit` lines, returned oldest first.
     logList: st(
       'log_list',
-      `SELECT task_id::text AS task_id, attempt, level, message, data, at FROM (
-        SELECT id, task_id, attempt, level, message, data, at FROM ${S}.task_logs WHERE task_id = $1 ORDER BY id DESC LIMIT $2
+      `SELECT task_id::text AS task_id, attempt, level, stream, message, data, at FROM (
+        SELECT id, task_id, attempt, level, stream, message, data, at FROM ${S}.task_logs WHERE task_id = $1 ORDER BY id DESC LIMIT $2
       ) l ORDER BY id`,
     ),
     attemptList: st(

@@ -19,6 +19,7 @@ import {
   type TaskAttempt,
   type TaskListParams,
   type TaskLog,
+  type TaskWhyFacts,
   type ScheduleFire,
   type ScheduleRecord,
 } from '../driver.ts'
@@ -31,6 +32,7 @@ import { toAttempt, toDrone, toLog, toTask, type ClaimRow, type HeldRow } from '
 import { SIGNAL_TTL_MS, SignalHub } from './signals.ts'
 import { ListStatements, prepareStatements, type Statements } from './statements.ts'
 import { applyCompletions, rescueExpired } from './transitions.ts'
+import { prepareWhyStatements, readWhyFacts, type WhyStatements } from './why.ts'
 
 /** WAL pages between automatic checkpoints (SQLite's default is 1,000). */
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000
@@ -61,6 +63,7 @@ export class SqliteDriver implements GlobalQueueDriver {
   private signalWrites = 0
   private closed = false
   private versionStmt: SqliteStatement<[], string> | null = null
+  private whyStatements: WhyStatements | null = null
 
   private constructor(
     private readonly db: SqliteDatabase,
@@ -161,6 +164,7 @@ export class SqliteDriver implements GlobalQueueDriver {
         key: t.key,
         parentId: t.parentId,
         grp: t.group,
+        traceparent: t.traceparent ?? null,
         now,
       }
       if (s.insertTask.run(args).changes === 1) {
@@ -273,11 +277,19 @@ export class SqliteDriver implements GlobalQueueDriver {
             maxAttempts: r.max_attempts,
             parentId: r.parent_id,
             leaseSeq: r.lease_seq,
+            runAt: r.run_at,
+            traceparent: r.traceparent,
           })
         }
       }
       return claimed
     })
+  }
+
+  async taskWhyFacts({ id }: { id: string }): Promise<TaskWhyFacts | null> {
+    void this.s // a missing schema is a SchemaError, as for every read
+    this.whyStatements ??= prepareWhyStatements(this.db)
+    return readWhyFacts(this.db, this.whyStatements, id)
   }
 
   async typeSettingsList(): Promise<Record<string, TypeSettings>> {
@@ -411,6 +423,7 @@ export class SqliteDriver implements GlobalQueueDriver {
           taskId: l.taskId,
           attempt: l.attempt,
           level: l.level,
+          stream: l.stream ?? 'log',
           message: l.message,
           data: l.data === undefined ? null : JSON.stringify(l.data),
           at: Number.isNaN(at) ? now : at,

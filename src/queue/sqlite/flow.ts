@@ -55,7 +55,7 @@ export function prepareFlowStatements(db: SqliteDatabase) {
     claimOne: p<ClaimRow & { grp: string | null }>(`UPDATE tasks SET state = 'running', attempts = attempts + 1, lease_seq = lease_seq + 1,
         claimed_by = @droneId, drone = @droneName, started_at = @now, lease_expires_at = @expires, worker_pid = NULL, finished_at = NULL
       WHERE id = @id AND state = 'queued'
-      RETURNING id, type, payload, attempts, max_attempts, parent_id, lease_seq, priority, run_at, created_at, grp`),
+      RETURNING id, type, payload, attempts, max_attempts, parent_id, lease_seq, priority, run_at, created_at, traceparent, grp`),
     logStart: p(`INSERT INTO task_starts (type, grp, at) VALUES (?, ?, ?)`),
     // The console's view of a type's use (flowUse below); not on the claim path.
     runnable: p<number>(`SELECT COUNT(*) FROM tasks WHERE state = 'queued' AND type = ? AND run_at <= ?`).pluck(),

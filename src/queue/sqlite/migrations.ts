@@ -164,6 +164,22 @@ CREATE TABLE schedules (
 );
 `,
   },
+  {
+    version: 4,
+    sql: `
+-- Tracing (docs/architecture.md#tracing): the W3C traceparent of the context that enqueued the task,
+-- continued by its claim and run. NULL when nothing traced the enqueue.
+ALTER TABLE tasks ADD COLUMN traceparent TEXT;
+`,
+  },
+  {
+    version: 5,
+    sql: `
+-- Captured output (docs/architecture.md#captured-output): a log line is a ctx.log call ('log') or a
+-- line the handler wrote to stdout or stderr. A constant default: existing rows read as 'log'.
+ALTER TABLE task_logs ADD COLUMN stream TEXT NOT NULL DEFAULT 'log';
+`,
+  },
 ]
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

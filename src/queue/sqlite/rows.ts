@@ -32,6 +32,7 @@ export interface ClaimRow {
   priority: number
   run_at: number
   created_at: number
+  traceparent: string | null
 }
 
 export const TASK_COLUMNS =

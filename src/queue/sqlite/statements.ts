@@ -23,8 +23,8 @@ const HELD_COLUMNS = 'id, type, state, attempts, max_attempts, drone, started_at
 export function prepareStatements(db: SqliteDatabase) {
   const p = <R = unknown>(sql: string): Stmt<R> => db.prepare(sql) as Stmt<R>
   return {
-    insertTask: p(`INSERT INTO tasks (id, type, payload, state, priority, run_at, attempts, max_attempts, key, parent_id, grp, created_at)
-      VALUES (@id, @type, @payload, 'queued', @priority, @runAt, 0, @maxAttempts, @key, @parentId, @grp, @now)
+    insertTask: p(`INSERT INTO tasks (id, type, payload, state, priority, run_at, attempts, max_attempts, key, parent_id, grp, traceparent, created_at)
+      VALUES (@id, @type, @payload, 'queued', @priority, @runAt, 0, @maxAttempts, @key, @parentId, @grp, @traceparent, @now)
       ON CONFLICT DO NOTHING`),
     liveKey: p<string>(`SELECT id FROM tasks WHERE key = ? AND state IN ('queued','running')`).pluck(),
     getTask: p<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`),
@@ -38,7 +38,7 @@ export function prepareStatements(db: SqliteDatabase) {
         worker_pid = NULL, finished_at = NULL
       WHERE id IN (SELECT id FROM tasks WHERE state = 'queued' AND type = @type AND run_at <= @now
                    ORDER BY priority DESC, run_at, created_at LIMIT @limit)
-      RETURNING id, type, payload, attempts, max_attempts, parent_id, lease_seq, priority, run_at, created_at`),
+      RETURNING id, type, payload, attempts, max_attempts, parent_id, lease_seq, priority, run_at, created_at, traceparent`),
     // The hot completions fence and apply in one statement: no row returned means the lease was lost.
     succeed: p<HeldRow>(`UPDATE tasks SET state = 'succeeded', result = @result, finished_at = @now, lease_expires_at = NULL,
         claimed_by = NULL, worker_pid = @workerPid WHERE id = @id AND lease_seq = @leaseSeq AND state = 'running'
@@ -67,8 +67,8 @@ export function prepareStatements(db: SqliteDatabase) {
     deleteLogs: p(`DELETE FROM task_logs WHERE task_id = ?`),
     deleteAttempts: p(`DELETE FROM task_attempts WHERE task_id = ?`),
 
-    insertLog: p(`INSERT INTO task_logs (task_id, attempt, level, message, data, at) VALUES (@taskId, @attempt, @level, @message, @data, @at)`),
-    listLogs: p<LogRow>(`SELECT task_id, attempt, level, message, data, at FROM task_logs WHERE task_id = ? ORDER BY id DESC LIMIT ?`),
+    insertLog: p(`INSERT INTO task_logs (task_id, attempt, level, stream, message, data, at) VALUES (@taskId, @attempt, @level, @stream, @message, @data, @at)`),
+    listLogs: p<LogRow>(`SELECT task_id, attempt, level, stream, message, data, at FROM task_logs WHERE task_id = ? ORDER BY id DESC LIMIT ?`),
     listAttempts: p<AttemptRow>(
       `SELECT task_id, attempt, drone, worker_pid, started_at, finished_at, outcome, error FROM task_attempts WHERE task_id = ? ORDER BY lease_seq`,
     ),

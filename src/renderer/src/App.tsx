@@ -1,4 +1,4 @@
-import { useEffect } from 'react'
+import { Suspense, lazy, useEffect } from 'react'
 import { Help } from './components/Help.tsx'
 import { Nav } from './components/Nav.tsx'
 import { Notices } from './components/Notices.tsx'
@@ -15,6 +15,9 @@ import { SchedulesView } from './views/schedules/SchedulesView.tsx'
 import { TasksView } from './views/tasks/TasksView.tsx'
 import { TypesView } from './views/types/TypesView.tsx'
 import { WorkersView } from './views/workers/WorkersView.tsx'
+
+// CodeMirror doubles the bundle (≈ 390 kB of 780 kB minified): only the debugger needs it, so it loads on first use.
+const DebuggerView = lazy(() => import('./views/debugger/DebuggerView.tsx').then((m) => ({ default: m.DebuggerView })))
 
 function CurrentView() {
   const view = useUi((s) => s.view)
@@ -37,6 +40,12 @@ function CurrentView() {
       return <SchedulesView />
     case 'types':
       return <TypesView />
+    case 'debugger':
+      return (
+        <Suspense fallback={<div className="muted">loading the debugger…</div>}>
+          <DebuggerView />
+        </Suspense>
+      )
   }
 }
 

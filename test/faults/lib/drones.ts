@@ -24,8 +24,10 @@ export class DroneProc {
   private waiters: Array<{ match: (l: ProcLine) => boolean; resolve: (l: ProcLine) => void }> = []
   private buf = ''
 
-  constructor(readonly config: DroneProcConfig, env: Record<string, string> = {}, execArgv: string[] = []) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', ...execArgv, join(FIXTURES, 'drone-proc.ts'), JSON.stringify(config)], {
+  /** `launcher`: a command the drone runs under, e.g. ['ip', 'netns', 'exec', NS] (it execs, so pid is the drone's). */
+  constructor(readonly config: DroneProcConfig, env: Record<string, string> = {}, execArgv: string[] = [], launcher: string[] = []) {
+    const [command, ...prefix] = [...launcher, process.execPath]
+    this.child = spawn(command!, [...prefix, '--import', 'tsx', ...execArgv, join(FIXTURES, 'drone-proc.ts'), JSON.stringify(config)], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,10 +4,33 @@
  * - close: destroys every connection (and keeps accepting new ones in pass mode afterwards);
  * - blackhole: stops forwarding in both directions without closing anything, and holds new
  *   connections open without connecting them, which is what a silently dead network path looks like.
+ * The three-host rig (lib/netns.ts) binds one to each test host's veth address instead, and may have
+ * it emulate the link's delay and loss where the kernel has no netem.
  */
 import net from 'node:net'
 
 export type ProxyMode = 'pass' | 'blackhole'
+
+/**
+ * A slow, lossy link, emulated on the client → server direction (the test host's egress, where netem
+ * would sit). A byte stream cannot lose bytes, so a lost segment shows as what TCP makes of it: the
+ * chunk (and, to keep order, everything after it) waits one retransmission timeout more.
+ */
+export interface LinkEmulation {
+  delayMs: number
+  /** uniform ± around delayMs, as netem's `delay 20ms 5ms` */
+  jitterMs: number
+  /** fraction of chunks "lost" (0.01 = 1%) */
+  loss: number
+  /** what a loss costs: Linux's minimum retransmission timeout is 200 ms */
+  retransmitMs: number
+}
+
+export interface ProxyOptions {
+  /** Address to listen on: 127.0.0.1 (default), or a test host's veth address in 198.18.0.0/15 (RFC 2544). */
+  listenHost?: string
+  link?: LinkEmulation
+}
 
 interface Pair {
   client: net.Socket
@@ -21,10 +44,18 @@ export class TcpProxy {
   /** connections accepted since start */
   accepted = 0
 
+  private readonly listenHost: string
+
   constructor(
     private readonly target: { host: string; port: number },
+    private readonly options: ProxyOptions = {},
   ) {
     if (target.host !== '127.0.0.1' && target.host !== 'localhost') throw new Error('the fault proxy forwards to 127.0.0.1 only')
+    this.listenHost = options.listenHost ?? '127.0.0.1'
+    // Never listen where a real network could reach it: loopback, or the benchmark range test hosts use.
+    if (this.listenHost !== '127.0.0.1' && !/^198\.1[89]\.\d{1,3}\.\d{1,3}$/.test(this.listenHost)) {
+      throw new Error(`the fault proxy listens on 127.0.0.1 or 198.18.0.0/15 only, not ${this.listenHost}`)
+    }
   }
 
   get mode(): ProxyMode {
@@ -45,7 +76,7 @@ export class TcpProxy {
     this.server = net.createServer((client) => this.accept(client))
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject)
-      this.server!.listen(0, '127.0.0.1', () => resolve())
+      this.server!.listen(0, this.listenHost, () => resolve())
     })
     return this.port
   }
@@ -53,7 +84,7 @@ export class TcpProxy {
   /** Rewrites a postgres:// address to go through this proxy. */
   address(pgUrl: string): string {
     const u = new URL(pgUrl)
-    u.hostname = '127.0.0.1'
+    u.hostname = this.listenHost
     u.port = String(this.port)
     return u.toString()
   }
@@ -119,9 +150,28 @@ export class TcpProxy {
     server.on('close', () => this.drop(pair))
     // pause() stops 'data' events at once; what arrives meanwhile waits in the socket's buffer, so a
     // healed black hole resumes the byte stream intact.
-    pair.client.on('data', (d) => server.write(d))
+    this.pipe(pair.client, server, this.options.link)
     server.on('data', (d) => pair.client.write(d))
     if (this._mode === 'blackhole') server.pause()
+  }
+
+  /** Forwards from → to, through the emulated link when there is one. */
+  private pipe(from: net.Socket, to: net.Socket, link: LinkEmulation | undefined): void {
+    if (!link) {
+      from.on('data', (d) => to.write(d))
+      return
+    }
+    // A byte stream keeps its order: a chunk never overtakes the one before it (netem's jitter
+    // reorders packets, which TCP then puts back in order: the same delays, seen from above).
+    let due = 0
+    from.on('data', (d) => {
+      let at = Date.now() + link.delayMs + (Math.random() * 2 - 1) * link.jitterMs
+      if (Math.random() < link.loss) at += link.retransmitMs
+      due = Math.max(due, at)
+      setTimeout(() => {
+        if (!to.destroyed) to.write(d)
+      }, due - Date.now())
+    })
   }
 
   private drop(pair: Pair): void {

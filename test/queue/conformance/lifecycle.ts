@@ -120,7 +120,8 @@ export function lifecycleCases(h: Harness): void {
       const id = await h.insert('job', { x: 1 }, { maxAttempts: 3, parentId: parent })
       const before = await h.dbNow()
       const [c] = await h.claim('job', 5)
-      expect(c).toEqual({ id, type: 'job', payloadJson: '{"x":1}', attempt: 1, maxAttempts: 3, parentId: parent, leaseSeq: expect.any(Number) })
+      // runAt: when it became due (metrics' wait); traceparent: none, as nothing traced the enqueue.
+      expect(c).toEqual({ id, type: 'job', payloadJson: '{"x":1}', attempt: 1, maxAttempts: 3, parentId: parent, leaseSeq: expect.any(Number), runAt: expect.any(Number), traceparent: null })
       const task = (await h.d.taskGet({ id }))!
       expect(task).toMatchObject({ state: 'running', attempts: 1, drone: 'drone-one', finishedAt: null })
       expect(Date.parse(task.startedAt!)).toBeGreaterThanOrEqual(before)

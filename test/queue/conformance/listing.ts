@@ -18,12 +18,15 @@ export function listingCases(h: Harness): void {
       ]
       await h.d.taskLogInsertMany({ logs: logs.slice(0, 3) })
       await h.d.taskLogInsertMany({ logs: logs.slice(3) })
-      await h.d.taskLogInsertMany({ logs: [{ taskId: id!, attempt: 2, level: 'error', message: 'four', at: new Date(t + 3).toISOString() }] })
+      const err: TaskLog = { taskId: id!, attempt: 2, level: 'warn', stream: 'stderr', message: 'four', at: new Date(t + 3).toISOString() }
+      await h.d.taskLogInsertMany({ logs: [err] })
       const got = await h.d.taskLogList({ id: id! })
       expect(got.map((l) => l.message)).toEqual(['one', 'two', 'three', 'four'])
-      expect(got[0]).toEqual(logs[0])
-      expect(got[1]).toEqual(logs[1])
-      expect(got[2]).toEqual(logs[3])
+      // A line given no stream is a ctx.log line (CONTRACT.md "Debugging"); captured output keeps its own.
+      expect(got[0]).toEqual({ ...logs[0], stream: 'log' })
+      expect(got[1]).toEqual({ ...logs[1], stream: 'log' })
+      expect(got[2]).toEqual({ ...logs[3], stream: 'log' })
+      expect(got[3]).toEqual(err)
       expect((await h.d.taskLogList({ id: id!, limit: 2 })).map((l) => l.message)).toEqual(['three', 'four'])
       expect((await h.d.taskLogList({ id: other! })).map((l) => l.message)).toEqual(['elsewhere'])
       await h.d.taskLogInsertMany({ logs: [] })

@@ -13,7 +13,14 @@ export function Help() {
             {VIEWS.map((v, i) => (
               <tr key={v.id}>
                 <td>
-                  <kbd>g</kbd> <kbd>{v.key}</kbd> or <kbd>{i + 1}</kbd>
+                  <kbd>g</kbd> <kbd>{v.key}</kbd>
+                  {/* one digit per view, as far as the digits go (keyboard.ts) */}
+                  {i < 9 && (
+                    <>
+                      {' '}
+                      or <kbd>{i + 1}</kbd>
+                    </>
+                  )}
                 </td>
                 <td>{v.label}</td>
               </tr>

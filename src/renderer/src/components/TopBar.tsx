@@ -41,8 +41,8 @@ export function TopBar() {
         <select value={connectionId ?? ''} onChange={(e) => select(e.target.value || null)} data-testid="connection-select">
           {connections.length === 0 && <option value="">no connection</option>}
           {connections.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.name} — {c.display}
+            <option key={c.id} value={c.id} title={c.display}>
+              {c.name} — {c.target.summary}
             </option>
           ))}
         </select>

@@ -28,6 +28,8 @@ export class FlowSeries {
   private readonly series = new Map<string, Series>()
   /** bumps on every add: views compare it to skip redraws when nothing arrived */
   version = 0
+  /** the epoch second of the first delta added (null: none yet): charts start there when it is recent */
+  firstS: number | null = null
 
   constructor(readonly horizonS: number) {}
 
@@ -40,6 +42,7 @@ export class FlowSeries {
     const nowS = Math.floor(nowMs / 1000)
     let sec = Math.floor(delta.at / 1000)
     if (Math.abs(sec - nowS) > MAX_SKEW_S) sec = nowS
+    if (this.firstS === null || sec < this.firstS) this.firstS = sec
     for (const [type, t] of Object.entries(delta.types)) {
       const s = this.get(keyOf(type))
       const i = this.slot(s, sec)
@@ -167,4 +170,20 @@ function bucketAt(s: Series, i: number): Bucket {
     waitMean: wc > 0 ? v.waitSum[i]! / wc : null,
     waitP95: wc > 0 ? v.waitP95[i]! : null,
   }
+}
+
+/** The span choices of the Flow charts, in seconds: 5 min, 15 min, 1 h. */
+export const CHART_SPANS = [300, 900, 3600] as const
+/** A chart never spans less than this, so a run that just began still has a readable x axis. */
+export const MIN_CHART_S = 60
+
+/**
+ * How many seconds a chart shows (issue 16): the chosen span, or less, from the first event on, when
+ * that is more recent than the span's start: a run that just started fills the chart instead of being
+ * a thin spike at the right edge of 15 empty minutes.
+ */
+export function chartSeconds(spanS: number, firstS: number | null, nowMs: number = Date.now()): number {
+  if (firstS === null) return Math.min(spanS, MIN_CHART_S)
+  const end = Math.floor(nowMs / 1000) - 1
+  return Math.max(MIN_CHART_S, Math.min(spanS, end - firstS + 1))
 }

@@ -27,6 +27,25 @@ export function fmtMs(ms: number | null | undefined): string {
   return `${(ms / 60_000).toFixed(1)} min`
 }
 
+/**
+ * What a duration measures (issue 16), said next to every figure: `run` is the handler's run time
+ * (start to end, measured in the worker process), `wait` from enqueue or runAt to the start, `total`
+ * from enqueue to the end.
+ */
+export type DurationKind = 'run' | 'wait' | 'total'
+
+/** One labelled duration with the rounding every view uses (fmtMs); never negative (clocks a few µs apart clamp to 0). */
+export function fmtDuration(kind: DurationKind, ms: number | null | undefined): string {
+  return `${kind} ${fmtMs(ms === null || ms === undefined ? ms : Math.max(0, ms))}`
+}
+
+/** The span between two ISO times in ms, never negative; null when either is missing. */
+export function spanMs(fromIso: string | null | undefined, toIso: string | null | undefined): number | null {
+  if (!fromIso || !toIso) return null
+  const ms = new Date(toIso).getTime() - new Date(fromIso).getTime()
+  return Number.isFinite(ms) ? Math.max(0, ms) : null
+}
+
 /** "12:03:04.123" for today, else the date too: ids and times are read side by side in tables. */
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '–'

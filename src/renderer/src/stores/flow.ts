@@ -3,8 +3,8 @@ import type { FlowDelta } from '../../../api/contract.ts'
 import type { DroneEvent } from '../../../core/events.ts'
 import { FlowSeries } from '../lib/flow-series.ts'
 
-/** 15 minutes of per-type charts; a minute of per-drone edge rates. */
-export const byType = new FlowSeries(900)
+/** An hour of per-type charts (the longest span the Flow charts offer, CHART_SPANS); a minute of per-drone edge rates. */
+export const byType = new FlowSeries(3600)
 export const byDrone = new FlowSeries(60)
 
 const RECENT_MAX = 200

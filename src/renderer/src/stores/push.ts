@@ -1,5 +1,7 @@
 import type { PushMessage } from '../../../api/contract.ts'
 import { subscribe } from '../transport/index.ts'
+import { applyReplayEvent } from '../views/debugger/replays.ts'
+import { applyDebugEvent } from '../views/debugger/store.ts'
 import { applyFlowDelta, useFlow } from './flow.ts'
 import { useNotices } from './notices.ts'
 import { useDrones, useWorkerDefs } from './resources.ts'
@@ -27,6 +29,8 @@ function flush(): void {
     } else if (m.channel === 'drones') drones = m
     else if (m.channel === 'worker-definitions') defs = m
     else if (m.channel === 'notice') useNotices.getState().add(m.level, m.message)
+    else if (m.channel === 'debug') applyDebugEvent(m.sessionId, m.event)
+    else if (m.channel === 'replay') applyReplayEvent(m.replayId, m.event)
   }
   if (drones) useDrones.getState().replace(drones.drones)
   if (defs) useWorkerDefs.getState().replace(defs.definitions)

@@ -11,6 +11,7 @@ export const VIEWS = [
   { id: 'cluster', label: 'Cluster', key: 'k' },
   { id: 'schedules', label: 'Schedules', key: 's' },
   { id: 'types', label: 'Types', key: 'y' },
+  { id: 'debugger', label: 'Debugger', key: 'b' },
 ] as const
 export type ViewId = (typeof VIEWS)[number]['id']
 export type Theme = 'system' | 'dark' | 'light'

@@ -14,7 +14,7 @@ export class ApiError extends Error {
   }
 }
 
-const CODES: ReadonlySet<string> = new Set(['input', 'not-found', 'schema', 'internal', 'forbidden', 'transport'])
+const CODES: ReadonlySet<string> = new Set(['input', 'not-found', 'schema', 'internal', 'forbidden', 'connection', 'transport'])
 
 /**
  * Normalises whatever a transport rejected with. Electron wraps errors thrown in IPC handlers as
@@ -33,7 +33,7 @@ export function toApiError(err: unknown, method?: string): ApiError {
     message = json.message
     if (typeof json.code === 'string' && CODES.has(json.code)) code = json.code as ApiErrorCode
   }
-  const prefixed = /^\[(input|not-found|schema|internal|forbidden)\] ([\s\S]*)$/.exec(message)
+  const prefixed = /^\[(input|not-found|schema|internal|forbidden|connection)\] ([\s\S]*)$/.exec(message)
   if (prefixed) {
     code = prefixed[1] as ApiErrorCode
     message = prefixed[2]!
@@ -62,6 +62,8 @@ export function fixHint(code: ApiErrorCode): string {
       return 'Open the console from the address `swarmage console` printed: it carries the access token (#token=…).'
     case 'transport':
       return 'The console lost its server: it reconnects by itself; check that `swarmage console` (or the app) still runs.'
+    case 'connection':
+      return "The queue's database could not be reached: the message names its address and what to check; nothing is wrong with the console."
     case 'internal':
       return 'The server failed unexpectedly: its log (terminal or app log) has the details.'
   }

@@ -3,14 +3,13 @@ import type { ApiResults } from '../../../../api/contract.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useInterval } from '../../components/hooks.ts'
+import { STALE_MS, readInfo } from '../../lib/drone-record.ts'
 import { fmtAgo, fmtCount, fmtTime } from '../../lib/format.ts'
 import { useConnections } from '../../stores/resources.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
 
 const POLL_MS = 2000
-/** A drone silent longer than this is shown as stale (heartbeats come every few seconds). */
-const STALE_MS = 30_000
 const STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const
 
 /** Every drone on the selected queue (any machine), and counts per type and state. */
@@ -51,7 +50,7 @@ export function ClusterView() {
       <div className="view-head">
         <h1>Cluster</h1>
         <p className="muted">
-          Everything on <strong>{conn?.name}</strong> <span className="mono">{conn?.display}</span>, refreshed every {POLL_MS / 1000} s.
+          Everything on <strong>{conn?.name}</strong> <span className="mono" title={conn?.display}>{conn?.target.summary}</span>, refreshed every {POLL_MS / 1000} s.
         </p>
       </div>
       <ErrorBox error={error} what="Could not read the queue" testId="cluster-error" />
@@ -82,14 +81,26 @@ export function ClusterView() {
                   <td>{d.name}</td>
                   <td>{d.host}</td>
                   <td className="num mono">{d.pid}</td>
-                  <td>{fmtTime(d.startedAt)}</td>
+                  <td data-testid="cluster-drone-started" data-at={d.startedAt}>
+                    {fmtTime(d.startedAt)}
+                  </td>
                   <td className={stale ? 'warn-text' : ''}>
                     {fmtAgo(d.lastSeen, now)}
                     {stale && ' (stale)'}
                   </td>
                   <td>
-                    {info.state ? <span className={`state state-${info.state}`}>{info.state}</span> : '–'}
-                    {info.signals && <span className={`tag ${info.signals === 'push' ? 'good' : 'warn'}`}>{info.signals}</span>}
+                    {info.state ? (
+                      <span className={`state state-${info.state}`} data-testid="cluster-drone-state">
+                        {info.state}
+                      </span>
+                    ) : (
+                      '–'
+                    )}
+                    {info.signals && (
+                      <span className={`tag ${info.signals === 'push' ? 'good' : 'warn'}`} data-testid="cluster-drone-signals">
+                        {info.signals}
+                      </span>
+                    )}
                   </td>
                   <td className="num" data-testid="cluster-drone-in-hand">
                     {info.inHand ?? '–'}
@@ -133,15 +144,4 @@ export function ClusterView() {
       )}
     </div>
   )
-}
-
-/** A drone's heartbeat `info` is free-form (DroneRecord.info); these are the keys the built-in drone sends. */
-function readInfo(info: Record<string, unknown>): { state?: string; signals?: string; inHand?: number } {
-  const out: { state?: string; signals?: string; inHand?: number } = {}
-  if (typeof info.state === 'string') out.state = info.state
-  if (typeof info.signals === 'string') out.signals = info.signals
-  const leases = info.leases as { held?: unknown } | undefined
-  if (typeof leases?.held === 'number') out.inHand = leases.held
-  else if (typeof info.inHand === 'number') out.inHand = info.inHand
-  return out
 }

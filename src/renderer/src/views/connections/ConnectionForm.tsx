@@ -37,8 +37,19 @@ function draftOf(c: Connection | null): Draft {
     user: c?.user ?? '',
     password: '',
     sslmode: c?.sslmode ?? '',
-    schema: c?.schema ?? '',
+    // The schema in use, whether it came from the field or from the address's ?schema= (issue 16).
+    schema: c?.schema ?? (c?.kind === 'postgres' ? (c.target.schema ?? '') : ''),
   }
+}
+
+/** The schema a draft's address will use: the field, else the address's `?schema=`, else the default. */
+export function effectiveSchema(d: Pick<Draft, 'pgMode' | 'address' | 'schema'>): { schema: string; from: 'field' | 'address' | 'default' } {
+  if (d.schema.trim()) return { schema: d.schema.trim(), from: 'field' }
+  if (d.pgMode === 'address') {
+    const m = /[?&]schema=([^&#]*)/.exec(d.address)
+    if (m?.[1]) return { schema: decodeURIComponent(m[1]), from: 'address' }
+  }
+  return { schema: 'swarmage', from: 'default' }
 }
 
 /** The input the API takes; empty fields are left out (a blank password keeps the stored one). */
@@ -143,7 +154,13 @@ export function ConnectionForm({ editing, onDone }: { editing: Connection | null
                 ))}
               </select>
             </div>
-            <Text id="schema" label="Schema" value={d.schema} set={(v) => set('schema', v)} placeholder="swarmage" bad={d.schema && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(d.schema) ? 'letters, digits, _ (not first)' : undefined} />
+            <div>
+              <Text id="schema" label="Schema" value={d.schema} set={(v) => set('schema', v)} placeholder={effectiveSchema(d).schema} bad={d.schema && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(d.schema) ? 'letters, digits, _ (not first)' : undefined} />
+              <div className="field-note" data-testid="connection-schema-effective" data-schema={effectiveSchema(d).schema}>
+                uses schema <span className="mono">{effectiveSchema(d).schema}</span>
+                {effectiveSchema(d).from === 'address' ? ' (from the address)' : effectiveSchema(d).from === 'default' ? ' (the default)' : ''}
+              </div>
+            </div>
           </div>
         </>
       )}

@@ -66,7 +66,9 @@ export function ConnectionsView() {
             <tr>
               <th>Name</th>
               <th>Kind</th>
-              <th>Address</th>
+              <th>Host / file</th>
+              <th>Database</th>
+              <th>Schema</th>
               <th>Status</th>
               <th className="actions-col">Actions</th>
             </tr>
@@ -81,8 +83,15 @@ export function ConnectionsView() {
                     {c.id === selected && <span className="tag accent">in use</span>}
                   </td>
                   <td>{c.kind === 'postgres' ? 'PostgreSQL' : 'SQLite'}</td>
-                  <td className="mono ellipsis" title={c.display}>
-                    {c.display}
+                  {/* What differs between connections, each in its own column; the whole address (password masked) on hover. */}
+                  <td className="mono ellipsis" title={c.display} data-testid={`connection-host-${c.name}`}>
+                    {c.target.host ?? c.target.path ?? c.display}
+                  </td>
+                  <td className="mono" title={c.display}>
+                    {c.target.database ?? '–'}
+                  </td>
+                  <td className="mono" title={c.display} data-testid={`connection-schema-${c.name}`}>
+                    {c.target.schema ?? '–'}
                   </td>
                   <td className="status-cell">
                     {st.busy && <span className="spinner" aria-label={st.busy} />}

@@ -29,7 +29,10 @@ export function DroneCard({ drone }: { drone: DroneView }) {
           {drone.signals}
         </span>
         <span className="muted">
-          on {conn?.name ?? drone.connectionId} · started {fmtTime(drone.startedAt)}
+          on <span title={conn?.display}>{conn?.name ?? drone.connectionId}</span> · started{' '}
+          <span data-testid="drone-started" data-at={drone.startedAt}>
+            {fmtTime(drone.startedAt)}
+          </span>
         </span>
         <div className="spacer" />
         {drone.paused && (

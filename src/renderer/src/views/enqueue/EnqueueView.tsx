@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react'
+import { useEffect, useState, type FormEvent } from 'react'
 import type { ApiParams } from '../../../../api/contract.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
@@ -8,6 +8,7 @@ import { parseJson } from '../../lib/json.ts'
 import { useConnections, useWorkerDefs } from '../../stores/resources.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
+import { BulkEnqueue } from './BulkEnqueue.tsx'
 
 const TYPE_RE = /^[A-Za-z0-9_.:/-]{1,100}$/
 const INT_RE = /^-?\d+$/
@@ -17,7 +18,22 @@ export function EnqueueView() {
   const conn = useConnections((s) => s.items.find((c) => c.id === connectionId))
   const defs = useWorkerDefs((s) => s.items)
   const openTask = useUi((s) => s.openTask)
-  const [type, setType] = useState(defs[0]?.type ?? '')
+  // Empty, never a guess: on a shared queue a pre-filled type enqueues work for someone else's drones (issue 16).
+  const [type, setType] = useState('')
+  const [queueTypes, setQueueTypes] = useState<string[]>([])
+  useEffect(() => {
+    if (!connectionId) return
+    let live = true
+    // Suggestions: the types this queue already holds, beside the worker definitions' (best effort).
+    call('queue.stats', { connectionId }).then(
+      (s) => live && setQueueTypes(Object.keys(s.types).sort()),
+      () => undefined,
+    )
+    return () => {
+      live = false
+    }
+  }, [connectionId])
+  const hasExamples = defs.some((d) => d.example)
   const [payload, setPayload] = useState('{}')
   const [priority, setPriority] = useState('')
   const [delay, setDelay] = useState('')
@@ -61,15 +77,15 @@ export function EnqueueView() {
       <div className="view-head">
         <h1>Enqueue</h1>
         <p className="muted">
-          Into <strong>{conn?.name ?? connectionId}</strong> <span className="mono">{conn?.display}</span>
+          Into <strong>{conn?.name ?? connectionId}</strong> <span className="mono" title={conn?.display}>{conn?.target.summary}</span>
         </p>
       </div>
       <form className="panel form" onSubmit={submit} data-testid="enqueue-form">
         <div className="row">
           <Field label="Type" value={type} set={setType} bad={bad.type} testId="enqueue-type" list="enqueue-types" mono />
-          <datalist id="enqueue-types">
-            {defs.map((d) => (
-              <option key={d.id} value={d.type} />
+          <datalist id="enqueue-types" data-testid="enqueue-type-suggestions">
+            {suggestions(defs, queueTypes).map((s) => (
+              <option key={s.type} value={s.type} label={s.label} />
             ))}
           </datalist>
           <Field label="Priority" value={priority} set={setPriority} bad={bad.priority} testId="enqueue-priority" placeholder="0" />
@@ -93,9 +109,15 @@ export function EnqueueView() {
         </div>
         <ErrorBox error={send.error} what="Not enqueued" testId="enqueue-error" />
       </form>
+      <BulkEnqueue connectionId={connectionId} typesListId="enqueue-types" />
       <div className="panel form" data-testid="demo-form">
-        <h2>Demo tasks</h2>
-        <p className="muted">Enqueues a mix of the example task types (the app's example workers serve them), so the Flow view has something to show.</p>
+        <h2>
+          Demo tasks <span className="tag warn">examples</span>
+        </h2>
+        <p className="muted" data-testid="demo-note">
+          Enqueues a mix of the example task types (cpu, io, fanout, flaky: the app's example workers serve them), so the Flow view has something to show.
+          {!hasExamples && ' No example workers are loaded here (the console runs them with --examples): on a shared queue these tasks go to whichever drones serve those types.'}
+        </p>
         <div className="actions">
           <input className="narrow-input" value={demoCount} onChange={(e) => setDemoCount(e.target.value)} aria-label="How many" data-testid="demo-count" />
           <button type="button" className="btn" disabled={demo.busy || !/^\d+$/.test(demoCount) || Number(demoCount) < 1 || Number(demoCount) > 100000} onClick={() => void demo.run()} data-testid="demo-send">
@@ -108,6 +130,14 @@ export function EnqueueView() {
       </div>
     </div>
   )
+}
+
+/** Type suggestions: worker definitions (examples labelled) and the types the queue holds, each once. */
+function suggestions(defs: Array<{ type: string; example?: string }>, queueTypes: string[]): Array<{ type: string; label: string }> {
+  const out = new Map<string, string>()
+  for (const d of defs) out.set(d.type, d.example ? 'example worker' : 'worker definition')
+  for (const t of queueTypes) if (!out.has(t)) out.set(t, 'on this queue')
+  return [...out].map(([type, label]) => ({ type, label }))
 }
 
 function Field({ label, value, set, bad, testId, placeholder, list, mono }: { label: string; value: string; set: (v: string) => void; bad?: string | null; testId: string; placeholder?: string; list?: string; mono?: boolean }) {

@@ -2,12 +2,13 @@ import { useState } from 'react'
 import type { ApiResults } from '../../../../api/contract.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { useInterval } from '../../components/hooks.ts'
-import { fmtCount, fmtMs, fmtRate, fmtTime, shortId } from '../../lib/format.ts'
+import { fmtCount, fmtDuration, fmtRate, fmtTime, shortId } from '../../lib/format.ts'
 import { byType, recent } from '../../stores/flow.ts'
 import { useConnections, useDrones } from '../../stores/resources.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
 import { FlowCharts } from './FlowCharts.tsx'
+import { UnservedWarning } from './UnservedWarning.tsx'
 import { DroneFlow, RATE_WINDOW_S } from './FlowDiagram.tsx'
 import { useFlowTick } from './useFlowTick.ts'
 
@@ -48,6 +49,7 @@ export function FlowView() {
         <h1>Flow</h1>
         <p className="muted">Live: rates over the last {RATE_WINDOW_S} s; totals since this console opened.</p>
       </div>
+      <UnservedWarning />
       {live.length === 0 ? (
         <EmptyState title="Nothing is flowing: no drone is running" testId="flow-empty">
           Start one on <strong>Drones</strong> (g d). Tasks enqueued meanwhile (g e) wait in the global queue.
@@ -111,7 +113,12 @@ export function FlowView() {
                 ) : (
                   <span>{'type' in e ? e.type : ''}</span>
                 )}
-                {'durationMs' in e && e.durationMs !== undefined && <span className="muted"> {fmtMs(e.durationMs)}</span>}
+                {'durationMs' in e && e.durationMs !== undefined && (
+                  <span className="muted" data-testid="flow-event-duration">
+                    {' '}
+                    {fmtDuration(e.kind === 'started' ? 'wait' : 'run', e.durationMs)}
+                  </span>
+                )}
                 {'error' in e && e.error && <span className="bad-text"> {e.error.message}</span>}
               </li>
             ))}

@@ -2,12 +2,15 @@ import { useEffect, useState } from 'react'
 import type { TaskDetail as Detail } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useInterval } from '../../components/hooks.ts'
-import { fmtMs, fmtTime } from '../../lib/format.ts'
+import { fmtDuration, fmtMs, fmtTime, spanMs } from '../../lib/format.ts'
 import { prettyClipped } from '../../lib/json.ts'
-import { progress } from '../../stores/flow.ts'
+import { progress, recent } from '../../stores/flow.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
+import { DebugTaskButton } from '../debugger/DebugTaskButton.tsx'
+import { ReplayPanel } from '../debugger/ReplayPanel.tsx'
 import { TaskActions } from './TaskActions.tsx'
+import { WhyPanel } from './WhyPanel.tsx'
 
 /** A running or queued task's detail is re-read this often; finished tasks are not polled. */
 const POLL_MS = 1000
@@ -39,6 +42,8 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
 
   const t = detail?.task
   const prog = progress.get(id)
+  // The run time measured in the worker is not stored with the task: shown when this console saw the outcome live.
+  const runMs = lastRunMs(id)
   return (
     <aside className="detail" data-testid="task-detail" data-id={id} data-state={t?.state}>
       <header className="detail-head">
@@ -79,6 +84,12 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
             <strong>{fmtTime(t.startedAt)}</strong>
             <span>finished</span>
             <strong>{fmtTime(t.finishedAt)}</strong>
+            {/* Labelled and clamped like every duration of the console (fmtDuration): wait counts from runAt when it is later than the enqueue. */}
+            <span>durations</span>
+            <strong data-testid="task-durations">
+              {runMs !== null && `${fmtDuration('run', runMs)} · `}
+              {fmtDuration('wait', spanMs(t.runAt > t.createdAt ? t.runAt : t.createdAt, t.startedAt))} · {fmtDuration('total', spanMs(t.createdAt, t.finishedAt))}
+            </strong>
             <span>drone</span>
             <strong>{t.drone ?? '–'}</strong>
           </div>
@@ -93,6 +104,9 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
             </div>
           )}
           <TaskActions connectionId={connectionId} detail={detail} onChanged={load} />
+          <DebugTaskButton connectionId={connectionId} task={t} />
+          <ReplayPanel key={t.id} connectionId={connectionId} task={t} />
+          <WhyPanel connectionId={connectionId} id={id} state={t.state} />
           {detail.parent && (
             <div>
               parent:{' '}
@@ -139,7 +153,9 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
                     <th>Drone</th>
                     <th className="num">PID</th>
                     <th>Start</th>
-                    <th className="num">Took</th>
+                    <th className="num" title="From the handler's start in the worker to the outcome's arrival in the queue">
+                      Start → recorded
+                    </th>
                     <th>Outcome</th>
                   </tr>
                 </thead>
@@ -150,7 +166,9 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
                       <td className="ellipsis">{a.drone ?? '–'}</td>
                       <td className="num mono">{a.workerPid ?? '–'}</td>
                       <td title={`ended ${fmtTime(a.finishedAt)}`}>{fmtTime(a.startedAt)}</td>
-                      <td className="num">{a.startedAt ? fmtMs(new Date(a.finishedAt).getTime() - new Date(a.startedAt).getTime()) : '–'}</td>
+                      <td className="num" data-testid="task-attempt-took">
+                        {fmtMs(spanMs(a.startedAt, a.finishedAt))}
+                      </td>
                       <td>
                         <span className={`state state-${a.outcome}`}>{a.outcome}</span>
                         {a.error && <div className="bad-text small-text">{a.error.message}</div>}
@@ -168,8 +186,9 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
             ) : (
               <ol className="logs mono" data-testid="task-logs">
                 {detail.logs.map((l, i) => (
-                  <li key={i} className={`log-${l.level}`}>
-                    <span className="muted">{fmtTime(l.at)}</span> <span className="log-level">{l.level}</span> {l.message}
+                  <li key={i} className={`log-${l.level}`} data-stream={l.stream ?? 'log'}>
+                    {/* Captured output shows its stream (stdout, stderr) where ctx.log lines show their level. */}
+                    <span className="muted">{fmtTime(l.at)}</span> <span className="log-level">{l.stream === 'stdout' || l.stream === 'stderr' ? l.stream : l.level}</span> {l.message}
                     {l.data !== undefined && <span className="muted"> {JSON.stringify(l.data)}</span>}
                   </li>
                 ))}
@@ -191,4 +210,13 @@ function Json({ title, value, testId }: { title: string; value: unknown; testId:
       </pre>
     </section>
   )
+}
+
+/** The worker-measured run time of the task's last outcome among the flow's recent events, or null. */
+function lastRunMs(id: string): number | null {
+  for (let i = recent.length - 1; i >= 0; i--) {
+    const e = recent[i]!
+    if ('taskId' in e && e.taskId === id && (e.kind === 'succeeded' || e.kind === 'failed') && e.durationMs !== undefined) return e.durationMs
+  }
+  return null
 }

@@ -5,6 +5,7 @@ import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { fmtBytes, shortId } from '../../lib/format.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
+import { attach } from '../debugger/store.ts'
 
 interface Row {
   drone: DroneView
@@ -15,6 +16,7 @@ interface Row {
 export function ProcessTable({ drones }: { drones: DroneView[] }) {
   const desktop = useUi((s) => s.info?.mode === 'desktop')
   const openTask = useUi((s) => s.openTask)
+  const go = useUi((s) => s.go)
   const [busy, setBusy] = useState<string | null>(null)
   const [error, setError] = useState<ApiError | null>(null)
   const [inspect, setInspect] = useState<string[]>([])
@@ -104,8 +106,21 @@ export function ProcessTable({ drones }: { drones: DroneView[] }) {
                 <button type="button" className="btn small" disabled={busy !== null} onClick={() => void restart(r, false)} data-testid="process-restart">
                   {busy === `${r.p.workerId}:false` ? 'Restarting…' : 'Restart'}
                 </button>
-                <button type="button" className="btn small" disabled={busy !== null} onClick={() => void restart(r, true)} data-testid="process-debug" title="Restart with the inspector on">
+                <button
+                  type="button"
+                  className="btn small"
+                  disabled={busy !== null}
+                  onClick={() => {
+                    void attach({ droneId: r.drone.id, type: r.p.type, workerId: r.p.workerId })
+                    go('debugger')
+                  }}
+                  data-testid="process-debugger"
+                  title="Debug in the console: breakpoints, stepping, variables (restarts the process with the inspector on)"
+                >
                   Debug
+                </button>
+                <button type="button" className="btn small ghost" disabled={busy !== null} onClick={() => void restart(r, true)} data-testid="process-debug" title="Restart with the inspector on, for DevTools or another debugger">
+                  Inspector
                 </button>
                 {r.p.inspectUrl && <span className="tag accent" title={r.p.inspectUrl}>inspect</span>}
               </td>

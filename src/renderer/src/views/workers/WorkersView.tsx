@@ -5,6 +5,7 @@ import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useListKeys } from '../../components/hooks.ts'
 import { useDrones, useWorkerDefs } from '../../stores/resources.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
+import { DebugTypeButton } from '../debugger/DebugTypeButton.tsx'
 import { ProcessTable } from './ProcessTable.tsx'
 import { WorkerForm } from './WorkerForm.tsx'
 
@@ -60,7 +61,14 @@ export function WorkersView() {
           <tbody>
             {items.map((d, i) => (
               <tr key={d.id} className={i === cursor ? 'cursor' : ''} data-testid={`worker-row-${d.type}`} onClick={() => setCursor(i)}>
-                <td className="mono">{d.type}</td>
+                <td className="mono">
+                  {d.type}
+                  {d.example && (
+                    <span className="tag warn" title="An example worker from the app's resources (present because the console runs with --examples)" data-testid={`worker-example-${d.type}`}>
+                      example
+                    </span>
+                  )}
+                </td>
                 <td className="mono ellipsis" title={d.module}>
                   {d.module}
                   {!d.moduleExists && (
@@ -76,6 +84,7 @@ export function WorkersView() {
                   <button type="button" className="btn small ghost" onClick={() => setForm({ editing: d })} data-testid={`worker-edit-${d.type}`}>
                     Edit
                   </button>
+                  <DebugTypeButton type={d.type} processes={d.processes} />
                   <button type="button" className="btn small danger" onClick={() => void remove(d)} data-testid={`worker-remove-${d.type}`}>
                     Remove
                   </button>

@@ -1,0 +1,127 @@
+/**
+ * One console debug session on one worker process: a CDP connection to its inspector, Debugger
+ * enabled, and what a view needs to (re)draw itself at any time — the file scripts loaded, the
+ * breakpoints set through this session, and the current pause. Commands are relayed as given (they
+ * were checked against `debugCommand`); events are trimmed and handed to `emit`.
+ */
+import { randomUUID } from 'node:crypto'
+import { CdpConnection } from './cdp.ts'
+import type { DebugBreakpoint, DebugCallFrame, DebugCommand, DebugEvent, DebugPause, DebugScript, DebugSessionView, DebugTarget } from './protocol.ts'
+
+/** Frames kept from a pause: deeper ones are node internals nobody steps through from a console. */
+const MAX_FRAMES = 50
+
+export class DebugSession {
+  readonly id = randomUUID()
+  private readonly scripts = new Map<string, DebugScript>()
+  private readonly breakpoints = new Map<string, DebugBreakpoint>()
+  private paused: DebugPause | null = null
+
+  private constructor(
+    readonly target: DebugTarget,
+    private readonly conn: CdpConnection,
+    private readonly emit: (session: DebugSession, event: DebugEvent) => void,
+  ) {
+    conn.on('event', (method, params) => this.onEvent(method, params))
+    conn.on('close', (reason) => {
+      this.paused = null
+      this.emit(this, { method: 'closed', params: { reason } })
+    })
+  }
+
+  /** Connects to the target's inspector and enables the debugger (V8 then reports every loaded script). */
+  static async open(target: DebugTarget, emit: (session: DebugSession, event: DebugEvent) => void): Promise<DebugSession> {
+    const conn = await CdpConnection.open(target.inspectUrl)
+    const session = new DebugSession(target, conn, emit)
+    try {
+      await conn.send('Debugger.enable', {})
+      // A process with a debugger attached does not exit when done: Node waits for the debugger to go
+      // ("Waiting for the debugger to disconnect..."), so a graceful restart or drone stop would hang
+      // until killed. Node says when it starts waiting; the session then lets go at once.
+      await conn.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true })
+    } catch (err) {
+      conn.close('could not enable the debugger')
+      throw err
+    }
+    return session
+  }
+
+  get closed(): boolean {
+    return this.conn.isClosed
+  }
+
+  async send(command: DebugCommand): Promise<unknown> {
+    const result = await this.conn.send(command.method, command.params)
+    if (command.method === 'Debugger.setBreakpointByUrl') {
+      const id = (result as { breakpointId?: string }).breakpointId
+      if (id) this.breakpoints.set(id, { breakpointId: id, url: command.params.url, lineNumber: command.params.lineNumber })
+    } else if (command.method === 'Debugger.removeBreakpoint') {
+      this.breakpoints.delete(command.params.breakpointId)
+    }
+    return result
+  }
+
+  view(): DebugSessionView {
+    return {
+      ...this.target,
+      sessionId: this.id,
+      scripts: [...this.scripts.values()],
+      breakpoints: [...this.breakpoints.values()],
+      paused: this.paused,
+    }
+  }
+
+  /** Detaching resumes a paused process: Node's inspector lets it run once its last session is gone. */
+  close(reason = 'detached'): void {
+    this.conn.close(reason)
+  }
+
+  private onEvent(method: string, params: unknown): void {
+    if (method === 'Debugger.scriptParsed') {
+      const p = params as { scriptId: string; url: string }
+      // Node's own modules (node:…) and dependencies would bury the user's module among hundreds.
+      if (!p.url.startsWith('file://') || p.url.includes('/node_modules/')) return
+      const script = { scriptId: p.scriptId, url: p.url }
+      this.scripts.set(p.scriptId, script)
+      this.emit(this, { method, params: script })
+    } else if (method === 'Debugger.paused') {
+      this.paused = trimPause(params as RawPause, this.scripts)
+      this.emit(this, { method, params: this.paused })
+    } else if (method === 'Debugger.resumed') {
+      this.paused = null
+      this.emit(this, { method, params: {} })
+    } else if (method === 'NodeRuntime.waitingForDisconnect') {
+      this.conn.close('the worker process exited (stopped or restarted)')
+    }
+  }
+}
+
+interface RawPause {
+  reason?: string
+  hitBreakpoints?: string[]
+  callFrames?: Array<{
+    callFrameId: string
+    functionName?: string
+    url?: string
+    location: { scriptId: string; lineNumber: number; columnNumber?: number }
+    scopeChain?: Array<{ type: string; name?: string; object?: { objectId?: string } }>
+  }>
+}
+
+function trimPause(raw: RawPause, scripts: Map<string, DebugScript>): DebugPause {
+  const callFrames: DebugCallFrame[] = (raw.callFrames ?? []).slice(0, MAX_FRAMES).map((f) => ({
+    callFrameId: f.callFrameId,
+    functionName: f.functionName ?? '',
+    scriptId: f.location.scriptId,
+    // Node reports an empty url on frames of ES modules: the script's own url says which file.
+    url: f.url || scripts.get(f.location.scriptId)?.url || '',
+    lineNumber: f.location.lineNumber,
+    columnNumber: f.location.columnNumber ?? 0,
+    scopeChain: (f.scopeChain ?? []).map((s) => ({
+      type: s.type,
+      ...(s.name ? { name: s.name } : {}),
+      ...(s.object?.objectId ? { objectId: s.object.objectId } : {}),
+    })),
+  }))
+  return { reason: raw.reason ?? 'other', hitBreakpoints: raw.hitBreakpoints ?? [], callFrames }
+}

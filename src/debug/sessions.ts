@@ -1,0 +1,56 @@
+/**
+ * The console's debug sessions: at most one per worker process (a second attach to the same inspector
+ * returns the live session, so two tabs see one pause), each relaying its events through `push`. A
+ * session ends when its process exits (the inspector closes), on detach, or when the console stops.
+ */
+import { NotFoundError } from '../core/errors.ts'
+import { debugCommand, type DebugEvent, type DebugSessionView, type DebugTarget } from './protocol.ts'
+import { DebugSession } from './session.ts'
+
+export class DebugSessions {
+  private readonly sessions = new Map<string, DebugSession>()
+
+  constructor(private readonly push: (sessionId: string, event: DebugEvent) => void) {}
+
+  async attach(target: DebugTarget): Promise<DebugSessionView> {
+    const live = [...this.sessions.values()].find((s) => s.target.inspectUrl === target.inspectUrl && !s.closed)
+    if (live) return live.view()
+    const session = await DebugSession.open(target, (s, event) => {
+      if (event.method === 'closed') this.sessions.delete(s.id)
+      this.push(s.id, event)
+    })
+    this.sessions.set(session.id, session)
+    return session.view()
+  }
+
+  /** Relays one command; `raw` is validated here too, so no caller can pass a method outside the subset. */
+  send(sessionId: string, raw: unknown): Promise<unknown> {
+    return this.get(sessionId).send(debugCommand.parse(raw))
+  }
+
+  view(sessionId: string): DebugSessionView {
+    return this.get(sessionId).view()
+  }
+
+  list(): DebugSessionView[] {
+    return [...this.sessions.values()].map((s) => s.view())
+  }
+
+  detach(sessionId: string): boolean {
+    const s = this.sessions.get(sessionId)
+    if (!s) return false
+    s.close('detached from the console')
+    this.sessions.delete(sessionId)
+    return true
+  }
+
+  closeAll(): void {
+    for (const id of [...this.sessions.keys()]) this.detach(id)
+  }
+
+  private get(sessionId: string): DebugSession {
+    const s = this.sessions.get(sessionId)
+    if (!s || s.closed) throw new NotFoundError(`no debug session ${sessionId}: its worker process exited or it was detached`)
+    return s
+  }
+}

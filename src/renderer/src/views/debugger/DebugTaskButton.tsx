@@ -1,0 +1,30 @@
+import type { Task } from '../../../../core/task.ts'
+import { useDrones } from '../../stores/resources.ts'
+import { useUi } from '../../stores/ui.ts'
+import { attach } from './store.ts'
+
+/**
+ * "Debug this task", in a task's detail: opens the debugger on a worker process of the task's type in
+ * a drone this console runs on the task's connection (restarted with the inspector), with the task
+ * ready to be sent again once the breakpoints are set.
+ */
+export function DebugTaskButton({ connectionId, task }: { connectionId: string; task: Task }) {
+  const go = useUi((s) => s.go)
+  const droneId = useDrones((s) => s.items.find((d) => d.connectionId === connectionId && d.state === 'running' && d.processes.some((p) => p.type === task.type))?.id)
+  return (
+    <button
+      type="button"
+      className="btn small"
+      disabled={!droneId}
+      title={droneId ? 'Open the debugger on a worker of this type, then run this task again under it' : `No drone of this console serves ${task.type} on this connection: start one in Drones`}
+      onClick={() => {
+        if (!droneId) return
+        void attach({ droneId, type: task.type }, { connectionId, id: task.id, type: task.type, state: task.state, payload: task.payload })
+        go('debugger')
+      }}
+      data-testid="task-debug"
+    >
+      Debug this task
+    </button>
+  )
+}

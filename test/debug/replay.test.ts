@@ -1,0 +1,85 @@
+/**
+ * tasks.replay through the console service: the task runs once in a scratch worker process with its
+ * definition's module (or an edited payload), logs and "would enqueue" postbacks come back as pushes,
+ * then the result or the error with its stack; the queue is left exactly as it was.
+ */
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PushMessage } from '../../src/api/contract.ts'
+import type { ReplayEvent } from '../../src/api/replay.ts'
+import { ApiError, ConsoleService, EMBEDDED_ID } from '../../src/api/service.ts'
+import { ROOT } from '../e2e/harness.ts'
+import { tempDir, until } from '../helpers.ts'
+
+const MODULE = join(ROOT, 'test/e2e/fixtures/replayee.mjs')
+let tmp: ReturnType<typeof tempDir>
+let service: ConsoleService
+const events = new Map<string, ReplayEvent[]>()
+
+beforeAll(async () => {
+  tmp = tempDir('swarmage-replay-')
+  service = new ConsoleService({ dataDir: tmp.dir, mode: 'browser', seedExamples: false })
+  service.subscribe((m: PushMessage) => {
+    if (m.channel === 'replay') events.set(m.replayId, [...(events.get(m.replayId) ?? []), m.event])
+  })
+  await service.start()
+  await service.call('workers.save', { type: 'rp', module: MODULE, watch: false })
+})
+
+afterAll(async () => {
+  await service.stop()
+  tmp.cleanup()
+})
+
+async function finished(replayId: string): Promise<ReplayEvent[]> {
+  await until(() => (events.get(replayId) ?? []).some((e) => e.kind === 'succeeded' || e.kind === 'failed'), 30_000, 'the replay to end')
+  return events.get(replayId)!
+}
+
+describe('replay from the console', () => {
+  it('runs the task in a scratch process: logs, would-enqueue postbacks, the result; the queue is unchanged', async () => {
+    const { id } = await service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'rp', payload: { n: 7, children: 2 } })
+    const before = await service.call('tasks.get', { connectionId: EMBEDDED_ID, id })
+    const statsBefore = await service.call('queue.stats', { connectionId: EMBEDDED_ID })
+
+    const { replayId, module } = await service.call('tasks.replay', { connectionId: EMBEDDED_ID, id })
+    expect(module).toBe(MODULE)
+    const evs = await finished(replayId)
+    expect(evs[0]).toMatchObject({ kind: 'started', module: MODULE })
+    expect(evs.find((e) => e.kind === 'log')).toMatchObject({ level: 'info', message: 'replaying', data: { n: 7 } })
+    const posted = evs.filter((e) => e.kind === 'would-enqueue')
+    expect(posted).toEqual([
+      { kind: 'would-enqueue', id: expect.any(String) as string, type: 'child', payload: { i: 0 }, options: expect.any(Object) as object },
+      { kind: 'would-enqueue', id: expect.any(String) as string, type: 'child', payload: { i: 1 }, options: expect.any(Object) as object },
+    ])
+    // the handler holds the made-up ids it was given, and no task has them (checked below)
+    const childIds = posted.map((e) => (e as Extract<ReplayEvent, { kind: 'would-enqueue' }>).id)
+    expect(new Set(childIds).size).toBe(2)
+    expect(evs.at(-1)).toEqual({ kind: 'succeeded', result: { n: 7, childIds } })
+    for (const child of childIds) expect(await service.call('tasks.get', { connectionId: EMBEDDED_ID, id: child }).catch(() => null)).toBeNull()
+
+    // Nothing was written: the task's row, its logs and children, and every count are as they were.
+    expect(await service.call('tasks.get', { connectionId: EMBEDDED_ID, id })).toEqual(before)
+    expect((await service.call('queue.stats', { connectionId: EMBEDDED_ID })).types).toEqual(statsBefore.types)
+    expect((await service.call('tasks.list', { connectionId: EMBEDDED_ID, type: 'child' })).total).toBe(0)
+  })
+
+  it('replays with an edited payload, and reports the error with its stack', async () => {
+    const { id } = await service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'rp', payload: { n: 1 } })
+    const { replayId } = await service.call('tasks.replay', { connectionId: EMBEDDED_ID, id, payload: { n: 2, fail: 'edited to fail' } })
+    const last = (await finished(replayId)).at(-1)
+    expect(last?.kind).toBe('failed')
+    const error = (last as Extract<ReplayEvent, { kind: 'failed' }>).error
+    expect(error.message).toBe('edited to fail')
+    expect(error.stack).toContain('explode')
+  })
+
+  it('refuses a module that does not exist, naming it, and an unknown task', async () => {
+    const { id } = await service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'rp', payload: { n: 1 } })
+    const bad = (await service.handle('tasks.replay', { connectionId: EMBEDDED_ID, id, module: '/nowhere/w.mjs' }).catch((e: unknown) => e)) as ApiError
+    expect(bad.code).toBe('input')
+    expect(bad.message).toContain('/nowhere/w.mjs')
+    const missing = (await service.handle('tasks.replay', { connectionId: EMBEDDED_ID, id: '00000000-0000-4000-8000-000000000000' }).catch((e: unknown) => e)) as ApiError
+    expect(missing.code).toBe('not-found')
+  })
+})
