@@ -1,5 +1,8 @@
 // A burn-down alone, for profiling and A/B runs of the drone's hot path (not part of bench:peers):
-//   node --import tsx bench/tools/burn.ts sqlite|postgres [tasks=20000] [--listen]
+//   node --import tsx bench/tools/burn.ts sqlite|postgres [tasks=20000] [--listen] [--limits=type|all]
+// --limits=type sets maxRunning and rate on the type, --limits=all also groupMaxRunning and groupRate
+// with tasks spread over 100 groups; every limit is far above the rate reached, so the claim pays for
+// counting and logging starts without ever being held back (docs/performance.md#flow-control).
 // Profile the drone and its workers: NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" node …
 // --listen attaches an event listener (as the console and bench runner do), so every event is built.
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -13,6 +16,7 @@ import { droneOptions, workers } from '../runners/swarmage-config.ts'
 const backend = (process.argv[2] ?? 'sqlite') as 'sqlite' | 'postgres'
 const tasks = Number(process.argv[3] ?? 20_000)
 const listen = process.argv.includes('--listen')
+const limits = process.argv.find((a) => a.startsWith('--limits='))?.slice('--limits='.length)
 const schema = `sw_burn_${process.pid}`
 const dir = mkdtempSync(join(tmpdir(), 'swarmage-burn-'))
 const address = backend === 'postgres' ? `${PG}${PG.includes('?') ? '&' : '?'}schema=${schema}` : `sqlite:${join(dir, 'swarm.db')}`
@@ -68,7 +72,11 @@ if (trace) {
 let events = 0
 if (listen) drone.on('event', () => void events++)
 let t0 = performance.now()
-const all = Array.from({ length: tasks }, () => ({ type: 'noop', payload: {} }))
+if (limits === 'type' || limits === 'all') {
+  const high = { maxRunning: 1_000_000, rate: '1000000/1s' }
+  await queue.setTypeSettings('noop', limits === 'all' ? { ...high, groupMaxRunning: 1_000_000, groupRate: '1000000/1s' } : high)
+}
+const all = Array.from({ length: tasks }, (_, i) => (limits === 'all' ? { type: 'noop', payload: {}, options: { group: `g${i % 100}` } } : { type: 'noop', payload: {} }))
 for (let i = 0; i < all.length; i += 5000) await queue.enqueueMany(all.slice(i, i + 5000))
 const bulk = tasks / ((performance.now() - t0) / 1000)
 let peak = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 }

@@ -15,6 +15,8 @@ import type { UnservedType, WhyReport } from '../debug/why.ts'
 import type { ActivityEntry } from './audit.ts'
 import type { BulkJobView } from './bulk-jobs.ts'
 import type { ScheduleView } from './schedules.ts'
+import type { TypeView } from './types.ts'
+import { typeSettingsSchema, type TypeSettings } from '../core/flow.ts'
 
 const id = z.string().min(1).max(200)
 const taskState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled'])
@@ -100,6 +102,8 @@ export interface DroneView {
   connectionId: string
   state: DroneState
   signals: 'push' | 'polling'
+  /** claiming paused on this drone (drones.pause): tasks in hand still run */
+  paused: boolean
   startedAt: string
   types: Array<{ type: string; capacity: number; buffered: number; running: number; done: number; failed: number }>
   leases: { held: number; lost: number; lastExtendAt: string | null }
@@ -256,6 +260,11 @@ export const apiInputs = {
   'schedules.pause': z.strictObject({ connectionId: id, name: z.string().max(100) }),
   'schedules.resume': z.strictObject({ connectionId: id, name: z.string().max(100) }),
   'schedules.run': z.strictObject({ connectionId: id, name: z.string().max(100) }),
+  'types.list': z.strictObject({ connectionId: id }),
+  // The settings schema is the library's and the config file's (core/flow.ts): one rule for every door.
+  'types.set': z.strictObject({ connectionId: id, type: z.string().max(100), settings: typeSettingsSchema }),
+  'drones.pause': z.strictObject({ id }),
+  'drones.resume': z.strictObject({ id }),
   /** a debug session on a worker process (restarted with the inspector when it has none); workerId omitted: the type's first */
   'debug.attach': z.strictObject({ droneId: id, type: z.string().max(100), workerId: z.string().max(200).optional() }),
   /** one CDP command of the subset in src/debug/protocol.ts, relayed to the session's inspector */
@@ -320,6 +329,10 @@ export interface ApiResults {
   'schedules.pause': Schedule
   'schedules.resume': Schedule
   'schedules.run': { id: string }
+  'types.list': TypeView[]
+  'types.set': TypeSettings
+  'drones.pause': DroneView
+  'drones.resume': DroneView
   'debug.attach': DebugSessionView
   /** the inspector's answer, as CDP gives it */
   'debug.command': unknown

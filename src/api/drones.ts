@@ -165,6 +165,15 @@ export class Drones {
     while (this.stopped.size > KEEP_STOPPED) this.stopped.delete(this.stopped.keys().next().value!)
   }
 
+  /** Pauses or resumes one drone's claiming (Drone.pause/resume): its tasks in hand run on. */
+  setPaused(id: string, paused: boolean): DroneView {
+    const entry = this.running.get(id)
+    if (!entry) throw new NotFoundError(`no running drone with id ${id}`)
+    if (paused) entry.drone.pause()
+    else entry.drone.resume()
+    return droneView(entry)
+  }
+
   /** Drains every drone (service stop); they stay remembered for the next start. */
   async stopAll(): Promise<void> {
     await Promise.allSettled(this.all().map((d) => this.stop(d.id, 'drain', false)))

@@ -39,6 +39,7 @@ export function droneView(entry: { id: string; connectionId: string; startedAt: 
     connectionId: entry.connectionId,
     state: s.state,
     signals: s.signals,
+    paused: s.paused,
     startedAt: entry.startedAt,
     types: s.types.map((t) => ({ type: t.type, capacity: t.capacity, buffered: t.buffered, running: t.running, done: t.done, failed: t.failed })),
     leases: { held: s.leases.held, lost: s.leases.lost, lastExtendAt: s.leases.lastExtendAt === null ? null : new Date(s.leases.lastExtendAt).toISOString() },

@@ -28,6 +28,7 @@ import { ApiError, inputError, toApiError } from './errors.ts'
 import { defaultExamplesDir, exampleWorkerPaths } from './examples.ts'
 import { FLOW_WINDOW_MS } from './flow.ts'
 import { listScheduleViews } from './schedules.ts'
+import { listTypeViews } from './types.ts'
 import { KeyFileSecretStore, type SecretStore } from './secrets.ts'
 import { SettingsStore } from './store.ts'
 import { enqueueBatch, enqueueDemo, enqueueTask, getTask, listTasks } from './tasks.ts'
@@ -407,6 +408,18 @@ export class ConsoleService {
       'schedules.pause': async (p) => (await queue(p.connectionId)).pauseSchedule(p.name),
       'schedules.resume': async (p) => (await queue(p.connectionId)).resumeSchedule(p.name),
       'schedules.run': async (p) => ({ id: await (await queue(p.connectionId)).runSchedule(p.name) }),
+      'types.list': async (p) => listTypeViews(await queue(p.connectionId)),
+      'types.set': async (p) => (await queue(p.connectionId)).setTypeSettings(p.type, p.settings),
+      'drones.pause': (p) => {
+        const view = this.drones.setPaused(p.id, true)
+        this.pushDrones()
+        return view
+      },
+      'drones.resume': (p) => {
+        const view = this.drones.setPaused(p.id, false)
+        this.pushDrones()
+        return view
+      },
       'debug.attach': async (p) => this.debug.attach(await debugTarget(this.drones, this.definitions, p)),
       'debug.command': (p) => this.debug.send(p.sessionId, p.command),
       'debug.detach': (p) => ({ detached: this.debug.detach(p.sessionId) }),

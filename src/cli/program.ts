@@ -11,6 +11,7 @@ import { registerBench } from './commands/bench.ts'
 import { registerDrone } from './commands/drone.ts'
 import { registerEnqueue } from './commands/enqueue.ts'
 import { registerMcp } from './commands/mcp.ts'
+import { registerFlowCommands } from './commands/flow.ts'
 import { registerTaskCommands } from './commands/tasks.ts'
 import { registerScheduleCommands } from './commands/schedule.ts'
 import { registerSettings } from './commands/settings.ts'
@@ -34,6 +35,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerBench(program)
   registerScheduleCommands(program)
   registerSettings(program)
+  registerFlowCommands(program)
   registerWhy(program)
   registerReplay(program)
   registerMcp(program)

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { InputError } from './errors.ts'
 import { TASK_TYPE_RE } from './validate.ts'
 import { scheduleConfigSchema } from '../schedules/config.ts'
+import { typeSettingsSchema } from './flow.ts'
 
 /** Drone defaults, declared once (CONTRACT.md). Each is documented in README#configuration. */
 export const DRONE_DEFAULTS = {
@@ -66,6 +67,8 @@ export const configSchema = z.strictObject({
   maxPayloadBytes: positiveInt.optional(),
   /** Recurring tasks by schedule name (src/schedules), applied by a drone on start. */
   schedules: scheduleConfigSchema.optional(),
+  /** Flow control by task type (core/flow.ts), stored in the global queue by a drone on start. */
+  types: z.record(z.string().regex(TASK_TYPE_RE, 'a task type: 1–100 characters of A-Z a-z 0-9 _ . : / -'), typeSettingsSchema).optional(),
 })
 
 export type WorkerDefinition = z.infer<typeof workerDefinitionSchema>

@@ -6,8 +6,8 @@
 import { InputError } from './errors.ts'
 import type { EnqueueOptions, NewTask } from './task.ts'
 
-const LINE_KEYS = new Set(['type', 'payload', 'options', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'key'])
-const OPTION_KEYS = ['priority', 'delayMs', 'runAt', 'maxAttempts', 'key'] as const
+const LINE_KEYS = new Set(['type', 'payload', 'options', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'key', 'group'])
+const OPTION_KEYS = ['priority', 'delayMs', 'runAt', 'maxAttempts', 'key', 'group'] as const
 
 /** The task a parsed line describes; its values are validated by validateNewTask (the queue). */
 export function lineToTask(value: unknown): NewTask {

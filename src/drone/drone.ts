@@ -4,6 +4,8 @@ import { isAbsolute, join, resolve } from 'node:path'
 import { DRONE_DEFAULTS, validateConfig, validateDroneOptions, type DroneOptions, type WorkerDefinition } from '../core/config.ts'
 import { errorMessage, InputError, SchemaError } from '../core/errors.ts'
 import type { DroneEvent, DroneState, WorkerEvent } from '../core/events.ts'
+import { validateTypeSettings, type TypeSettingsPatch } from '../core/flow.ts'
+import { assertTaskType } from '../core/validate.ts'
 import type { GlobalQueueDriver, QueueSignal, Subscription } from '../queue/driver.ts'
 import type { Queue } from '../queue/queue.ts'
 import { ForkSpawner } from '../workers/fork-spawner.ts'
@@ -36,6 +38,12 @@ export interface DroneInit {
   schedules?: Record<string, ScheduleDefinition>
   /** Scheduler options (an injected clock for tests, pollMs). */
   scheduler?: Omit<SchedulerOptions, 'schedules' | 'onError'>
+  /**
+   * Flow control to apply on start (config `types`), by type: the keys given replace the stored ones
+   * before the first claim; keys left out keep what the CLI or console set (a restart does not undo
+   * an operator's `swarmage pause`).
+   */
+  types?: Record<string, TypeSettingsPatch>
 }
 
 export interface DroneTypeSnapshot {
@@ -108,6 +116,7 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
   private readonly rescuer: Periodic
   private readonly maintenance: Periodic
   private readonly scheduler: Scheduler
+  private readonly typeSettings: Array<[string, TypeSettingsPatch]>
   private subscription: Subscription | null = null
   private lastSignals: 'push' | 'polling' | undefined
   private startPromise: Promise<void> | undefined
@@ -132,6 +141,11 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
       pollMs: options.pollMs ?? DRONE_DEFAULTS.pollMs,
     }
     this.explicitName = options.name !== undefined
+    // Checked here, not at start: a bad limit is a construction error naming the type, like a bad option.
+    this.typeSettings = Object.entries(init.types ?? {}).map(([type, patch]) => {
+      assertTaskType(type)
+      return [type, validateTypeSettings(patch, type)]
+    })
     this._name = options.name ?? hostName()
     const localPath = init.localQueuePath ?? options.localQueuePath
     this.localPath = localPath === undefined ? undefined : isAbsolute(localPath) ? localPath : resolve(this.baseDir, localPath)
@@ -257,6 +271,8 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
         if (err instanceof SchemaError) return this.queue.migrate()
         throw err
       })
+      // Before any claim, so this drone's first claim already obeys the configured limits.
+      for (const [type, patch] of this.typeSettings) await this.queue.setTypeSettings(type, patch)
       this.openLocal()
       await this.workers.start()
       await this.heartbeat.runNow()

@@ -1,4 +1,4 @@
-import type { TypeSettings } from '../core/flow.ts'
+import type { TypeFlowUse, TypeSettings } from '../core/flow.ts'
 import type { ClaimedTask, Completion, LeaseRef, Task, TaskError, TaskInsert, TaskState } from '../core/task.ts'
 import type { OverlapPolicy, ScheduleSpec } from '../schedules/definition.ts'
 
@@ -102,6 +102,11 @@ export interface GlobalQueueDriver {
    * row, so the claim takes its plain path again) and wakes drones for the type in the same commit.
    */
   typeSettingsPut?(params: { type: string; settings: TypeSettings }): Promise<void>
+  /**
+   * A type's current use of its limits, for the console (windows in ms, 0 = no such rate; `groups`:
+   * whether to count per group, at most GROUP_USE_MAX groups). Read-only: nothing pruned or locked.
+   */
+  typeFlowUse?(params: { type: string; rateMs: number; groupRateMs: number; groups: boolean }): Promise<TypeFlowUse>
   /**
    * What `queue.why(id)` explains a task from (src/debug/why.ts): the task, its lease and what stands
    * before it in the queue, read at one moment on the database clock. Null when the task does not

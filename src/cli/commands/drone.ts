@@ -41,7 +41,7 @@ export function registerDrone(program: Command): void {
       let failed: string | null = null
       let metricsServer: MetricsServer | null = null
       try {
-        const drone = new Drone({ queue, workers: config.workers, baseDir, ...(config.drone ? { drone: config.drone } : {}), ...(config.schedules ? { schedules: config.schedules } : {}) })
+        const drone = new Drone({ queue, workers: config.workers, baseDir, ...(config.drone ? { drone: config.drone } : {}), ...(config.schedules ? { schedules: config.schedules } : {}), ...(config.types ? { types: config.types } : {}) })
         if (opts.metricsPort !== undefined) {
           // Before start: a busy port fails the command before any worker process is spawned.
           metricsServer = await serveDroneMetrics(drone, queue, opts.metricsPort, opts.metricsHost)
@@ -68,6 +68,18 @@ export function registerDrone(program: Command): void {
           }
           process.on('SIGINT', () => stop('SIGINT'))
           process.on('SIGTERM', () => stop('SIGTERM'))
+          // Pause/resume this drone's claiming (Drone.pause/resume: a warm standby, or one host out of the
+          // pool for maintenance while its running tasks finish). A SIGUSR1 listener also keeps Node from
+          // opening its inspector on that signal: debug a drone with node --inspect instead.
+          const setPaused = (paused: boolean, sig: string): void => {
+            if (stopping !== null) return
+            if (paused) drone.pause()
+            else drone.resume()
+            if (ctx.out.json) ctx.out.doc({ kind: paused ? 'drone-paused' : 'drone-resumed', at: Date.now() })
+            else if (!opts.quiet) ctx.out.text(paused ? `${sig}: claiming paused (tasks in hand finish; SIGUSR2 resumes)` : `${sig}: claiming resumed`)
+          }
+          process.on('SIGUSR1', () => setPaused(true, 'SIGUSR1'))
+          process.on('SIGUSR2', () => setPaused(false, 'SIGUSR2'))
           drone.on('event', (e: DroneEvent) => {
             print?.(e)
             if (e.kind === 'drone-state' && e.state === 'failed') {

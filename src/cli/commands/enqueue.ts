@@ -12,6 +12,7 @@ interface EnqueueCliOptions extends CommonOptions {
   runAt?: string
   maxAttempts?: number
   key?: string
+  group?: string
   file?: string
 }
 
@@ -31,13 +32,15 @@ export function registerEnqueue(program: Command): void {
     .addOption(new Option('--run-at <iso>', 'run no earlier than this ISO-8601 time'))
     .addOption(intOpt('--max-attempts <n>', 'attempts before the task fails (default 5)', 1, 1000))
     .option('--key <key>', 'idempotency key: while a task with this key is unfinished, no second one is created')
+    .option('--group <group>', 'flow-control group (1–200 characters): the key groupMaxRunning and groupRate count by, e.g. a customer')
     .addOption(
-      new Option('--file <file.ndjson>', 'one task per line: {"type","payload","options"?} or with priority, delayMs, runAt, maxAttempts, key').conflicts([
+      new Option('--file <file.ndjson>', 'one task per line: {"type","payload","options"?} or with priority, delayMs, runAt, maxAttempts, key, group').conflicts([
         'priority',
         'delay',
         'runAt',
         'maxAttempts',
         'key',
+        'group',
       ]),
     )
     .action(async (type: string | undefined, payload: string | undefined, opts: EnqueueCliOptions) => {
@@ -62,6 +65,7 @@ export function registerEnqueue(program: Command): void {
       if (opts.runAt !== undefined) options.runAt = opts.runAt
       if (opts.maxAttempts !== undefined) options.maxAttempts = opts.maxAttempts
       if (opts.key !== undefined) options.key = opts.key
+      if (opts.group !== undefined) options.group = opts.group
       const value = payload === undefined ? null : parseJsonArg(payload === '-' ? readInput('-') : payload, 'payload')
       validateNewTask({ type, payload: value, options }, limitsOf(ctx))
       await withQueue(ctx, async (queue) => {

@@ -34,7 +34,7 @@ import { PgSchedules, scheduleStatements } from './schedules.ts'
 import { bulkApply, bulkStatements, type BulkStatements } from './bulk.ts'
 import { toAttempt, toDrone, toLog, toTask, type AttemptRow, type ClaimRow, type DroneRow, type LogRow, type TaskRow } from './rows.ts'
 import { claimLimited, toClaimed, toTypeSettings } from './flow.ts'
-import { isUnlimited, parseRate, type TypeSettings } from '../../core/flow.ts'
+import { GROUP_USE_MAX, isUnlimited, parseRate, type TypeFlowUse, type TypeSettings } from '../../core/flow.ts'
 import { buildStatements, type Statement, type Statements } from './sql.ts'
 import { toWhyFacts, whyStatement, type WhyRow } from './why.ts'
 
@@ -339,6 +339,14 @@ export class PostgresDriver implements GlobalQueueDriver {
   async typeSettingsList(): Promise<Record<string, TypeSettings>> {
     const rows = await this.run<Parameters<typeof toTypeSettings>[0] & { type: string }>(this.sql.typeSettingsList, [])
     return Object.fromEntries(rows.map((r) => [r.type, toTypeSettings(r)]))
+  }
+
+  async typeFlowUse(p: { type: string; rateMs: number; groupRateMs: number; groups: boolean }): Promise<TypeFlowUse> {
+    const [[use], groups] = await Promise.all([
+      this.run<{ running: number; runnable: number; starts: number }>(this.sql.flowViewUse, [p.type, p.rateMs]),
+      p.groups ? this.run<{ grp: string; running: number; starts: number; queued: number }>(this.sql.flowViewGroups, [p.type, p.groupRateMs, GROUP_USE_MAX]) : [],
+    ])
+    return { ...use!, groups: groups.map((g) => ({ group: g.grp, running: g.running, starts: g.starts, queued: g.queued })) }
   }
 
   async typeSettingsPut({ type, settings: s }: { type: string; settings: TypeSettings }): Promise<void> {

@@ -1,5 +1,5 @@
 import type { ClaimedTask } from '../../core/task.ts'
-import type { TypeSettings } from '../../core/flow.ts'
+import { groupPassRows, pickInGroups, type TypeSettings } from '../../core/flow.ts'
 import type { Exec } from './insert.ts'
 import type { ClaimRow } from './rows.ts'
 import type { Statement, Statements } from './sql.ts'
@@ -82,7 +82,9 @@ export async function claimLimited(exec: Exec, sql: Statements, params: ClaimPar
         if (s.group_rate_n !== null) r = Math.min(r, s.group_rate_n - g.starts)
         room[g.grp] = Math.max(0, r)
       }
-      ids = await exec(sql.flowCandidates, [type, cap, JSON.stringify(room), perGroup])
+      const scan = groupPassRows(cap)
+      const first = await exec<{ id: string; grp: string | null }>(sql.flowCandidatesPlain, [type, scan])
+      ids = pickInGroups(first, room, perGroup, cap, first.length < scan) ?? (await exec(sql.flowCandidates, [type, cap, JSON.stringify(room), perGroup]))
     } else {
       ids = await exec(sql.flowCandidatesPlain, [type, cap])
     }

@@ -194,6 +194,29 @@ export function buildStatements(schema: string) {
       `SELECT t.id::text AS id, t.grp FROM ${T} t WHERE t.state = 'queued' AND t.type = $1 AND t.run_at <= now()
       ORDER BY t.priority DESC, t.run_at LIMIT $2`,
     ),
+    /** The console's view of a type's use of its limits (not on the claim path; read-only, no prune). */
+    flowViewUse: st(
+      'flow_view_use',
+      `SELECT
+        (SELECT count(*) FROM ${T} WHERE lease_expires_at IS NOT NULL AND state = 'running' AND type = $1)::int AS running,
+        (SELECT count(*) FROM ${T} WHERE state = 'queued' AND type = $1 AND run_at <= now())::int AS runnable,
+        (SELECT count(*) FROM ${S}.task_starts WHERE type = $1 AND grp = '' AND $2::float8 > 0
+          AND at > clock_timestamp() - $2::float8 * ${MS})::int AS starts`,
+    ),
+    /** The busiest $3 groups of a type (running, starts in the group window) and their runnable queued tasks. */
+    flowViewGroups: st(
+      'flow_view_groups',
+      `WITH g AS (
+        SELECT grp, sum(r)::int AS running, sum(s)::int AS starts FROM (
+          SELECT grp, 1 AS r, 0 AS s FROM ${T} WHERE lease_expires_at IS NOT NULL AND state = 'running' AND type = $1 AND grp IS NOT NULL
+          UNION ALL
+          SELECT grp, 0, 1 FROM ${S}.task_starts WHERE type = $1 AND grp <> '' AND $2::float8 > 0 AND at > clock_timestamp() - $2::float8 * ${MS}
+        ) u GROUP BY grp ORDER BY sum(r) + sum(s) DESC LIMIT $3
+      )
+      SELECT g.grp, g.running, g.starts,
+        (SELECT count(*) FROM ${T} t WHERE t.state = 'queued' AND t.type = $1 AND t.run_at <= now() AND t.grp = g.grp)::int AS queued
+      FROM g`,
+    ),
     typeSettingsList: st(
       'type_settings_list',
       `SELECT type, paused, max_running, rate, group_max_running, group_rate FROM ${S}.type_settings ORDER BY type`,

@@ -24,8 +24,8 @@ import {
   type ScheduleRecord,
 } from '../driver.ts'
 import type { ScheduleSpec } from '../../schedules/definition.ts'
-import { isUnlimited, parseRate, type TypeSettings } from '../../core/flow.ts'
-import { claimLimited, toTypeSettings } from './flow.ts'
+import { isUnlimited, parseRate, type TypeFlowUse, type TypeSettings } from '../../core/flow.ts'
+import { claimLimited, flowUse, toTypeSettings } from './flow.ts'
 import { checkSchema, migrate } from './migrations.ts'
 import { toScheduleRecord } from './schedules.ts'
 import { toAttempt, toDrone, toLog, toTask, type ClaimRow, type HeldRow } from './rows.ts'
@@ -294,6 +294,10 @@ export class SqliteDriver implements GlobalQueueDriver {
 
   async typeSettingsList(): Promise<Record<string, TypeSettings>> {
     return Object.fromEntries(this.s.flow.list.all().map((r) => [r.type, toTypeSettings(r)]))
+  }
+
+  async typeFlowUse(params: { type: string; rateMs: number; groupRateMs: number; groups: boolean }): Promise<TypeFlowUse> {
+    return flowUse(this.s.flow, params, Date.now())
   }
 
   async typeSettingsPut({ type, settings: t }: { type: string; settings: TypeSettings }): Promise<void> {

@@ -14,6 +14,7 @@ import { EnqueueView } from './views/enqueue/EnqueueView.tsx'
 import { FlowView } from './views/flow/FlowView.tsx'
 import { SchedulesView } from './views/schedules/SchedulesView.tsx'
 import { TasksView } from './views/tasks/TasksView.tsx'
+import { TypesView } from './views/types/TypesView.tsx'
 import { WorkersView } from './views/workers/WorkersView.tsx'
 
 // CodeMirror doubles the bundle (≈ 390 kB of 780 kB minified): only the debugger needs it, so it loads on first use.
@@ -38,6 +39,8 @@ function CurrentView() {
       return <ClusterView />
     case 'schedules':
       return <SchedulesView />
+    case 'types':
+      return <TypesView />
     case 'debugger':
       return (
         <Suspense fallback={<div className="muted">loading the debugger…</div>}>

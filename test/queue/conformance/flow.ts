@@ -108,6 +108,23 @@ export function flowCases(h: Harness): void {
       expect((await h.d.taskGet({ id: next[0]!.id }))!.group).toBe('a')
     })
 
+    it('groupMaxRunning: a full group ahead of more tasks than the first pass reads does not hide the groups behind it', async () => {
+      // 100 tasks of a full group first in claim order: more than the first pass scans (groupPassRows),
+      // so only the window over the whole backlog can find the two groups behind them.
+      await h.insertMany([
+        ...Array.from({ length: 100 }, () => ({ type: 'fgd', options: { group: 'big', priority: 5 } })),
+        { type: 'fgd', options: { group: 'small' } },
+        { type: 'fgd', options: { group: 'tiny' } },
+      ])
+      await put('fgd', { groupMaxRunning: 1 })
+      const first = await h.claim('fgd', 1)
+      expect((await h.d.taskGet({ id: first[0]!.id }))!.group).toBe('big')
+      const rest = await h.claim('fgd', 10)
+      const groups = await Promise.all(rest.map(async (c) => (await h.d.taskGet({ id: c.id }))!.group))
+      expect(groups.sort()).toEqual(['small', 'tiny'])
+      expect(await h.claim('fgd', 10)).toHaveLength(0)
+    })
+
     it('groupRate: at most N starts per group in the window; maxRunning and groups together', async () => {
       await h.insertMany([
         ...Array.from({ length: 4 }, () => ({ type: 'fgr', options: { group: 'x' } })),

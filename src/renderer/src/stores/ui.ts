@@ -10,6 +10,7 @@ export const VIEWS = [
   { id: 'enqueue', label: 'Enqueue', key: 'e' },
   { id: 'cluster', label: 'Cluster', key: 'k' },
   { id: 'schedules', label: 'Schedules', key: 's' },
+  { id: 'types', label: 'Types', key: 'y' },
   { id: 'debugger', label: 'Debugger', key: 'b' },
   { id: 'activity', label: 'Activity', key: 'a' },
 ] as const

@@ -12,6 +12,11 @@ export function DroneCard({ drone }: { drone: DroneView }) {
     await useDrones.getState().load()
     return r
   })
+  // Pause/resume this drone's claiming (Drone.pause/resume); its tasks in hand run on.
+  const pause = useAction(async (paused: boolean) => {
+    await call(paused ? 'drones.pause' : 'drones.resume', { id: drone.id })
+    await useDrones.getState().load()
+  })
   const live = drone.state === 'running' || drone.state === 'starting'
   return (
     <section className="panel drone" data-testid={`drone-${drone.name}`} data-state={drone.state}>
@@ -36,8 +41,16 @@ export function DroneCard({ drone }: { drone: DroneView }) {
             Dismiss
           </button>
         )}
+        {drone.paused && (
+          <span className="tag warn" data-testid="drone-paused" title="claiming paused: tasks in hand still run">
+            paused
+          </span>
+        )}
         {live && (
           <>
+            <button type="button" className="btn small" disabled={pause.busy} onClick={() => void pause.run(!drone.paused)} data-testid="drone-pause-toggle" title={drone.paused ? 'Claim tasks again' : 'Stop claiming; tasks in hand finish'}>
+              {drone.paused ? 'Resume' : 'Pause'}
+            </button>
             <button type="button" className="btn small" disabled={stop.busy} onClick={() => void stop.run('drain')} data-testid="drone-drain" title="Finish running tasks, hand back the rest, then stop">
               {stop.busy ? 'Stopping…' : 'Stop (drain)'}
             </button>
@@ -49,6 +62,7 @@ export function DroneCard({ drone }: { drone: DroneView }) {
       </header>
       {drone.error && <ErrorBox error={{ code: 'internal', message: drone.error }} testId="drone-error" />}
       <ErrorBox error={stop.error} what="Stop failed" testId="drone-stop-error" />
+      <ErrorBox error={pause.error} what="Pause failed" testId="drone-pause-error" />
       <table className="table compact">
         <thead>
           <tr>
