@@ -371,7 +371,7 @@ export class PostgresDriver implements GlobalQueueDriver {
   }
 
   async taskComplete({ completions }: { droneId: string; completions: Completion[] }): Promise<{ refused: string[] }> {
-    const valid = completions.filter((c) => isUuid(c.id))
+    const valid = completions.filter((c) => isUuid(c.id)).sort(byId)
     const refused = completions.filter((c) => !isUuid(c.id)).map((c) => c.id)
     if (valid.length === 0) return { refused }
     const rows = await this.run<{ ord: number }>(this.sql.complete, [completionsJson(valid)])
@@ -384,7 +384,7 @@ export class PostgresDriver implements GlobalQueueDriver {
   }
 
   async taskLeaseExtend({ leases, leaseMs }: { droneId: string; leases: LeaseRef[]; leaseMs: number }): Promise<{ lost: string[] }> {
-    const valid = leases.filter((l) => isUuid(l.id))
+    const valid = leases.filter((l) => isUuid(l.id)).sort(byId)
     const lost = leases.filter((l) => !isUuid(l.id)).map((l) => l.id)
     if (valid.length === 0) return { lost }
     const rows = await this.run<{ id: string }>(this.sql.leaseExtend, [valid.map((l) => l.id), valid.map((l) => l.leaseSeq), leaseMs])
@@ -576,4 +576,14 @@ function logData(data: unknown): string | null {
     json = JSON.stringify(String(data))
   }
   return json ?? null
+}
+
+/**
+ * Completion and lease-extension batches lock their rows one by one in input order: in id order (the
+ * bulk statements' ORDER BY id too), two of them over the same tasks cannot deadlock. Unsorted, the
+ * completer's and the lease keeper's batches did (40P01, seen in a burn-down with limits set).
+ * Stable: a batch naming one task twice keeps its order.
+ */
+function byId(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
