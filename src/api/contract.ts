@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import type { DroneEvent, DroneState, WorkerProcessState } from '../core/events.ts'
+import { JSON_MAX_DEPTH, jsonDeeperThan } from '../core/json-depth.ts'
 import type { Task } from '../core/task.ts'
 import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/driver.ts'
 import type { Schedule } from '../schedules/definition.ts'
@@ -68,7 +69,10 @@ export const workerDefinitionInput = z.strictObject({
   module: z.string().min(1).max(4096),
   processes: z.number().int().min(1).max(64).default(1),
   concurrency: z.number().int().min(1).max(10_000).default(1),
-  config: z.unknown().optional(),
+  config: z
+    .unknown()
+    .refine((v) => !jsonDeeperThan(v), `nested deeper than ${JSON_MAX_DEPTH} levels`)
+    .optional(),
   taskTimeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
   /** reload automatically when the module file changes */
   watch: z.boolean().default(true),

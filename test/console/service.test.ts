@@ -64,6 +64,13 @@ describe('console service', () => {
     expect(unknown.code).toBe('input')
     const extra = await apiError(service.handle('drones.list', { surprise: 1 }))
     expect(extra.code).toBe('input')
+    // A worker config nested 100,000 deep: an input error naming the field (it was `internal`, a stack overflow)
+    let deep: unknown = 1
+    for (let i = 0; i < 100_000; i++) deep = { a: deep }
+    const nested = await apiError(service.handle('workers.save', { type: 'deep', module: exampleWorkerPaths().io, config: deep }))
+    expect(nested.code).toBe('input')
+    expect(nested.message).toMatch(/config: nested deeper than 64 levels/)
+    expect((await service.call('workers.list', {})).map((d) => d.type)).not.toContain('deep')
   })
 
   it('keeps the embedded connection built in', async () => {
