@@ -272,9 +272,12 @@ export class LocalQueue {
     return applied
   }
 
-  /** One state change of a task in hand (`task` is this queue's own object for `u.id`). */
+  /**
+   * One state change of a task in hand. `task` must be this queue's own object for `u.id` (the
+   * ledger looked it up and checked the move already, so the map is not read twice per move).
+   */
   taskUpdate(u: LocalUpdate, task: LocalTask): void {
-    if (this.tasks.get(u.id) === task) this.apply(task, u)
+    this.apply(task, u)
   }
 
   private apply(task: LocalTask, u: LocalUpdate): void {

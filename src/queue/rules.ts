@@ -10,6 +10,8 @@ import { TASK_STATES, TRANSITIONS, type TaskState } from '../core/task.ts'
 
 /** One drone at a time prunes (the maintenance lease row); a holder that died frees it after this long. */
 export const MAINTENANCE_LEASE_MS = 60_000
+/** Bounds one maintenance pass (batches × batchSize rows); the rest waits for the next pass. */
+export const MAINTENANCE_MAX_BATCHES = 100
 
 export type TaskAction = 'cancel' | 'retry' | 'delete'
 

@@ -21,7 +21,7 @@ import {
   type ScheduleRecord,
 } from '../driver.ts'
 import type { ScheduleSpec } from '../../schedules/definition.ts'
-import { actionRefused, MAINTENANCE_LEASE_MS, retryKeyConflict } from '../rules.ts'
+import { actionRefused, MAINTENANCE_LEASE_MS, MAINTENANCE_MAX_BATCHES, retryKeyConflict } from '../rules.ts'
 import { isRetryablePgError, pgCode, wrapPgError } from './errors.ts'
 import { channelFor, isUuid, textSafe } from './ident.ts'
 import { PgListener } from './listener.ts'
@@ -55,9 +55,6 @@ export interface PostgresDriverOptions {
   /** LISTEN probe timeout, ms. Default 3000. */
   heartbeatTimeoutMs?: number
 }
-
-/** Bounds one maintenance pass (batches × batchSize rows); the rest waits for the next pass. */
-const MAINTENANCE_MAX_BATCHES = 100
 
 /**
  * The PostgreSQL global queue. Every hot-path call (claim, complete, lease extension, insert) is one

@@ -24,7 +24,7 @@ import {
 } from '../driver.ts'
 import type { ScheduleSpec } from '../../schedules/definition.ts'
 import { isUnlimited, parseRate, type TypeSettings } from '../../core/flow.ts'
-import { assertActionAllowed, MAINTENANCE_LEASE_MS, retryKeyConflict } from '../rules.ts'
+import { assertActionAllowed, MAINTENANCE_LEASE_MS, MAINTENANCE_MAX_BATCHES, retryKeyConflict } from '../rules.ts'
 import { claimLimited, toTypeSettings } from './flow.ts'
 import { checkSchema, migrate } from './migrations.ts'
 import { toScheduleRecord } from './schedules.ts'
@@ -459,8 +459,9 @@ export class SqliteDriver implements GlobalQueueDriver {
     const cutoff = now - retentionMs
     const limit = Math.max(1, Math.floor(batchSize))
     let pruned = 0
-    // One transaction per batch, so drones claiming meanwhile wait for one batch at most.
-    for (;;) {
+    // One transaction per batch, so drones claiming meanwhile wait for one batch at most; bounded
+    // like every driver's pass (it was unbounded here: a huge backlog held the loop for minutes).
+    for (let batch = 0; batch < MAINTENANCE_MAX_BATCHES; batch++) {
       const n = this.write(() => {
         const ids = s.prunable.all({ cutoff, limit })
         if (ids.length === 0) return 0
