@@ -40,6 +40,8 @@ export class TaskReports {
     const listening = events.listening
     const logs: TaskLog[] = []
     const postbacks: EnqueueItem[] = []
+    // One object for the whole batch: events copy it (EventSink), the ledger never keeps it.
+    const who = { workerId, pid }
     for (const item of items) {
       if (item.k === 'enqueue') {
         postbacks.push(item)
@@ -50,10 +52,10 @@ export class TaskReports {
       switch (item.k) {
         case 'started':
           // `at`: when the worker started it (before user code ran), not when the drone heard.
-          ledger.start(task, item.at, { workerId, pid })
+          ledger.start(task, item.at, who)
           break
         case 'succeeded':
-          ledger.succeed(task, item.resultJson, item.at, { workerId, pid })
+          ledger.succeed(task, item.resultJson, item.at, who)
           break
         case 'failed':
           // Aborted because this drone dropped the task: no outcome of ours to send.
