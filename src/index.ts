@@ -1,7 +1,7 @@
 /** The library (CONTRACT.md#the-library). */
 export { openQueue, type OpenQueueOptions } from './queue/open.ts'
 export { Queue, type QueueOptions } from './queue/queue.ts'
-export { Drone, type DroneInit } from './drone/drone.ts'
+export { Drone, type DroneInit, type DroneSnapshot, type Holding } from './drone/drone.ts'
 export { defineConfig, type SwarmageConfig, type WorkerDefinition, type DroneOptions } from './core/config.ts'
 export { defineWorker, type WorkerContext, type WorkerModule, type WorkerObject, type SetupContext } from './workers/api.ts'
 export { InputError, NotFoundError, SchemaError, SwarmageError, PermanentError, WorkerModuleError } from './core/errors.ts'
