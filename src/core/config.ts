@@ -16,7 +16,7 @@ export const DRONE_DEFAULTS = {
   retryMaxMs: 3_600_000,
   /** On stop, running tasks get this long to finish before they are handed back. */
   graceMs: 30_000,
-  /** Pump timer: the drone also pumps on every wake-up and completion. */
+  /** The loop's timer (src/drone/loop.ts): the drone also claims on every wake-up and freed capacity. */
   pollMs: 1_000,
 } as const
 

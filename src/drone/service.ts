@@ -16,7 +16,7 @@ export interface Service {
  */
 export interface PeriodicOptions {
   name: string
-  /** Read before every wait, so a service can speed up (the pump while signals are polled). */
+  /** Read before every wait, so a service can speed up (the loop while signals are polled). */
   intervalMs: () => number
   run: () => Promise<void>
   /** Errors of a run: reported, never swallowed, never fatal (the next run retries). */
