@@ -1,7 +1,7 @@
 /** The library (CONTRACT.md#the-library). */
 export { openQueue, type OpenQueueOptions } from './queue/open.ts'
 export { Queue, type QueueOptions } from './queue/queue.ts'
-export { Drone, type DroneInit } from './drone/drone.ts'
+export { Drone, type DroneInit, type DroneSnapshot, type Holding } from './drone/drone.ts'
 export { SwarmageMetrics, METRIC_NAMES, type WatchedDrone } from './metrics/metrics.ts'
 export type { QueueGaugeOptions } from './metrics/queue-gauges.ts'
 export { defineConfig, type SwarmageConfig, type WorkerDefinition, type DroneOptions } from './core/config.ts'

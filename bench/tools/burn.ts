@@ -57,12 +57,14 @@ if (trace) {
     return emit.call(this, ev, ...a)
   }
 }
+let localWrites: () => { transactions: number; inserts: number; updates: number; deletes: number } | undefined = () => undefined
 if (trace) {
   const { LocalQueue } = await import('../../src/drone/local-queue.ts')
   const proto = LocalQueue.prototype as unknown as { write: () => void }
   const orig = proto.write
   const s = (st as Record<string, ReturnType<typeof stat>>).local = stat('local tx')
-  proto.write = function () {
+  proto.write = function (this: InstanceType<typeof LocalQueue>) {
+    localWrites = () => this.writes
     const t = performance.now()
     const c = cpuMs()
     orig.call(this)
@@ -95,8 +97,8 @@ for (;;) {
 const ms = performance.now() - t0
 clearInterval(memTimer)
 console.log('peak memory MB', Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 1048576)])))
-if (trace) {
-  const w = drone.local.writes
+const w = localWrites()
+if (w) {
   console.log(`local writes per task: ${(w.transactions / tasks).toFixed(3)} tx, ${(w.inserts / tasks).toFixed(2)} inserts, ${(w.updates / tasks).toFixed(2)} updates, ${(w.deletes / tasks).toFixed(2)} deletes`)
 }
 const cpu = process.cpuUsage(cpu0)

@@ -6,8 +6,8 @@
  */
 import { z } from 'zod'
 import type { DroneEvent, DroneState, WorkerProcessState } from '../core/events.ts'
-import { JSON_MAX_DEPTH, jsonDeeperThan } from '../core/json-depth.ts'
-import type { Task } from '../core/task.ts'
+import { TASK_STATES, TASK_TYPE_RE, TASK_TYPE_RULE, type Task } from '../core/task.ts'
+import { workerDefinitionSchema } from '../core/worker-definition.ts'
 import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/driver.ts'
 import type { Schedule } from '../schedules/definition.ts'
 import { debugCommand, type DebugEvent, type DebugSessionView } from '../debug/protocol.ts'
@@ -20,7 +20,7 @@ import type { TypeView } from './types.ts'
 import { typeSettingsSchema, type TypeSettings } from '../core/flow.ts'
 
 const id = z.string().min(1).max(200)
-const taskState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled'])
+const taskState = z.enum(TASK_STATES)
 
 export const connectionInput = z.strictObject({
   id: id.optional(),
@@ -65,15 +65,12 @@ export interface Connection extends Omit<ConnectionInput, 'password' | 'id'> {
 
 export const workerDefinitionInput = z.strictObject({
   id: id.optional(),
-  type: z.string().regex(/^[A-Za-z0-9_.:/-]{1,100}$/, 'a task type: 1–100 characters of A-Z a-z 0-9 _ . : / -'),
+  type: z.string().regex(TASK_TYPE_RE, `a task type: ${TASK_TYPE_RULE}`),
   module: z.string().min(1).max(4096),
-  processes: z.number().int().min(1).max(64).default(1),
-  concurrency: z.number().int().min(1).max(10_000).default(1),
-  config: z
-    .unknown()
-    .refine((v) => !jsonDeeperThan(v), `nested deeper than ${JSON_MAX_DEPTH} levels`)
-    .optional(),
-  taskTimeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
+  processes: workerDefinitionSchema.shape.processes.unwrap().default(1),
+  concurrency: workerDefinitionSchema.shape.concurrency.unwrap().default(1),
+  config: workerDefinitionSchema.shape.config,
+  taskTimeoutMs: workerDefinitionSchema.shape.taskTimeoutMs,
   /** reload automatically when the module file changes */
   watch: z.boolean().default(true),
 })

@@ -1,5 +1,5 @@
 import { availableParallelism, loadavg } from 'node:os'
-import { formatTable } from '../cli/output.ts'
+import { formatTable } from '../core/text-table.ts'
 
 /** One backend's figures. Rates are tasks per second; times are milliseconds; memory is MB. */
 export interface BenchResult {

@@ -3,6 +3,10 @@
  * one per line for lists; CONTRACT.md#the-command-line). Everything goes to stdout; errors go to
  * stderr through main.ts only.
  */
+import { formatTable } from '../core/text-table.ts'
+
+export { formatTable } from '../core/text-table.ts'
+
 export interface Output {
   readonly json: boolean
   /** One JSON document on one line. */
@@ -32,19 +36,6 @@ export function createOutput(json: boolean, write: (s: string) => void = (s) => 
     text: (line) => write(`${line}\n`),
     table: (headers, rows) => write(formatTable(headers, rows)),
   }
-}
-
-export function formatTable(headers: string[], rows: Array<Array<string | number | null | undefined>>): string {
-  const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)))
-  // Numbers read best right-aligned; a column is numeric when every cell is.
-  const numeric = headers.map((_, i) => cells.length > 0 && cells.every((r) => /^-?[\d.,]+( ?[a-zA-Z/%]+)?$|^-$/.test(r[i] ?? '')))
-  const fmt = (r: string[]): string =>
-    r
-      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd()
-  return [fmt(headers), ...cells.map(fmt)].join('\n') + '\n'
 }
 
 /** "2026-11-28T01:02:03.456Z" → "2026-11-28 01:02:03" for tables (the JSON keeps the full ISO time). */

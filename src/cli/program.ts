@@ -43,7 +43,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   // when the command line may need it, i.e. `console` itself or help.
   const words = argv.slice(2)
   if (words.length === 0 || words.some((w) => w === 'console' || w === 'help' || w === '--help' || w === '-h')) {
-    const { consoleCommand } = await import('../console/cli.ts')
+    const { consoleCommand } = await import('./commands/console.ts')
     consoleCommand(program)
   }
   return program

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { InputError } from './errors.ts'
+import { nonnegativeMs, positiveInt, positiveMs, workerDefinitionSchema } from './worker-definition.ts'
 import { TASK_TYPE_RE } from './validate.ts'
 import { scheduleConfigSchema } from '../schedules/config.ts'
 import { typeSettingsSchema } from './flow.ts'
@@ -16,27 +17,11 @@ export const DRONE_DEFAULTS = {
   retryMaxMs: 3_600_000,
   /** On stop, running tasks get this long to finish before they are handed back. */
   graceMs: 30_000,
-  /** Pump timer: the drone also pumps on every wake-up and completion. */
+  /** The loop's timer (src/drone/loop.ts): the drone also claims on every wake-up and freed capacity. */
   pollMs: 1_000,
 } as const
 
-const positiveInt = z.number().int().positive()
-/** setTimeout's largest delay: a bigger one fires after 1 ms (Node warns and clamps), so every ms setting stops here. */
-export const MAX_TIMER_MS = 2_147_483_647
-const positiveMs = positiveInt.max(MAX_TIMER_MS)
-const nonnegativeMs = z.number().int().nonnegative().max(MAX_TIMER_MS)
-
-export const workerDefinitionSchema = z.strictObject({
-  module: z.string().min(1),
-  config: z.unknown().optional(),
-  processes: positiveInt.max(256).optional(),
-  concurrency: positiveInt.max(10_000).optional(),
-  taskTimeoutMs: positiveMs.optional(),
-  /** Recycle a worker process after it ran this many tasks (memory hygiene). */
-  maxTasksPerProcess: positiveInt.optional(),
-  /** Recycle a worker process when its RSS is above this many MB. */
-  maxRssMb: positiveInt.optional(),
-})
+export { MAX_TIMER_MS, workerDefinitionSchema } from './worker-definition.ts'
 
 export const droneOptionsSchema = z.strictObject({
   name: z.string().min(1).max(100).optional(),

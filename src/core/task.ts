@@ -13,6 +13,10 @@
  * - Postback: a task a worker enqueues while running; its `parentId` is the running task.
  */
 
+/** CONTRACT.md: a task type is 1–100 characters of A-Z a-z 0-9 _ . : / - (the one definition; the console's forms use it too). */
+export const TASK_TYPE_RE = /^[A-Za-z0-9_.:/-]{1,100}$/
+export const TASK_TYPE_RULE = '1–100 characters of A-Z a-z 0-9 _ . : / -'
+
 export const TASK_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const
 export type TaskState = (typeof TASK_STATES)[number]
 export const FINAL_STATES: readonly TaskState[] = ['succeeded', 'failed', 'cancelled']

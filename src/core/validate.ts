@@ -1,10 +1,9 @@
 import { uuidv7 } from './ids.ts'
 import { InputError } from './errors.ts'
 import { validateGroup } from './flow.ts'
-import type { EnqueueOptions, NewTask, TaskInsert } from './task.ts'
+import { TASK_TYPE_RE, TASK_TYPE_RULE, type EnqueueOptions, type NewTask, type TaskInsert } from './task.ts'
 
-/** CONTRACT.md: 1–100 characters of A-Z a-z 0-9 _ . : / - */
-export const TASK_TYPE_RE = /^[A-Za-z0-9_.:/-]{1,100}$/
+export { TASK_TYPE_RE } from './task.ts'
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
 export const DEFAULT_MAX_ATTEMPTS = 5
 const KEY_MAX = 255
@@ -17,7 +16,7 @@ export function assertTaskType(type: unknown): asserts type is string {
   if (typeof type !== 'string' || !TASK_TYPE_RE.test(type)) {
     const shown = typeof type === 'string' ? JSON.stringify(type.length > 40 ? `${type.slice(0, 40)}…` : type) : typeof type
     throw new InputError(
-      `invalid task type ${shown}: expected 1–100 characters of A-Z a-z 0-9 _ . : / -`,
+      `invalid task type ${shown}: expected ${TASK_TYPE_RULE}`,
     )
   }
 }

@@ -1,7 +1,6 @@
 import type { Completion } from '../core/task.ts'
-import type { TaskLog } from '../queue/driver.ts'
+import type { GlobalQueueDriver, TaskLog } from '../queue/driver.ts'
 import { Batcher } from './batcher.ts'
-import type { DroneContext, Pending } from './context.ts'
 
 /** Completions per taskComplete call: one round trip for a burst, short enough to keep the transaction small. */
 const COMPLETE_BATCH = 500
@@ -17,50 +16,38 @@ const LOG_MAX_RETRIES = 20
  */
 const LOGS_FIRST_MAX_MS = 1_000
 
+export interface CompleterDeps {
+  droneId: string
+  driver: Pick<GlobalQueueDriver, 'taskComplete' | 'taskLogInsertMany'>
+  /** Writes the local queue's pending changes: the outcomes are stored before the global queue hears of them. */
+  beforeSend: () => void
+  /** The global queue answered a batch (refused: the ids whose lease was lost). */
+  onAcknowledged: (batch: Completion[], refused: string[]) => void
+  onError: (err: unknown, where: string) => void
+}
+
 /**
  * Sends outcomes to the global queue. Every completion is first stored in the local queue (state
  * done), so a crash between the worker's report and the acknowledgement resends it on restart; the
- * row is deleted only once the queue acknowledged it. Completions are never dropped: a failing
- * taskComplete is retried with backoff. Outcome events are emitted on acknowledgement; fenced
- * completions the queue refuses emit 'lease-lost' instead.
+ * row is deleted only once the queue acknowledged it (by the ledger). Completions are never dropped:
+ * a failing taskComplete is retried with backoff.
  */
 export class Completer {
   private readonly completions: Batcher<Completion>
   private readonly logs: Batcher<TaskLog>
-  /** Outcome events to emit once their completion is acknowledged (only while someone listens). */
-  private readonly announce = new Map<Completion, Pending>()
 
-  constructor(
-    private readonly ctx: DroneContext,
-    /** Called after each acknowledged batch, with the types that freed capacity. */
-    onAcknowledged: (types: Set<string>) => void,
-  ) {
+  constructor(deps: CompleterDeps) {
     this.completions = new Batcher<Completion>({
       name: 'completer',
       maxBatch: COMPLETE_BATCH,
       delayMs: 5,
       concurrency: COMPLETE_CONCURRENCY,
-      onError: (err, name) => ctx.reportError(err, name),
+      onError: deps.onError,
       send: async (batch) => {
-        // The outcomes are in the local queue before the global queue hears of them.
-        ctx.local.flush()
+        deps.beforeSend()
         await this.logsFirst()
-        const { refused } = await ctx.driver.taskComplete({ droneId: ctx.id, completions: batch })
-        const types = new Set<string>()
-        const refusedSet = refused.length > 0 ? new Set(refused) : null
-        for (const c of batch) {
-          const t = ctx.local.taskGet({ id: c.id })
-          if (t) types.add(t.type)
-          const a = this.announce.get(c)
-          if (a) this.announce.delete(c)
-          if (refusedSet?.has(c.id)) {
-            if (t && t.leaseSeq === c.leaseSeq) ctx.events.task('lease-lost', t)
-          } else if (a) {
-            ctx.events.task(a.kind, a.task, a.extra)
-          }
-        }
-        ctx.local.taskDeleteMany({ refs: batch })
-        onAcknowledged(types)
+        const { refused } = await deps.driver.taskComplete({ droneId: deps.droneId, completions: batch })
+        deps.onAcknowledged(batch, refused)
       },
     })
     this.logs = new Batcher<TaskLog>({
@@ -68,15 +55,14 @@ export class Completer {
       maxBatch: LOG_BATCH,
       delayMs: 20,
       maxRetries: LOG_MAX_RETRIES,
-      onError: (err, name) => ctx.reportError(err, name),
-      onDrop: (batch) => ctx.reportError(new Error(`dropped ${batch.length} task log lines after repeated failures`), 'log writer'),
-      send: (batch) => ctx.driver.taskLogInsertMany({ logs: batch }),
+      onError: deps.onError,
+      onDrop: (batch) => deps.onError(new Error(`dropped ${batch.length} task log lines after repeated failures`), 'log writer'),
+      send: (batch) => deps.driver.taskLogInsertMany({ logs: batch }),
     })
   }
 
-  /** Queues completions already stored in the local queue, with the events to emit once acknowledged. */
-  add(completions: readonly Completion[], announce?: ReadonlyMap<Completion, Pending>): void {
-    if (announce) for (const [c, a] of announce) this.announce.set(c, a)
+  /** Queues completions already stored in the local queue (the ledger's outcomes). */
+  add(completions: readonly Completion[]): void {
     this.completions.add(completions)
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { isAbsolute, join, resolve } from 'node:path'
-import { DRONE_DEFAULTS, validateConfig, validateDroneOptions, type DroneOptions, type WorkerDefinition } from '../core/config.ts'
+import { validateConfig, validateDroneOptions, type DroneOptions, type WorkerDefinition } from '../core/config.ts'
 import { errorMessage, InputError, SchemaError } from '../core/errors.ts'
 import type { DroneEvent, DroneState, WorkerEvent } from '../core/events.ts'
 import { validateTypeSettings, type TypeSettingsPatch } from '../core/flow.ts'
@@ -11,17 +11,21 @@ import type { Queue } from '../queue/queue.ts'
 import { ForkSpawner } from '../workers/fork-spawner.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
 import { Completer } from './completer.ts'
-import { EventSink, type DroneContext, type DroneSettings } from './context.ts'
+import { EventSink } from './event-sink.ts'
 import { heartbeatService, hostName, maintenanceService, rescueService } from './housekeeping.ts'
 import { LeaseKeeper } from './lease-keeper.ts'
+import { Ledger, type Holding } from './ledger.ts'
 import { LocalQueue, LocalQueueLockedError } from './local-queue.ts'
-import { Pump } from './pump.ts'
+import { Loop } from './loop.ts'
 import { Scheduler, type SchedulerOptions } from '../schedules/scheduler.ts'
 import type { ScheduleDefinition } from '../schedules/definition.ts'
 import { reconcile } from './reconcile.ts'
-import type { Periodic } from './service.ts'
-import { TaskFlow } from './task-flow.ts'
+import type { Service } from './service.ts'
+import { droneSettings, type DroneSettings } from './settings.ts'
+import { TaskReports } from './reports.ts'
 import { WorkerSet, type DroneProcessInfo } from './worker-set.ts'
+
+export type { Holding } from './ledger.ts'
 
 export interface DroneInit {
   queue: Queue
@@ -81,6 +85,13 @@ export interface StopOptions {
 /** Most suffixes tried for the default local queue (<name>-2, -3, …) before giving up. */
 const MAX_NAME_SUFFIX = 100
 
+/** A service and when the drain stops it: with the intake (first), or once everything in hand is settled (last). */
+interface ServiceEntry {
+  service: Service
+  /** Lease extensions and heartbeats go on until every task in hand is settled. */
+  untilSettled?: true
+}
+
 /**
  * Drone states (DroneState), every transition made by setState():
  *
@@ -89,33 +100,32 @@ const MAX_NAME_SUFFIX = 100
  *     └──stop()──▶ stopped                                     ▼
  *
  * A drone (CONTRACT.md#words): claims tasks from the global queue, buffers them in its local queue
- * and dispatches them by type to its worker processes. Its parts are services with idempotent
- * start/stop: the pump (claim + dispatch), the completer, the lease keeper, the rescuer, the
- * heartbeat and maintenance. State machine: idle → starting → running → draining → stopped, and
- * starting → failed (docs/architecture.md#drone).
+ * and dispatches them by type to its worker processes. Its parts (docs/architecture.md#drone): the
+ * ledger (the one owner of every task in hand), the loop (claims and dispatch), the worker set, the
+ * completer, task reports, and services with idempotent start/stop, started and stopped from one
+ * list. Each part gets only what it needs; the drone wires them and runs the state machine.
  */
-export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements DroneContext {
+export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
   readonly id = randomUUID()
   readonly queue: Queue
   readonly driver: GlobalQueueDriver
   readonly settings: DroneSettings
-  readonly events: EventSink
+  private readonly events: EventSink
   private _name: string
   private readonly explicitName: boolean
   private readonly localPath: string | undefined
   private readonly baseDir: string
-  private _local: LocalQueue | undefined
   private _state: DroneState = 'idle'
   private _draining = false
+  private readonly ledger: Ledger
   private readonly workers: WorkerSet
   private readonly completer: Completer
-  private readonly flow: TaskFlow
-  private readonly pump: Pump
+  private readonly reports: TaskReports
+  private readonly loop: Loop
   private readonly leaseKeeper: LeaseKeeper
-  private readonly heartbeat: Periodic
-  private readonly rescuer: Periodic
-  private readonly maintenance: Periodic
-  private readonly scheduler: Scheduler
+  private readonly heartbeat: Service & { runNow(): Promise<void> }
+  /** Started in this order once the drone is ready to claim; see drain() for the stop order. */
+  private readonly services: ServiceEntry[]
   private readonly typeSettings: Array<[string, TypeSettingsPatch]>
   private subscription: Subscription | null = null
   private lastSignals: 'push' | 'polling' | undefined
@@ -131,15 +141,7 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
     this.queue = init.queue
     this.driver = init.queue.driver
     this.baseDir = init.baseDir ?? process.cwd()
-    this.settings = {
-      bufferPerWorker: options.bufferPerWorker ?? DRONE_DEFAULTS.bufferPerWorker,
-      leaseMs: options.leaseMs ?? DRONE_DEFAULTS.leaseMs,
-      taskTimeoutMs: options.taskTimeoutMs ?? DRONE_DEFAULTS.taskTimeoutMs,
-      retryBaseMs: options.retryBaseMs ?? DRONE_DEFAULTS.retryBaseMs,
-      retryMaxMs: options.retryMaxMs ?? DRONE_DEFAULTS.retryMaxMs,
-      graceMs: options.graceMs ?? DRONE_DEFAULTS.graceMs,
-      pollMs: options.pollMs ?? DRONE_DEFAULTS.pollMs,
-    }
+    const settings = (this.settings = droneSettings(options))
     this.explicitName = options.name !== undefined
     // Checked here, not at start: a bad limit is a construction error naming the type, like a bad option.
     this.typeSettings = Object.entries(init.types ?? {}).map(([type, patch]) => {
@@ -149,30 +151,56 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
     this._name = options.name ?? hostName()
     const localPath = init.localQueuePath ?? options.localQueuePath
     this.localPath = localPath === undefined ? undefined : isAbsolute(localPath) ? localPath : resolve(this.baseDir, localPath)
+    const driver = this.driver
+    const droneId = this.id
+    const onError = (err: unknown, where: string): void => this.reportError(err, where)
+    const draining = (): boolean => this._draining
     this.events = new EventSink(this)
-    this.completer = new Completer(this, () => this.pump.kick())
-    this.workers = new WorkerSet(this, {
-      workers,
-      baseDir: this.baseDir,
-      spawner: init.spawner ?? new ForkSpawner(),
-      handlers: {
-        items: (entry, workerId, pid, items) => this.flow.onItems(entry, workerId, pid, items),
-        lost: (entry, pid, tasks, reason) => this.flow.onLost(entry, pid, tasks, reason),
-        worker: (e) => this.onWorkerEvent(e),
-      },
+
+    // Built in dependency order; the few arrows back (reports → the pools' events, freed capacity →
+    // the loop) are wired below, once both ends exist.
+    this.workers = new WorkerSet({ settings, workers, baseDir: this.baseDir, spawner: init.spawner ?? new ForkSpawner() })
+    this.completer = new Completer({
+      droneId,
+      driver,
+      beforeSend: () => this.ledger.flush(),
+      onAcknowledged: (batch, refused) => this.ledger.acknowledge(batch, refused),
+      onError,
     })
-    this.flow = new TaskFlow(this, this.workers, this.completer, () => this.pump.kick())
-    this.leaseKeeper = new LeaseKeeper(this, this.workers, () => this.pump.kick())
-    this.pump = new Pump(
-      this,
-      this.workers,
-      (stale) => this.leaseKeeper.dropMany(stale, 'lease-lost'),
-      (tasks) => this.flow.handbackMany(tasks),
-    )
-    this.heartbeat = heartbeatService(this, () => this.summary())
-    this.rescuer = rescueService(this, () => this.pump.kick())
-    this.maintenance = maintenanceService(this)
-    this.scheduler = new Scheduler(this.queue, { ...init.scheduler, ...(init.schedules ? { schedules: init.schedules } : {}), onError: (e) => this.reportError(e, 'scheduler') })
+    this.ledger = new Ledger({
+      events: this.events,
+      send: (completions) => this.completer.add(completions),
+      abort: (type, ids, reason) => this.workers.abort(type, ids, reason),
+      leaseMs: settings.leaseMs,
+      retry: { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs },
+    })
+    this.reports = new TaskReports({
+      ledger: this.ledger,
+      events: this.events,
+      addLogs: (logs) => this.completer.addLogs(logs),
+      insert: (tasks) => this.queue.insertValidated(tasks),
+      limits: this.queue.limits,
+      draining,
+      onError,
+    })
+    this.loop = new Loop({ droneId, droneName: () => this._name, driver, ledger: this.ledger, workers: this.workers, leaseMs: settings.leaseMs, pollMs: settings.pollMs, draining, onError })
+    this.ledger.onFreed = (type) => this.loop.freed(type)
+    this.workers.on({
+      items: (entry, workerId, pid, items) => this.reports.onItems(entry, workerId, pid, items),
+      lost: (_entry, pid, tasks, reason) => this.reports.onLost(pid, tasks, reason),
+      worker: (e) => this.onWorkerEvent(e),
+    })
+    this.leaseKeeper = new LeaseKeeper({ droneId, driver, ledger: this.ledger, leaseMs: settings.leaseMs, onError })
+    this.heartbeat = heartbeatService({ driver, droneId, name: () => this._name, leaseMs: settings.leaseMs, info: () => this.summary(), onError })
+    const scheduler = new Scheduler(this.queue, { ...init.scheduler, ...(init.schedules ? { schedules: init.schedules } : {}), onError: (e) => this.reportError(e, 'scheduler') })
+    this.services = [
+      { service: this.leaseKeeper, untilSettled: true },
+      { service: this.heartbeat, untilSettled: true },
+      { service: rescueService({ driver, leaseMs: settings.leaseMs, onRequeued: () => this.loop.wake(), onError }) },
+      { service: maintenanceService({ driver, droneId, onError }) },
+      { service: this.loop },
+      { service: { name: 'scheduler', start: () => scheduler.start(), stop: () => scheduler.stop() } },
+    ]
   }
 
   /** The drone's name: options.name or the host name, with -2, -3… when another live drone has that local queue. */
@@ -186,11 +214,6 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
 
   get draining(): boolean {
     return this._draining
-  }
-
-  get local(): LocalQueue {
-    if (!this._local) throw new Error('the drone is not started: its local queue is not open')
-    return this._local
   }
 
   /** Starts the drone; resolves once it claims. Idempotent (a second call returns the same promise). */
@@ -221,32 +244,40 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
    * the drone then starts its workers and joins the queue without claiming (a warm standby).
    */
   pause(): void {
-    this.pump.paused = true
+    this.loop.paused = true
   }
 
   /** Claims again (at once, not at the next poll). */
   resume(): void {
-    this.pump.paused = false
-    this.pump.kick()
+    this.loop.paused = false
+    this.loop.wake()
   }
 
   snapshot(): DroneSnapshot {
     const types: DroneTypeSnapshot[] = []
     for (const t of this.workers.byType.values()) {
-      const c = this._local?.countByState({ type: t.type }) ?? { buffered: 0, dispatched: 0, started: 0, done: 0 }
-      const n = this.flow.counts.get(t.type)
+      const c = this.ledger.countByState(t.type)
+      const n = this.ledger.counts.get(t.type)
       types.push({ type: t.type, capacity: t.capacity, buffered: c.buffered + c.dispatched, running: c.started, done: n?.succeeded ?? 0, failed: n?.failed ?? 0 })
     }
     return {
       id: this.id,
       name: this._name,
       state: this._state,
-      signals: this.pump.signals,
-      paused: this.pump.paused,
+      signals: this.loop.signals,
+      paused: this.loop.paused,
       types,
-      leases: { held: this._local?.size ?? 0, lost: this.leaseKeeper.lost, lastExtendAt: this.leaseKeeper.lastExtendAt },
+      leases: { held: this.ledger.size, lost: this.ledger.leasesLost, lastExtendAt: this.leaseKeeper.lastExtendAt },
       processes: this.workers.processes(),
     }
+  }
+
+  /**
+   * Every task in the drone's hands, in claim order: a copy (changing it changes nothing). For the
+   * console's "what a drone holds" view; cheap enough to call per refresh (one pass over the tasks).
+   */
+  holdings(): Holding[] {
+    return this.ledger.holdings()
   }
 
   /** Gracefully replaces a type's worker processes (or one), optionally with the inspector on. */
@@ -276,37 +307,33 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
       this.openLocal()
       await this.workers.start()
       await this.heartbeat.runNow()
-      await reconcile(this, this.flow, this.completer)
+      await reconcile(this.ledger, () => this.completer.idle())
       this.subscription = await this.driver.signalSubscribe((s) => this.onSignal(s))
-      this.pump.subscription = this.subscription
-      this.lastSignals = this.pump.signals
-      this.leaseKeeper.start()
-      this.heartbeat.start()
-      this.rescuer.start()
-      this.maintenance.start()
-      this.pump.start()
-      await this.scheduler.start()
+      this.loop.subscription = this.subscription
+      this.lastSignals = this.loop.signals
+      for (const { service } of this.services) await service.start()
       this.setState('running')
       // The registry row is the one record of the drone's state (issue 16): rewritten on the change, not
       // at the next heartbeat 10 s later (until then Cluster said "starting · polling").
       await this.heartbeat.runNow()
     } catch (err) {
       this._draining = true
-      await Promise.allSettled([this.leaseKeeper.stop(), this.heartbeat.stop(), this.rescuer.stop(), this.maintenance.stop(), this.pump.stop(), this.scheduler.stop()])
+      await Promise.allSettled(this.services.map(({ service }) => service.stop()))
       this.completer.stop()
       await this.workers.stop(0)
       await this.subscription?.close().catch(() => undefined)
       await this.driver.droneRemove({ id: this.id }).catch(() => undefined)
-      this._local?.close()
+      this.ledger.close()
       this.setState('failed', err)
       throw err
     }
   }
 
   private openLocal(): void {
-    this._local = this.openLocalFile()
-    this._local.onError = (err) => this.reportError(err, 'local queue')
-    this.events.gate = this._local
+    const local = this.openLocalFile()
+    local.onError = (err) => this.reportError(err, 'local queue')
+    this.events.gate = local
+    this.ledger.attach(local)
   }
 
   private openLocalFile(): LocalQueue {
@@ -333,8 +360,9 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
     this._draining = true
     this.setState('draining')
     void this.heartbeat.runNow() // the registry row says draining at once (stopped: the row is removed below)
-    await Promise.all([this.pump.stop(), this.rescuer.stop(), this.maintenance.stop(), this.scheduler.stop()])
-    this.flow.handbackMany(this.local.taskList({ state: 'buffered' }))
+    // The intake first (claims, rescues, maintenance, schedules), in reverse start order.
+    await Promise.all(this.services.filter((e) => !e.untilSettled).reverse().map(({ service }) => service.stop()))
+    for (const t of this.ledger.list({ state: 'buffered' })) this.ledger.handback(t)
     const now = this.stopMode === 'now'
     const workersStopped = this.workers.stop(now ? 0 : this.settings.graceMs)
     // The pools are stopping now (synchronously), so a kill from here on is reported as 'shutdown'
@@ -343,12 +371,13 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
     if (now) this.stopNow()
     await workersStopped
     // Whatever the pools did not report (a process gone without a word) goes back too.
-    this.flow.handbackMany(this.local.taskList().filter((t) => t.state !== 'done'))
+    for (const t of this.ledger.list()) if (t.state !== 'done') this.ledger.handback(t)
     await this.completer.idle()
-    await Promise.all([this.leaseKeeper.stop(), this.heartbeat.stop()])
+    // Then what kept the leases and the drone's registration alive.
+    await Promise.all(this.services.filter((e) => e.untilSettled).reverse().map(({ service }) => service.stop()))
     await this.subscription?.close().catch((err: unknown) => this.reportError(err, 'signals'))
     await this.driver.droneRemove({ id: this.id }).catch((err: unknown) => this.reportError(err, 'unregister'))
-    this.local.close()
+    this.ledger.close()
     this.setState('stopped')
   }
 
@@ -360,18 +389,18 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
 
   private onSignal(signal: QueueSignal): void {
     if (this._state !== 'running') return
-    if (signal.kind === 'cancel') this.leaseKeeper.onCancel(signal.ids)
-    else if (!signal.types || signal.types.some((t) => this.workers.byType.has(t))) this.pump.kick()
+    if (signal.kind === 'cancel') this.ledger.cancelled(signal.ids)
+    else if (!signal.types || signal.types.some((t) => this.workers.byType.has(t))) this.loop.wake()
   }
 
   private onWorkerEvent(e: WorkerEvent): void {
     if (this.listenerCount('event') > 0) this.emit('event', e)
     // A new or replaced process has free slots: fill them.
-    if (e.kind === 'worker-ready' && this._state === 'running') this.workers.dispatch(e.type)
+    if (e.kind === 'worker-ready' && this._state === 'running') this.loop.dispatch(e.type)
   }
 
   private summary(): Record<string, unknown> {
-    const signals = this.pump.signals
+    const signals = this.loop.signals
     if (this.lastSignals !== undefined && signals !== this.lastSignals) {
       this.lastSignals = signals
       if (this.listenerCount('event') > 0) this.emit('event', { kind: 'drone-state', state: this._state, at: Date.now(), signals })
@@ -384,7 +413,7 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> implements Dron
   private setState(state: DroneState, err?: unknown): void {
     this._state = state
     if (this.listenerCount('event') === 0) return
-    const e: DroneEvent = { kind: 'drone-state', state, at: Date.now(), signals: this.pump.signals }
+    const e: DroneEvent = { kind: 'drone-state', state, at: Date.now(), signals: this.loop.signals }
     if (err !== undefined) e.error = { message: errorMessage(err) }
     this.emit('event', e)
   }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import type { DroneContext } from './context.ts'
+import type { GlobalQueueDriver } from '../queue/driver.ts'
 import { Periodic } from './service.ts'
 
 /** Expired leases are rescued this long after expiry: room for a drone whose extension is just late. */
@@ -10,39 +10,49 @@ const RESCUE_MAX_MS = 5_000
 const MAINTENANCE_MS = 60_000
 const MAINTENANCE_BATCH = 1_000
 
+type OnError = (err: unknown, where: string) => void
+
 /** Registers the drone and refreshes its lastSeen and live details every leaseMs/3. */
-export function heartbeatService(ctx: DroneContext, info: () => Record<string, unknown>): Periodic {
+export function heartbeatService(p: {
+  driver: Pick<GlobalQueueDriver, 'droneUpsert'>
+  droneId: string
+  /** Read at every beat: the name is settled when the local queue opens. */
+  name: () => string
+  leaseMs: number
+  info: () => Record<string, unknown>
+  onError: OnError
+}): Periodic {
   return new Periodic({
     name: 'heartbeat',
-    intervalMs: () => Math.max(100, Math.floor(ctx.settings.leaseMs / 3)),
-    run: () => ctx.driver.droneUpsert({ drone: { id: ctx.id, name: ctx.name, host: hostName(), pid: process.pid, info: info() } }),
-    onError: (err, name) => ctx.reportError(err, name),
+    intervalMs: () => Math.max(100, Math.floor(p.leaseMs / 3)),
+    run: () => p.driver.droneUpsert({ drone: { id: p.droneId, name: p.name(), host: hostName(), pid: process.pid, info: p.info() } }),
+    onError: p.onError,
     runOnStart: false,
   })
 }
 
-/** Puts tasks of dead drones (leases expired) back in the queue; kicks the pump when it did. */
-export function rescueService(ctx: DroneContext, onRequeued: () => void): Periodic {
+/** Puts tasks of dead drones (leases expired) back in the queue; says so when it did. */
+export function rescueService(p: { driver: Pick<GlobalQueueDriver, 'taskRescue'>; leaseMs: number; onRequeued: () => void; onError: OnError }): Periodic {
   return new Periodic({
     name: 'rescuer',
-    intervalMs: () => Math.min(RESCUE_MAX_MS, Math.max(250, Math.floor(ctx.settings.leaseMs / 2))),
+    intervalMs: () => Math.min(RESCUE_MAX_MS, Math.max(250, Math.floor(p.leaseMs / 2))),
     run: async () => {
-      const { requeued } = await ctx.driver.taskRescue({ graceMs: RESCUE_GRACE_MS, limit: RESCUE_LIMIT })
-      if (requeued.length > 0) onRequeued()
+      const { requeued } = await p.driver.taskRescue({ graceMs: RESCUE_GRACE_MS, limit: RESCUE_LIMIT })
+      if (requeued.length > 0) p.onRequeued()
     },
-    onError: (err, name) => ctx.reportError(err, name),
+    onError: p.onError,
   })
 }
 
 /** Pruning and forgetting silent drones; the queue lets one holder at a time do it. */
-export function maintenanceService(ctx: DroneContext): Periodic {
+export function maintenanceService(p: { driver: Pick<GlobalQueueDriver, 'maintenanceRun'>; droneId: string; onError: OnError }): Periodic {
   return new Periodic({
     name: 'maintenance',
     intervalMs: () => MAINTENANCE_MS,
     run: async () => {
-      await ctx.driver.maintenanceRun({ holder: ctx.id, batchSize: MAINTENANCE_BATCH })
+      await p.driver.maintenanceRun({ holder: p.droneId, batchSize: MAINTENANCE_BATCH })
     },
-    onError: (err, name) => ctx.reportError(err, name),
+    onError: p.onError,
     runOnStart: false,
   })
 }

@@ -52,6 +52,8 @@ export interface LocalTask {
   row?: number
   /** In memory only: the state its row holds. */
   stored?: LocalTaskState
+  /** In memory only: when the lease runs out unless extended (drone clock, reckoned from the request's send time). */
+  leaseExpiresAt?: number
 }
 
 export type LocalUpdate =
@@ -268,27 +270,39 @@ export class LocalQueue {
       const task = this.tasks.get(u.id)
       if (!task) continue
       applied.push(task)
-      if (u.to === 'done' && task.state !== 'done') bump(this.doneByType, task.type, 1)
-      else if (u.to !== 'done' && task.state === 'done') bump(this.doneByType, task.type, -1)
-      task.state = u.to
-      if (u.to === 'dispatched') {
-        task.workerId = u.workerId
-        task.pid = u.pid
-      } else if (u.to === 'started') {
-        task.startedAt = u.at
-      } else if (u.to === 'done') {
-        task.completion = u.completion
-      } else {
-        task.workerId = null
-        task.pid = null
-        task.startedAt = null
-      }
-      // Unstarted either way: written lazily unless the row is new or still says 'started'.
-      const unstarted = u.to === 'dispatched' || u.to === 'buffered'
-      if (unstarted && task.row && !this.dirty.has(task) && task.stored !== 'started') this.lazy.add(task)
-      else this.touch(task)
+      this.apply(task, u)
     }
     return applied
+  }
+
+  /**
+   * One state change of a task in hand. `task` must be this queue's own object for `u.id` (the
+   * ledger looked it up and checked the move already, so the map is not read twice per move).
+   */
+  taskUpdate(u: LocalUpdate, task: LocalTask): void {
+    this.apply(task, u)
+  }
+
+  private apply(task: LocalTask, u: LocalUpdate): void {
+    if (u.to === 'done' && task.state !== 'done') bump(this.doneByType, task.type, 1)
+    else if (u.to !== 'done' && task.state === 'done') bump(this.doneByType, task.type, -1)
+    task.state = u.to
+    if (u.to === 'dispatched') {
+      task.workerId = u.workerId
+      task.pid = u.pid
+    } else if (u.to === 'started') {
+      task.startedAt = u.at
+    } else if (u.to === 'done') {
+      task.completion = u.completion
+    } else {
+      task.workerId = null
+      task.pid = null
+      task.startedAt = null
+    }
+    // Unstarted either way: written lazily unless the row is new or still says 'started'.
+    const unstarted = u.to === 'dispatched' || u.to === 'buffered'
+    if (unstarted && task.row && !this.dirty.has(task) && task.stored !== 'started') this.lazy.add(task)
+    else this.touch(task)
   }
 
   /** Forgets tasks (completion acknowledged, or dropped), fenced by lease sequence. */
@@ -311,7 +325,8 @@ export class LocalQueue {
 
   /** Calls `fn` once what is pending now is written (at once when nothing is). */
   afterFlush(fn: () => void): void {
-    if (!this.pending || this.closed) return fn()
+    // Not at once while earlier callbacks wait: they run first (the event sink's held events).
+    if ((!this.pending && this.afterFlushes.length === 0) || this.closed) return fn()
     this.afterFlushes.push(fn)
     this.schedule()
   }

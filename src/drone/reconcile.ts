@@ -1,8 +1,4 @@
-import type { Completion } from '../core/task.ts'
-import type { Completer } from './completer.ts'
-import type { DroneContext } from './context.ts'
-import type { LocalTask } from './local-queue.ts'
-import type { TaskFlow } from './task-flow.ts'
+import type { Ledger } from './ledger.ts'
 
 export const RESTARTED_ERROR = 'drone restarted while the task ran'
 
@@ -13,28 +9,19 @@ export const RESTARTED_ERROR = 'drone restarted while the task ran'
  * fenced: where the lease was lost meanwhile (rescued by another drone), the queue refuses it and
  * the task is already back in the queue or done elsewhere. Resolves when all are acknowledged.
  */
-export async function reconcile(
-  ctx: DroneContext,
-  flow: TaskFlow,
-  completer: Completer,
-): Promise<{ resent: number; handedBack: number; failed: number }> {
-  const tasks = ctx.local.taskList()
+export async function reconcile(ledger: Ledger, sent: () => Promise<void>): Promise<{ resent: number; handedBack: number; failed: number }> {
+  const tasks = ledger.list()
   if (tasks.length === 0) return { resent: 0, handedBack: 0, failed: 0 }
-  const resend: Completion[] = []
-  const failures: Array<{ task: LocalTask; completion: Completion }> = []
-  const unstarted: LocalTask[] = []
+  const resent = ledger.resendStored()
+  let handedBack = 0
+  let failed = 0
   for (const t of tasks) {
-    if (t.state === 'done') {
-      if (t.completion) resend.push(t.completion)
-    } else if (t.state === 'started') {
-      failures.push({ task: t, completion: flow.failure(t, { message: RESTARTED_ERROR }, false, { pid: t.pid, startedAt: t.startedAt }) })
-    } else {
-      unstarted.push(t)
+    if (t.state === 'started') {
+      if (ledger.fail(t, { message: RESTARTED_ERROR }, false, {})) failed++
+    } else if (t.state !== 'done') {
+      if (ledger.handback(t)) handedBack++
     }
   }
-  completer.add(resend)
-  flow.failMany(failures)
-  flow.handbackMany(unstarted)
-  await completer.idle()
-  return { resent: resend.length, handedBack: unstarted.length, failed: failures.length }
+  await sent()
+  return { resent, handedBack, failed }
 }

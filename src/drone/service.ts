@@ -1,11 +1,22 @@
 /**
- * A long-lived part of the drone (after River's startstop): idempotent start and stop, one run at a
- * time. `Periodic` runs `run` every `intervalMs()` and whenever kicked; kicks while a run is in
- * flight coalesce into one more run right after it, so a burst of wake-ups costs at most two runs.
+ * A long-lived part of the drone (after River's startstop): idempotent start and stop. The drone
+ * starts its services from one list, in order, and stops them from the same list (drone.ts).
+ */
+export interface Service {
+  readonly name: string
+  start(): void | Promise<void>
+  /** Stops, waiting for work in flight. Idempotent. */
+  stop(): Promise<void>
+}
+
+/**
+ * `Periodic`: a service that runs `run` every `intervalMs()` and whenever kicked, one run at a time;
+ * kicks while a run is in flight coalesce into one more run right after it, so a burst of wake-ups
+ * costs at most two runs.
  */
 export interface PeriodicOptions {
   name: string
-  /** Read before every wait, so a service can speed up (the pump while signals are polled). */
+  /** Read before every wait, so a service can speed up (the loop while signals are polled). */
   intervalMs: () => number
   run: () => Promise<void>
   /** Errors of a run: reported, never swallowed, never fatal (the next run retries). */
@@ -14,7 +25,7 @@ export interface PeriodicOptions {
   runOnStart?: boolean
 }
 
-export class Periodic {
+export class Periodic implements Service {
   private started = false
   private timer: NodeJS.Timeout | null = null
   private inFlight: Promise<void> | null = null

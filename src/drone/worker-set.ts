@@ -1,12 +1,11 @@
 import { isAbsolute, resolve } from 'node:path'
 import type { WorkerDefinition } from '../core/config.ts'
 import type { WorkerEvent } from '../core/events.ts'
-import type { AbortReason, RunItem, WorkerItem } from '../workers/protocol.ts'
+import type { AbortReason, WorkerItem } from '../workers/protocol.ts'
 import { WorkerPool, type LostReason, type LostTask, type WorkerProcessInfo } from '../workers/pool.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
 import { typeCapacity } from './capacity.ts'
-import type { DroneContext } from './context.ts'
-import type { LocalTask, LocalUpdate } from './local-queue.ts'
+import type { DroneSettings } from './settings.ts'
 
 /** A worker process as the console shows it: the pool's view plus the task type it serves. */
 export type DroneProcessInfo = WorkerProcessInfo & { type: string }
@@ -36,24 +35,20 @@ export interface PoolHandlers {
   worker(e: WorkerEvent): void
 }
 
-/**
- * The drone's worker pools by task type, and dispatch: buffered tasks go to the definition with the
- * most free slots, one `run` message per process per batch, and are marked dispatched in one
- * local-queue transaction per dispatch call.
- */
+/** The drone's worker pools by task type (the loop dispatches to them; the ledger aborts in them). */
 export class WorkerSet {
   readonly byType = new Map<string, TypeWorkers>()
 
   constructor(
-    private readonly ctx: DroneContext,
     params: {
+      /** The drone's settings this part needs. */
+      settings: Pick<DroneSettings, 'bufferPerWorker' | 'taskTimeoutMs'>
       workers: Record<string, WorkerDefinition | WorkerDefinition[]>
       baseDir: string
       spawner: ProcessSpawner
-      handlers: PoolHandlers
     },
   ) {
-    const s = ctx.settings
+    const s = params.settings
     for (const [type, defs] of Object.entries(params.workers)) {
       const list = Array.isArray(defs) ? defs : [defs]
       const entries = list.map((def, index): PoolEntry => {
@@ -75,13 +70,18 @@ export class WorkerSet {
           spawner: params.spawner,
         })
         const entry: PoolEntry = { type, index, modulePath, processes, concurrency, timeoutMs, pool }
-        const h = params.handlers
-        pool.on('items', (workerId, pid, items) => h.items(entry, workerId, pid, items))
-        pool.on('lost', (_workerId, pid, tasks, reason) => h.lost(entry, pid, tasks, reason))
-        pool.on('worker', (e) => h.worker(e))
         return entry
       })
       this.byType.set(type, { type, capacity: typeCapacity(s.bufferPerWorker, entries), entries })
+    }
+  }
+
+  /** Routes every pool's reports to `handlers` (before start()). */
+  on(handlers: PoolHandlers): void {
+    for (const entry of this.entries()) {
+      entry.pool.on('items', (workerId, pid, items) => handlers.items(entry, workerId, pid, items))
+      entry.pool.on('lost', (_workerId, pid, tasks, reason) => handlers.lost(entry, pid, tasks, reason))
+      entry.pool.on('worker', (e) => handlers.worker(e))
     }
   }
 
@@ -100,58 +100,6 @@ export class WorkerSet {
     const out: PoolEntry[] = []
     for (const t of this.byType.values()) out.push(...t.entries)
     return out
-  }
-
-  freeSlots(type: string): number {
-    const t = this.byType.get(type)
-    if (!t) return 0
-    let n = 0
-    for (const e of t.entries) n += e.pool.freeSlots()
-    return n
-  }
-
-  /** Dispatches buffered tasks of `type` while some process of the type has a free slot. */
-  dispatch(type: string): number {
-    const t = this.byType.get(type)
-    if (!t || this.ctx.draining) return 0
-    const updates: LocalUpdate[] = []
-    const sent: Array<{ task: LocalTask; workerId: string; pid: number }> = []
-    const taken = new Set<string>()
-    // Bounded: each round fills one process's free slots; 1,024 rounds is more processes than a type may have.
-    for (let round = 0; round < 1024; round++) {
-      let best: PoolEntry | undefined
-      let bestFree = 0
-      for (const e of t.entries) {
-        const free = e.pool.freeSlots()
-        if (free > bestFree) {
-          best = e
-          bestFree = free
-        }
-      }
-      if (!best) break
-      const tasks = this.ctx.local.taskListBuffered({ type, limit: bestFree + taken.size }).filter((x) => !taken.has(x.id))
-      if (tasks.length === 0) break
-      const byId = new Map<string, LocalTask>()
-      const items: RunItem[] = tasks.slice(0, bestFree).map((x) => {
-        byId.set(x.id, x)
-        const item: RunItem = { id: x.id, type, payloadJson: x.payloadJson, attempt: x.attempt, maxAttempts: x.maxAttempts, parentId: x.parentId, timeoutMs: best.timeoutMs }
-        if (x.traceparent) item.traceparent = x.traceparent
-        return item
-      })
-      const accepted = best.pool.dispatch(items)
-      if (accepted.length === 0) break
-      for (const a of accepted) {
-        taken.add(a.id)
-        updates.push({ id: a.id, to: 'dispatched', workerId: a.workerId, pid: a.pid ?? null })
-        sent.push({ task: byId.get(a.id)!, workerId: a.workerId, pid: a.pid })
-      }
-    }
-    if (updates.length === 0) return 0
-    this.ctx.local.taskUpdateMany({ updates })
-    if (this.ctx.events.listening) {
-      for (const s of sent) this.ctx.events.task('dispatched', s.task, { workerId: s.workerId, pid: s.pid })
-    }
-    return updates.length
   }
 
   /** Aborts tasks in whichever process of the type holds them. */

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { TASK_TYPE_RE, TASK_TYPE_RULE } from '../core/task.ts'
 import { InputError } from '../core/errors.ts'
 import { assertCron, assertTimeZone, MAX_CATCH_UP_MS, OVERLAP_POLICIES } from './definition.ts'
 import { SCHEDULE_NAME_RE } from './key.ts'
@@ -15,14 +16,12 @@ function refineWith(assert: (v: string) => void) {
   }
 }
 
-const TYPE_RE = /^[A-Za-z0-9_.:/-]{1,100}$/
-
 /** The config file's `schedules: { NAME: {…} }` (CONTRACT.md#schedules-recurring-tasks). */
 export const scheduleConfigSchema = z.record(
   z.string().regex(SCHEDULE_NAME_RE, 'a schedule name: 1–100 characters of A-Z a-z 0-9 _ . -'),
   z.strictObject({
     cron: z.string().superRefine(refineWith(assertCron)),
-    type: z.string().regex(TYPE_RE, 'a task type: 1–100 characters of A-Z a-z 0-9 _ . : / -'),
+    type: z.string().regex(TASK_TYPE_RE, `a task type: ${TASK_TYPE_RULE}`),
     payload: z.unknown().optional(),
     timezone: z.string().superRefine(refineWith(assertTimeZone)).optional(),
     priority: z.number().int().optional(),

@@ -101,7 +101,7 @@ describe.each(BACKENDS)('drone lifecycle on %s', (backend) => {
     const abortFile = join(q.dir, 'abort.txt')
     const id = await q.queue.enqueue('a', { waitAbort: abortFile })
     await log.waitTask('started', id)
-    const leaseSeq = drone.local.taskGet({ id })!.leaseSeq
+    const leaseSeq = drone.holdings().find((h) => h.id === id)!.leaseSeq
     await until(async () => {
       await q.queue.driver.taskLeaseExtend({ droneId: drone.id, leases: [{ id, leaseSeq }], leaseMs: 1 })
       return (await q.queue.driver.taskRescue({ graceMs: 0, limit: 10 })).requeued.includes(id)
@@ -117,6 +117,39 @@ describe.each(BACKENDS)('drone lifecycle on %s', (backend) => {
     expect(drone.snapshot().leases.lost).toBeGreaterThanOrEqual(1)
   })
 
+  it('holdings(): every task in hand with its state, worker and lease expiry, a copy', async () => {
+    const q = await testQueue(backend, 'holdings')
+    cleanups.push(q.cleanup)
+    const drone = new Drone({ queue: q.queue, baseDir: q.dir, workers: { a: { module: BEHAVE } }, drone: { ...FAST, leaseMs: 60_000, graceMs: 100 } })
+    cleanups.push(() => drone.stop())
+    expect(drone.holdings()).toEqual([])
+    const log = new EventLog(drone)
+    const before = Date.now()
+    await drone.start()
+    const abortFile = join(q.dir, 'abort.txt')
+    const [running, waiting] = await q.queue.enqueueMany([
+      { type: 'a', payload: { waitAbort: abortFile }, options: { priority: 1 } },
+      { type: 'a', payload: {} },
+    ])
+    await log.waitTask('started', running!)
+    // One process, concurrency 1: the second task waits in the drone (buffered or prefetched by the process).
+    await until(() => drone.holdings().length === 2, 10_000, 'both tasks in hand')
+    const held = drone.holdings()
+    const pid = drone.snapshot().processes[0]!.pid
+    const run = held.find((h) => h.id === running)!
+    expect(run).toMatchObject({ type: 'a', state: 'running', attempt: 1, workerId: 'a#1', pid })
+    expect(run.startedAt).toBeGreaterThanOrEqual(before)
+    expect(run.leaseExpiresAt).toBeGreaterThanOrEqual(before + 60_000)
+    expect(run.leaseExpiresAt).toBeLessThanOrEqual(Date.now() + 60_000)
+    expect(['buffered', 'dispatched']).toContain(held.find((h) => h.id === waiting)!.state)
+    // A copy: changing it changes nothing in the drone.
+    run.state = 'finishing'
+    expect(drone.holdings().find((h) => h.id === running)!.state).toBe('running')
+    await q.queue.cancel(running!)
+    await log.waitTask('succeeded', waiting!)
+    await until(() => drone.holdings().length === 0, 10_000, 'nothing in hand')
+  })
+
   it('a task re-claimed while its old run is in hand: the old run is dropped, the new claim handed back through the completer', async () => {
     const q = await testQueue(backend, 'reclaim')
     cleanups.push(q.cleanup)
@@ -129,7 +162,7 @@ describe.each(BACKENDS)('drone lifecycle on %s', (backend) => {
     const id = await q.queue.enqueue('a', { waitAbort: abortFile })
     await log.waitTask('started', id)
     drone.pause()
-    const leaseSeq = drone.local.taskGet({ id })!.leaseSeq
+    const leaseSeq = drone.holdings().find((h) => h.id === id)!.leaseSeq
     await q.queue.driver.taskLeaseExtend({ droneId: drone.id, leases: [{ id, leaseSeq }], leaseMs: 1 })
     await until(async () => (await q.queue.driver.taskRescue({ graceMs: 0, limit: 10 })).requeued.includes(id), 10_000, 'the rescue')
     drone.resume()
@@ -144,7 +177,7 @@ describe.each(BACKENDS)('drone lifecycle on %s', (backend) => {
       }
     }, 10_000, 'the old run to be aborted')
     // Claimed again (a third time) and dispatched: the drone holds one row of it, under a newer lease.
-    await until(() => (drone.local.taskGet({ id })?.leaseSeq ?? 0) > leaseSeq + 1, 10_000, 'the next claim')
+    await until(() => (drone.holdings().find((h) => h.id === id)?.leaseSeq ?? 0) > leaseSeq + 1, 10_000, 'the next claim')
   })
 
   it('pause() before start is a warm standby: workers up, nothing claimed, while another drone works; resume() claims at once', async () => {

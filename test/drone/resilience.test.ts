@@ -142,7 +142,7 @@ describe.each(BACKENDS)('drone resilience on %s', (backend) => {
     // the capacity default holds 2 × concurrency: paused, the drone cannot re-claim the rescued task
     // itself before the thief does (it did under load, and the thief's claim came back empty)
     drone.pause()
-    const leaseSeq = drone.local.taskGet({ id })!.leaseSeq
+    const leaseSeq = drone.holdings().find((h) => h.id === id)!.leaseSeq
     const driver = q.queue.driver
     // expire the drone's lease and rescue the task, as if the drone had stalled
     await until(async () => {

@@ -7,6 +7,7 @@
  * than one batch (500 rows by default): drones keep claiming in between.
  */
 import type { BulkApplyParams } from '../driver.ts'
+import { ACTION_FROM } from '../rules.ts'
 import { channelFor, quoteIdent, quoteLiteral } from './ident.ts'
 import type { Exec } from './insert.ts'
 import type { Statement } from './sql.ts'
@@ -18,8 +19,9 @@ export function bulkStatements(schema: string) {
   const st = (name: string, text: string): Statement => ({ name: `swarmage_${name}`, text })
   // $1 the ids, $2 the filter's state or NULL. Rows are locked in id order: two bulk actions over
   // overlapping batches cannot deadlock.
-  const pick = (states: string) =>
-    `SELECT id FROM ${T} WHERE id = ANY ($1::uuid[]) AND state IN ${states} AND ($2::text IS NULL OR state = $2::text) ORDER BY id FOR UPDATE`
+  // The states each action accepts come from src/queue/rules.ts, as for the single-task actions.
+  const pick = (states: readonly string[]) =>
+    `SELECT id FROM ${T} WHERE id = ANY ($1::uuid[]) AND state IN (${states.map(quoteLiteral).join(', ')}) AND ($2::text IS NULL OR state = $2::text) ORDER BY id FOR UPDATE`
   return {
     /**
      * queued → cancelled. Running tasks are left to the single-task cancel (its attempt row and the
@@ -27,13 +29,13 @@ export function bulkStatements(schema: string) {
      */
     cancelQueued: st(
       'bulk_cancel_queued',
-      `WITH old AS (${pick(`('queued')`)})
+      `WITH old AS (${pick(['queued'])})
       UPDATE ${T} t SET state = 'cancelled', finished_at = now() FROM old WHERE t.id = old.id RETURNING t.id::text AS id`,
     ),
     /** failed|cancelled → queued with a fresh set of attempts; drones are woken for the types. */
     retry: st(
       'bulk_retry',
-      `WITH old AS (${pick(`('failed', 'cancelled')`)}), upd AS (
+      `WITH old AS (${pick(ACTION_FROM.retry)}), upd AS (
         UPDATE ${T} t SET state = 'queued', attempts = 0, run_at = now(), result = NULL, finished_at = NULL,
           started_at = NULL, drone = NULL, claimed_by = NULL, lease_expires_at = NULL, worker_pid = NULL
         FROM old WHERE t.id = old.id RETURNING t.id, t.type
@@ -47,7 +49,7 @@ export function bulkStatements(schema: string) {
     /** any state but running → deleted, with the task's logs and attempt rows. */
     delete: st(
       'bulk_delete',
-      `WITH old AS (${pick(`('queued', 'succeeded', 'failed', 'cancelled')`)}), del AS (
+      `WITH old AS (${pick(ACTION_FROM.delete)}), del AS (
         DELETE FROM ${T} t USING old WHERE t.id = old.id RETURNING t.id
       ), dl AS (
         DELETE FROM ${S}.task_logs WHERE task_id = ANY (ARRAY(SELECT id FROM del))

@@ -23,6 +23,7 @@ import {
   type ScheduleRecord,
 } from '../driver.ts'
 import type { ScheduleSpec } from '../../schedules/definition.ts'
+import { actionRefused, MAINTENANCE_LEASE_MS, MAINTENANCE_MAX_BATCHES, retryKeyConflict } from '../rules.ts'
 import { isRetryablePgError, pgCode, wrapPgError } from './errors.ts'
 import { channelFor, isUuid, textSafe } from './ident.ts'
 import { PgListener } from './listener.ts'
@@ -58,11 +59,6 @@ export interface PostgresDriverOptions {
   /** LISTEN probe timeout, ms. Default 3000. */
   heartbeatTimeoutMs?: number
 }
-
-/** How long one maintenance pass holds the lease; the holder renews it on its next pass. */
-const MAINTENANCE_LEASE_MS = 60_000
-/** Bounds one maintenance pass (batches × batchSize rows); the rest waits for the next pass. */
-const MAINTENANCE_MAX_BATCHES = 100
 
 /**
  * The PostgreSQL global queue. Every hot-path call (claim, complete, lease extension, insert) is one
@@ -404,7 +400,7 @@ export class PostgresDriver implements GlobalQueueDriver {
     if (row) return toTask(row)
     const state = await this.stateOf(id)
     if (state === null) return null
-    throw new InputError(`task ${id} is ${state}: only queued or running tasks can be cancelled`)
+    throw actionRefused('cancel', id, state)
   }
 
   async taskRetry({ id }: { id: string }): Promise<Task | null> {
@@ -414,21 +410,21 @@ export class PostgresDriver implements GlobalQueueDriver {
       ;[row] = await this.run<TaskRow>(this.sql.retry, [id])
     } catch (err) {
       if (pgCode((err as { cause?: unknown }).cause) === '23505') {
-        throw new InputError(`task ${id} cannot be retried: another queued or running task has the same key`, { cause: err })
+        throw retryKeyConflict(id, err)
       }
       throw err
     }
     if (row) return toTask(row)
     const state = await this.stateOf(id)
     if (state === null) return null
-    throw new InputError(`task ${id} is ${state}: only failed or cancelled tasks can be retried`)
+    throw actionRefused('retry', id, state)
   }
 
   async taskDelete({ id }: { id: string }): Promise<boolean> {
     if (!isUuid(id)) return false
     const [row] = await this.run<{ state: string; deleted: number }>(this.sql.delete, [id])
     if (!row) return false
-    if (row.deleted === 0) throw new InputError(`task ${id} is running: cancel it before deleting it`)
+    if (row.deleted === 0) throw actionRefused('delete', id, row.state)
     return true
   }
 

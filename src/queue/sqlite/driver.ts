@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { InputError, SwarmageError } from '../../core/errors.ts'
+import { SwarmageError } from '../../core/errors.ts'
 import { openSqlite, type SqliteDatabase, type SqliteStatement } from '../../core/sqlite-lib.ts'
 import type { ClaimedTask, Completion, LeaseRef, Task, TaskInsert } from '../../core/task.ts'
 import {
@@ -25,6 +25,7 @@ import {
 } from '../driver.ts'
 import type { ScheduleSpec } from '../../schedules/definition.ts'
 import { isUnlimited, parseRate, type TypeFlowUse, type TypeSettings } from '../../core/flow.ts'
+import { assertActionAllowed, MAINTENANCE_LEASE_MS, MAINTENANCE_MAX_BATCHES, retryKeyConflict } from '../rules.ts'
 import { claimLimited, flowUse, toTypeSettings } from './flow.ts'
 import { checkSchema, migrate } from './migrations.ts'
 import { toScheduleRecord } from './schedules.ts'
@@ -39,8 +40,6 @@ export const WAL_AUTOCHECKPOINT_PAGES = 10_000
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 /** How long a lock may be waited for before a write gives up with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000
-/** The maintenance lease: the holder keeps it by running again within this time; others get null. */
-export const MAINTENANCE_LEASE_MS = 60_000
 const DRONE_FORGET_MS = 24 * 3600_000
 const DEFAULT_LOG_LIMIT = 1000
 /** Prune old signal rows once every this many signal writes (cheap: indexed by id, rows are tiny). */
@@ -365,9 +364,7 @@ export class SqliteDriver implements GlobalQueueDriver {
       const now = Date.now()
       const row = s.stateOf.get(id)
       if (!row) return null
-      if (row.state !== 'queued' && row.state !== 'running') {
-        throw new InputError(`task ${id} is ${row.state}: only queued or running tasks can be cancelled`)
-      }
+      assertActionAllowed('cancel', id, row.state)
       s.cancel.run({ id, now })
       if (row.state === 'running') {
         s.insertAttempt.run({ taskId: id, leaseSeq: row.lease_seq, attempt: row.attempts, drone: row.drone, workerPid: null, startedAt: row.started_at, now, outcome: 'cancelled', error: null })
@@ -383,14 +380,12 @@ export class SqliteDriver implements GlobalQueueDriver {
       const now = Date.now()
       const row: HeldRow | undefined = s.stateOf.get(id)
       if (!row) return null
-      if (row.state !== 'failed' && row.state !== 'cancelled') {
-        throw new InputError(`task ${id} is ${row.state}: only failed or cancelled tasks can be retried`)
-      }
+      assertActionAllowed('retry', id, row.state)
       try {
         s.retry.run({ id, now })
       } catch (err) {
         if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          throw new InputError(`task ${id} cannot be retried: another task with key "${row.key}" is queued or running`, { cause: err })
+          throw retryKeyConflict(id, err)
         }
         throw err
       }
@@ -404,7 +399,7 @@ export class SqliteDriver implements GlobalQueueDriver {
     return this.write(() => {
       const row = s.stateOf.get(id)
       if (!row) return false
-      if (row.state === 'running') throw new InputError(`task ${id} is running: cancel it before deleting it`)
+      assertActionAllowed('delete', id, row.state)
       s.deleteLogs.run(id)
       s.deleteAttempts.run(id)
       s.deleteTask.run(id)
@@ -481,8 +476,9 @@ export class SqliteDriver implements GlobalQueueDriver {
     const cutoff = now - retentionMs
     const limit = Math.max(1, Math.floor(batchSize))
     let pruned = 0
-    // One transaction per batch, so drones claiming meanwhile wait for one batch at most.
-    for (;;) {
+    // One transaction per batch, so drones claiming meanwhile wait for one batch at most; bounded
+    // like every driver's pass (it was unbounded here: a huge backlog held the loop for minutes).
+    for (let batch = 0; batch < MAINTENANCE_MAX_BATCHES; batch++) {
       const n = this.write(() => {
         const ids = s.prunable.all({ cutoff, limit })
         if (ids.length === 0) return 0

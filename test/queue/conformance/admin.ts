@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_SETTINGS } from '../../../src/queue/driver.ts'
 import { ISO_RE, isTasks, type Harness } from './harness.ts'
+import { MAINTENANCE_MAX_BATCHES } from '../../../src/queue/rules.ts'
 
 /** Drones, maintenance, settings, signals, clock and connection. */
 export function adminCases(h: Harness): void {
@@ -39,6 +40,17 @@ export function adminCases(h: Harness): void {
       expect(await peer.maintenanceRun({ holder: 'drone-b', batchSize: 100 })).toBeNull()
       expect(await h.d.maintenanceRun({ holder: 'drone-b', batchSize: 100 })).toBeNull()
       expect(await peer.maintenanceRun({ holder: 'drone-a', batchSize: 100 })).toEqual({ pruned: 0 })
+    })
+
+    it('bounds one maintenance pass to MAINTENANCE_MAX_BATCHES batches; the next pass goes on', async () => {
+      const ids = await h.insertMany([...Array(MAINTENANCE_MAX_BATCHES + 2)].map((_, i) => ({ type: 'mb', payload: i })))
+      for (const id of ids) await h.d.taskCancel({ id })
+      await h.d.settingsSet({ retentionMs: 0 })
+      const lastFinish = Date.parse((await h.d.taskGet({ id: ids.at(-1)! }))!.finishedAt!)
+      await h.clockPast(lastFinish, 2)
+      expect(await h.d.maintenanceRun({ holder: 'mb', batchSize: 1 })).toEqual({ pruned: MAINTENANCE_MAX_BATCHES })
+      expect(await h.d.maintenanceRun({ holder: 'mb', batchSize: 1 })).toEqual({ pruned: 2 })
+      expect(await h.d.taskCount({ type: 'mb' })).toBe(0)
     })
 
     it('prunes finished tasks older than the retention, in batches, with their logs and attempts', async () => {

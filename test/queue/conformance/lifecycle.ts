@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { InputError } from '../../../src/core/errors.ts'
+import { TASK_STATES, type TaskState } from '../../../src/core/task.ts'
+import { actionAllowed, actionRefused } from '../../../src/queue/rules.ts'
 import { until } from '../../helpers.ts'
 import { ISO_RE, TASK_KEYS, type Harness } from './harness.ts'
 
@@ -279,6 +281,34 @@ export function lifecycleCases(h: Harness): void {
       expect(await h.d.taskRetry({ id })).toMatchObject({ state: 'queued', attempts: 0 })
       await expect(h.d.taskRetry({ id })).rejects.toBeInstanceOf(InputError)
       expect(await h.d.taskRetry({ id: '00000000-0000-4000-8000-000000000003' })).toBeNull()
+    })
+
+    it('allows cancel, retry and delete from exactly the states the shared table names (src/queue/rules.ts, from TRANSITIONS)', async () => {
+      // One task in each state per action, made the way the queue makes them.
+      const inState = async (state: TaskState, type: string): Promise<string> => {
+        const id = await h.insert(type, {}, { maxAttempts: 1 })
+        if (state === 'queued') return id
+        if (state === 'cancelled') {
+          await h.d.taskCancel({ id })
+          return id
+        }
+        const c = await h.claimOne(type)
+        if (state === 'succeeded') await h.succeed(c)
+        if (state === 'failed') await h.fail(c, null)
+        return id
+      }
+      for (const action of ['cancel', 'retry', 'delete'] as const) {
+        for (const state of TASK_STATES) {
+          const id = await inState(state, `tbl-${action}-${state}`)
+          const act = action === 'cancel' ? h.d.taskCancel({ id }) : action === 'retry' ? h.d.taskRetry({ id }) : h.d.taskDelete({ id })
+          if (actionAllowed(action, state)) {
+            await expect(act, `${action} from ${state}`).resolves.toBeTruthy()
+          } else {
+            await expect(act, `${action} from ${state}`).rejects.toThrow(actionRefused(action, id, state).message)
+            expect(await h.state(id)).toBe(state)
+          }
+        }
+      }
     })
 
     it('deletes a task that is not running, with its logs', async () => {

@@ -8,9 +8,9 @@ import { fmtAgo, fmtCount, fmtTime } from '../../lib/format.ts'
 import { useConnections } from '../../stores/resources.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
+import { TASK_STATES } from '../../../../core/task.ts'
 
 const POLL_MS = 2000
-const STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const
 
 /** Every drone on the selected queue (any machine), and counts per type and state. */
 export function ClusterView() {
@@ -121,7 +121,7 @@ export function ClusterView() {
           <thead>
             <tr>
               <th>Type</th>
-              {STATES.map((s) => (
+              {TASK_STATES.map((s) => (
                 <th key={s} className="num">
                   {s}
                 </th>
@@ -132,7 +132,7 @@ export function ClusterView() {
             {types.map((t) => (
               <tr key={t} data-testid={`cluster-type-${t}`}>
                 <td className="mono">{t}</td>
-                {STATES.map((s) => (
+                {TASK_STATES.map((s) => (
                   <td key={s} className={`num${s === 'failed' && stats!.types[t]![s] ? ' bad-text' : ''}`} data-testid={`cluster-${t}-${s}`}>
                     {fmtCount(stats!.types[t]![s])}
                   </td>

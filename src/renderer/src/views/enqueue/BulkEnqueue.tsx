@@ -4,8 +4,7 @@ import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useAction } from '../../components/hooks.ts'
 import { BULK_MAX, ndjsonTasks, sendBulk, templateTasks, type BulkProgress } from '../../lib/bulk.ts'
 import { call } from '../../transport/index.ts'
-
-const TYPE_RE = /^[A-Za-z0-9_.:/-]{1,100}$/
+import { TASK_TYPE_RE, TASK_TYPE_RULE } from '../../../../core/task.ts'
 
 /**
  * Many tasks at once: a count with a payload template (`{{i}}` is 1…count), or an NDJSON file in the
@@ -32,9 +31,9 @@ export function BulkEnqueue({ connectionId, typesListId }: { connectionId: strin
     return { sent, from: mode === 'file' ? file?.name : undefined }
   })
 
-  const typeBad = mode === 'template' && type !== '' && !TYPE_RE.test(type)
+  const typeBad = mode === 'template' && type !== '' && !TASK_TYPE_RE.test(type)
   const countBad = !/^\d+$/.test(count) || Number(count) < 1 || Number(count) > BULK_MAX
-  const ready = mode === 'template' ? TYPE_RE.test(type) && !countBad : file !== null
+  const ready = mode === 'template' ? TASK_TYPE_RE.test(type) && !countBad : file !== null
   return (
     <div className="panel form" data-testid="bulk-form">
       <h2>Enqueue many</h2>
@@ -51,7 +50,7 @@ export function BulkEnqueue({ connectionId, typesListId }: { connectionId: strin
           <div className="field">
             <label htmlFor="bulk-type">Type</label>
             <input id="bulk-type" className={`mono${typeBad ? ' invalid' : ''}`} value={type} onChange={(e) => setType(e.target.value)} list={typesListId} placeholder="a task type" data-testid="bulk-type" />
-            {typeBad && <div className="field-note bad">1–100 characters of A-Z a-z 0-9 _ . : / -</div>}
+            {typeBad && <div className="field-note bad">{TASK_TYPE_RULE}</div>}
           </div>
           <div className="field">
             <label htmlFor="bulk-count">How many</label>

@@ -9,8 +9,8 @@ import { useConnections, useWorkerDefs } from '../../stores/resources.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
 import { BulkEnqueue } from './BulkEnqueue.tsx'
+import { TASK_TYPE_RE, TASK_TYPE_RULE } from '../../../../core/task.ts'
 
-const TYPE_RE = /^[A-Za-z0-9_.:/-]{1,100}$/
 const INT_RE = /^-?\d+$/
 
 export function EnqueueView() {
@@ -43,7 +43,7 @@ export function EnqueueView() {
   const parsed = parseJson(payload, { allowEmpty: true })
 
   const bad = {
-    type: type && !TYPE_RE.test(type) ? 'a task type is 1–100 characters of A-Z a-z 0-9 _ . : / -' : null,
+    type: type && !TASK_TYPE_RE.test(type) ? `a task type is ${TASK_TYPE_RULE}` : null,
     priority: priority && !INT_RE.test(priority) ? 'a whole number; higher runs first' : null,
     delay: delay && !/^\d+$/.test(delay) ? 'milliseconds, 0 or more' : null,
     maxAttempts: maxAttempts && (!/^\d+$/.test(maxAttempts) || Number(maxAttempts) < 1 || Number(maxAttempts) > 1000) ? '1–1000' : null,

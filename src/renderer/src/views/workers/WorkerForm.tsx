@@ -7,8 +7,8 @@ import { parseJson, pretty } from '../../lib/json.ts'
 import { useWorkerDefs } from '../../stores/resources.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
+import { TASK_TYPE_RE, TASK_TYPE_RULE } from '../../../../core/task.ts'
 
-const TYPE_RE = /^[A-Za-z0-9_.:/-]{1,100}$/
 
 export function WorkerForm({ editing, onDone }: { editing: WorkerDefinitionRecord | null; onDone: () => void }) {
   const desktop = useUi((s) => s.info?.mode === 'desktop')
@@ -22,7 +22,7 @@ export function WorkerForm({ editing, onDone }: { editing: WorkerDefinitionRecor
   const [pickNote, setPickNote] = useState<string | null>(null)
 
   const parsed = parseJson(config)
-  const typeBad = type !== '' && !TYPE_RE.test(type) ? 'a task type is 1–100 characters of A-Z a-z 0-9 _ . : / -' : null
+  const typeBad = type !== '' && !TASK_TYPE_RE.test(type) ? `a task type is ${TASK_TYPE_RULE}` : null
   const procBad = !/^\d+$/.test(processes) || Number(processes) < 1 || Number(processes) > 64 ? '1–64' : null
   const concBad = !/^\d+$/.test(concurrency) || Number(concurrency) < 1 || Number(concurrency) > 10000 ? '1–10000' : null
   const timeoutBad = timeout !== '' && !/^\d+$/.test(timeout) ? 'milliseconds, a whole number' : null

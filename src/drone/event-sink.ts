@@ -1,8 +1,5 @@
 import type { EventEmitter } from 'node:events'
 import type { DroneEvent, TaskEvent, TaskEventKind } from '../core/events.ts'
-import type { GlobalQueueDriver } from '../queue/driver.ts'
-import type { Queue } from '../queue/queue.ts'
-import type { LocalQueue } from './local-queue.ts'
 
 export type EventExtra = Omit<TaskEvent, 'kind' | 'taskId' | 'type' | 'at'>
 
@@ -13,17 +10,6 @@ export interface Pending {
   extra: EventExtra | undefined
   /** When it happened, if not now (a worker's report: its own clock reading, same machine). */
   at?: number
-}
-
-/** The drone's options after validation, every default filled in (DRONE_DEFAULTS). */
-export interface DroneSettings {
-  bufferPerWorker: number
-  leaseMs: number
-  taskTimeoutMs: number
-  retryBaseMs: number
-  retryMaxMs: number
-  graceMs: number
-  pollMs: number
 }
 
 /** Where task events wait for the local queue's writes (LocalQueue: written once per turn). */
@@ -77,19 +63,4 @@ export class EventSink {
       this.emitter.emit('event', e)
     }
   }
-}
-
-/** What the drone's services share. */
-export interface DroneContext {
-  readonly id: string
-  readonly name: string
-  readonly queue: Queue
-  readonly driver: GlobalQueueDriver
-  readonly settings: DroneSettings
-  readonly local: LocalQueue
-  readonly events: EventSink
-  /** True once stop() began: nothing new is claimed, released and lost tasks are handed back. */
-  readonly draining: boolean
-  /** Reports an error of a background part (never fatal, never swallowed). */
-  reportError(err: unknown, where: string): void
 }

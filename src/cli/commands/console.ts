@@ -6,17 +6,17 @@
  * (a second signal exits at once).
  */
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { createSecureContext } from 'node:tls'
-import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
-import { InputError, errorMessage } from '../core/errors.ts'
-import { parseQueueAddress } from '../queue/address.ts'
-import { examplesRequested } from '../api/examples.ts'
-import { ConsoleService, EMBEDDED_ID } from '../api/service.ts'
-import { commandContext, intOption, type CommonOptions } from '../cli/context.ts'
-import { isLoopbackHost, startConsoleServer } from './server.ts'
+import { InputError, errorMessage } from '../../core/errors.ts'
+import { parseQueueAddress } from '../../queue/address.ts'
+import { examplesRequested } from '../../api/examples.ts'
+import { ConsoleService, EMBEDDED_ID } from '../../api/service.ts'
+import { defaultStaticDir } from '../../console/static-dir.ts'
+import { isLoopbackHost, startConsoleServer } from '../../console/server.ts'
+import { commandContext, intOption, type CommonOptions } from '../context.ts'
 
 interface ConsoleCliOptions extends CommonOptions {
   port: number
@@ -30,20 +30,6 @@ interface ConsoleCliOptions extends CommonOptions {
   tlsCert?: string
   tlsKey?: string
   insecure?: boolean
-}
-
-/**
- * The built renderer: out/renderer of the package, found from this module whether it runs from
- * src/console (a checkout), dist/console (the installed package) or a bundle in out/main. The first
- * folder up with a package.json is the package: never a user's project above node_modules.
- */
-export function defaultStaticDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(resolve(dir, 'package.json'))) return resolve(dir, 'out', 'renderer')
-    dir = dirname(dir)
-  }
-  return resolve(dirname(fileURLToPath(import.meta.url)), '../../out/renderer')
 }
 
 /** Demo tasks a second fed with --examples: SWARMAGE_DEMO_RATE (0 turns the feed off), default 6. */
@@ -84,7 +70,7 @@ export function consoleCommand(program: Command): void {
       const examples = opts.examples === true || examplesRequested([], process.env)
       // GET /metrics (src/metrics): the drones this console runs, enqueues through it, and the
       // embedded queue's counts (this process reads them: a console is one per queue, not N).
-      const { SwarmageMetrics } = await import('../metrics/metrics.ts')
+      const { SwarmageMetrics } = await import('../../metrics/metrics.ts')
       const metrics = new SwarmageMetrics()
       const service = new ConsoleService({
         dataDir,
