@@ -15,6 +15,35 @@ export async function nav(page: Page, view: string): Promise<void> {
   await page.getByTestId(`view-${view}`).waitFor()
 }
 
+/** Opens the Connections view's form for a new connection named `name` of `kind`. */
+export async function openConnectionForm(page: Page, name: string, kind: 'sqlite' | 'postgres'): Promise<void> {
+  await nav(page, 'connections')
+  await page.getByTestId('connection-add').click()
+  await page.getByTestId('connection-name').fill(name)
+  await page.getByTestId(`connection-kind-${kind}`).click()
+}
+
+/** Saves the connection form and returns the new connection's id once its row shows. */
+export async function saveConnection(page: Page, name: string): Promise<string> {
+  await page.getByTestId('connection-save').click()
+  const row = page.getByTestId(`connection-row-${name}`)
+  await row.waitFor({ timeout: T })
+  return (await row.getAttribute('data-id'))!
+}
+
+/** Adds an SQLite connection on the file `path` through the Connections form; returns its id. */
+export async function addSqliteConnection(page: Page, name: string, path: string): Promise<string> {
+  await openConnectionForm(page, name, 'sqlite')
+  await page.getByTestId('connection-path').fill(path)
+  return saveConnection(page, name)
+}
+
+/** Clicks the connection's Use and waits until the queue menu shows it selected. */
+export async function useConnection(page: Page, name: string, id: string): Promise<void> {
+  await page.getByTestId(`connection-use-${name}`).click()
+  await expect.poll(() => page.getByTestId('connection-select').inputValue()).toBe(id)
+}
+
 /** Adds a worker definition for `type` served by the fixture module; returns nothing, asserts the row. */
 export async function addWorker(page: Page, type: string, concurrency = 4): Promise<void> {
   await nav(page, 'workers')
