@@ -9,12 +9,11 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { EMBEDDED_ID } from '../../src/api/service.ts'
-import { tempDir } from '../helpers.ts'
-import { T, enqueue, nav, openConsole, waitTaskState } from './flows.ts'
-import { ROOT, buildRenderer, launchBrowser, screenshot, startConsole, watchErrors, type ConsoleHandle } from './harness.ts'
+import { T, enqueue, nav, waitTaskState } from './flows.ts'
+import { ROOT, screenshot } from './harness.ts'
+import { consoleSession } from './session.ts'
 
 const MODULE = join(ROOT, 'test/e2e/fixtures/debuggee.mjs')
 const REPLAYEE = join(ROOT, 'test/e2e/fixtures/replayee.mjs')
@@ -24,154 +23,139 @@ const BREAK = lineOf('BREAK')
 const OVER = lineOf('STEP-OVER')
 
 describe('console debugger e2e', () => {
-  const tmp = tempDir('swarmage-e2e-debugger-')
-  let consoleHandle: ConsoleHandle
-  let browser: Browser
-  let page: Page
-  let errors: string[]
-
-  beforeAll(async () => {
-    const staticDir = buildRenderer()
-    consoleHandle = await startConsole({ dataDir: join(tmp.dir, 'data'), staticDir })
-    const def = await consoleHandle.service.call('workers.save', { type: 'dbg', module: MODULE, watch: false })
-    await consoleHandle.service.call('drones.start', { connectionId: EMBEDDED_ID, workerIds: [def.id], name: 'drone-dbg' })
-    browser = await launchBrowser()
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' })
-    errors = watchErrors(page)
-    await openConsole(page, consoleHandle.url)
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await consoleHandle?.close()
-    tmp.cleanup()
+  const s = consoleSession('swarmage-e2e-debugger-', {
+    colorScheme: 'dark',
+    started: async (consoleHandle) => {
+      const def = await consoleHandle.service.call('workers.save', { type: 'dbg', module: MODULE, watch: false })
+      await consoleHandle.service.call('drones.start', { connectionId: EMBEDDED_ID, workerIds: [def.id], name: 'drone-dbg' })
+    },
   })
 
-  const debuggerState = (state: string) => page.locator(`[data-testid="debugger"][data-state="${state}"]`).waitFor({ timeout: 30_000 })
-  const pausedLine = async () => Number(await page.getByTestId('debug-source').getAttribute('data-paused-line'))
-  const variable = (scope: string, name: string) => page.locator(`[data-testid="debug-scope-${scope}"] [data-testid="debug-var"][data-name="${name}"] [data-testid="debug-var-value"]`).first()
+  const debuggerState = (state: string) => s.page.locator(`[data-testid="debugger"][data-state="${state}"]`).waitFor({ timeout: 30_000 })
+  const pausedLine = async () => Number(await s.page.getByTestId('debug-source').getAttribute('data-paused-line'))
+  const variable = (scope: string, name: string) => s.page.locator(`[data-testid="debug-scope-${scope}"] [data-testid="debug-var"][data-name="${name}"] [data-testid="debug-var-value"]`).first()
 
   it('breaks on a line clicked in the worker module, shows the locals, evaluates, steps, resumes; the task succeeds', async () => {
-    await nav(page, 'workers')
-    const row = page.locator('[data-testid^="process-row-"][data-type="dbg"]').first()
+    await nav(s.page, 'workers')
+    const row = s.page.locator('[data-testid^="process-row-"][data-type="dbg"]').first()
     await row.waitFor({ timeout: T })
     await row.getByTestId('process-debugger').click()
-    await page.getByTestId('view-debugger').waitFor()
+    await s.page.getByTestId('view-debugger').waitFor()
     await debuggerState('running')
-    expect(await page.getByTestId('inspect-url').textContent()).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\//)
+    expect(await s.page.getByTestId('inspect-url').textContent()).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\//)
     // The worker module is the script shown first, its source read from the process.
-    expect(await page.getByTestId('debug-script').locator('option:checked').textContent()).toBe('debuggee.mjs (worker module)')
-    await expect.poll(() => page.locator('.debug-source .cm-content').textContent(), { timeout: T }).toContain('export default async function debuggee')
+    expect(await s.page.getByTestId('debug-script').locator('option:checked').textContent()).toBe('debuggee.mjs (worker module)')
+    await expect.poll(() => s.page.locator('.debug-source .cm-content').textContent(), { timeout: T }).toContain('export default async function debuggee')
 
-    await page.locator('.debug-source .cm-lineNumbers .cm-gutterElement', { hasText: new RegExp(`^${BREAK}$`) }).click()
-    await expect.poll(() => page.locator('.debug-source .cm-breakpoint-dot').count(), { timeout: T }).toBe(1)
+    await s.page.locator('.debug-source .cm-lineNumbers .cm-gutterElement', { hasText: new RegExp(`^${BREAK}$`) }).click()
+    await expect.poll(() => s.page.locator('.debug-source .cm-breakpoint-dot').count(), { timeout: T }).toBe(1)
 
-    const id = await enqueue(page, 'dbg', '{"n": 21}')
-    await nav(page, 'debugger')
+    const id = await enqueue(s.page, 'dbg', '{"n": 21}')
+    await nav(s.page, 'debugger')
     await debuggerState('paused')
     expect(await pausedLine()).toBe(BREAK)
-    expect(await page.getByTestId('debug-status').textContent()).toBe(`paused (breakpoint) at debuggee.mjs:${BREAK}`)
-    expect(await page.getByTestId('debug-frame').first().textContent()).toContain('debuggee')
+    expect(await s.page.getByTestId('debug-status').textContent()).toBe(`paused (breakpoint) at debuggee.mjs:${BREAK}`)
+    expect(await s.page.getByTestId('debug-frame').first().textContent()).toContain('debuggee')
     await expect.poll(() => variable('local', 'n').textContent(), { timeout: T }).toBe('21')
     expect(await variable('local', 'label').textContent()).toBe('"n=21"')
-    await screenshot(page, 'debugger')
+    await screenshot(s.page, 'debugger')
 
-    await page.getByTestId('debug-expression').fill('n * 100 + label.length')
-    await page.getByTestId('debug-evaluate').click()
-    await expect.poll(() => page.getByTestId('debug-result').first().textContent(), { timeout: T }).toContain('→ 2104')
+    await s.page.getByTestId('debug-expression').fill('n * 100 + label.length')
+    await s.page.getByTestId('debug-evaluate').click()
+    await expect.poll(() => s.page.getByTestId('debug-result').first().textContent(), { timeout: T }).toContain('→ 2104')
 
-    await page.getByTestId('debug-step-over').click()
+    await s.page.getByTestId('debug-step-over').click()
     await expect.poll(pausedLine, { timeout: T }).toBe(OVER)
     await expect.poll(() => variable('local', 'doubled').textContent(), { timeout: T }).toBe('42')
 
-    await page.getByTestId('debug-resume').click()
+    await s.page.getByTestId('debug-resume').click()
     await debuggerState('running')
-    await nav(page, 'tasks')
-    await page.locator(`[data-testid="task-row"][data-id="${id}"]`).click({ timeout: T })
-    await waitTaskState(page, id, 'succeeded')
-    const task = await consoleHandle.service.call('tasks.get', { connectionId: EMBEDDED_ID, id })
+    await nav(s.page, 'tasks')
+    await s.page.locator(`[data-testid="task-row"][data-id="${id}"]`).click({ timeout: T })
+    await waitTaskState(s.page, id, 'succeeded')
+    const task = await s.console.service.call('tasks.get', { connectionId: EMBEDDED_ID, id })
     expect(task.task.result).toEqual({ doubled: 42, label: 'n=21' })
   })
 
   it('debugs a task from its detail: a copy is sent and stops on the breakpoint', async () => {
-    await page.getByTestId('task-debug').click()
-    await page.getByTestId('view-debugger').waitFor()
-    await page.getByTestId('debug-task').waitFor({ timeout: T })
+    await s.page.getByTestId('task-debug').click()
+    await s.page.getByTestId('view-debugger').waitFor()
+    await s.page.getByTestId('debug-task').waitFor({ timeout: T })
     // The process's session is joined, with the breakpoint set earlier.
-    await expect.poll(() => page.locator('.debug-source .cm-breakpoint-dot').count(), { timeout: T }).toBe(1)
-    await page.getByTestId('debug-task-send').click()
+    await expect.poll(() => s.page.locator('.debug-source .cm-breakpoint-dot').count(), { timeout: T }).toBe(1)
+    await s.page.getByTestId('debug-task-send').click()
     await debuggerState('paused')
     expect(await pausedLine()).toBe(BREAK)
     await expect.poll(() => variable('local', 'n').textContent(), { timeout: T }).toBe('21')
-    const copy = await page.getByTestId('debug-task-sent').getAttribute('data-id')
+    const copy = await s.page.getByTestId('debug-task-sent').getAttribute('data-id')
     expect(copy).toBeTruthy()
-    await page.getByTestId('debug-resume').click()
+    await s.page.getByTestId('debug-resume').click()
     await debuggerState('running')
-    await page.getByTestId('debug-task-sent').click()
-    await waitTaskState(page, copy!, 'succeeded')
+    await s.page.getByTestId('debug-task-sent').click()
+    await waitTaskState(s.page, copy!, 'succeeded')
   })
 
   it('shows the session closed when its process is restarted, and attaches again with the breakpoints kept', async () => {
-    await nav(page, 'workers')
-    await page.locator('[data-testid^="process-row-"][data-type="dbg"]').first().getByTestId('process-restart').click()
-    await nav(page, 'debugger')
+    await nav(s.page, 'workers')
+    await s.page.locator('[data-testid^="process-row-"][data-type="dbg"]').first().getByTestId('process-restart').click()
+    await nav(s.page, 'debugger')
     await debuggerState('closed')
-    expect(await page.getByTestId('debug-status').textContent()).toMatch(/^closed: /)
-    await page.getByTestId('debug-reattach').click()
+    expect(await s.page.getByTestId('debug-status').textContent()).toMatch(/^closed: /)
+    await s.page.getByTestId('debug-reattach').click()
     await debuggerState('running')
-    await expect.poll(() => page.locator('.debug-source .cm-breakpoint-dot').count(), { timeout: T }).toBe(1)
-    await consoleHandle.service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'dbg', payload: { n: 5 } })
+    await expect.poll(() => s.page.locator('.debug-source .cm-breakpoint-dot').count(), { timeout: T }).toBe(1)
+    await s.console.service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'dbg', payload: { n: 5 } })
     await debuggerState('paused')
     await expect.poll(() => variable('local', 'n').textContent(), { timeout: T }).toBe('5')
-    await page.getByTestId('debug-detach').click()
-    await page.getByTestId('debug-empty').waitFor({ timeout: T })
+    await s.page.getByTestId('debug-detach').click()
+    await s.page.getByTestId('debug-empty').waitFor({ timeout: T })
     // Detaching resumed the process: the task finishes.
-    await expect.poll(async () => (await consoleHandle.service.call('tasks.list', { connectionId: EMBEDDED_ID, state: 'succeeded', type: 'dbg' })).tasks.length, { timeout: 30_000 }).toBe(3)
+    await expect.poll(async () => (await s.console.service.call('tasks.list', { connectionId: EMBEDDED_ID, state: 'succeeded', type: 'dbg' })).tasks.length, { timeout: 30_000 }).toBe(3)
   })
 
   it('debugs the next task of a type from its worker definition', async () => {
-    await nav(page, 'workers')
-    await page.getByTestId('worker-debug-dbg').click()
+    await nav(s.page, 'workers')
+    await s.page.getByTestId('worker-debug-dbg').click()
     await debuggerState('running')
-    await expect.poll(() => page.locator('.debug-source .cm-content').textContent(), { timeout: T }).toContain('export default async function debuggee')
+    await expect.poll(() => s.page.locator('.debug-source .cm-content').textContent(), { timeout: T }).toContain('export default async function debuggee')
     // The detached session's breakpoints went with it: this one starts with none.
-    expect(await page.locator('.debug-source .cm-breakpoint-dot').count()).toBe(0)
-    await page.locator('.debug-source .cm-lineNumbers .cm-gutterElement', { hasText: new RegExp(`^${OVER}$`) }).click()
-    await expect.poll(() => page.locator('.debug-source .cm-breakpoint-dot').count(), { timeout: T }).toBe(1)
-    await consoleHandle.service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'dbg', payload: { n: 4 } })
+    expect(await s.page.locator('.debug-source .cm-breakpoint-dot').count()).toBe(0)
+    await s.page.locator('.debug-source .cm-lineNumbers .cm-gutterElement', { hasText: new RegExp(`^${OVER}$`) }).click()
+    await expect.poll(() => s.page.locator('.debug-source .cm-breakpoint-dot').count(), { timeout: T }).toBe(1)
+    await s.console.service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'dbg', payload: { n: 4 } })
     await debuggerState('paused')
     expect(await pausedLine()).toBe(OVER)
     await expect.poll(() => variable('local', 'doubled').textContent(), { timeout: T }).toBe('8')
-    await page.getByTestId('debug-resume').click()
+    await s.page.getByTestId('debug-resume').click()
     await debuggerState('running')
-    await expect.poll(async () => (await consoleHandle.service.call('tasks.list', { connectionId: EMBEDDED_ID, state: 'succeeded', type: 'dbg' })).tasks.length, { timeout: 30_000 }).toBe(4)
+    await expect.poll(async () => (await s.console.service.call('tasks.list', { connectionId: EMBEDDED_ID, state: 'succeeded', type: 'dbg' })).tasks.length, { timeout: 30_000 }).toBe(4)
   })
 
   it('replays a task from its detail with an edited payload: live logs, would-enqueue, the result; the queue unchanged', async () => {
-    await consoleHandle.service.call('workers.save', { type: 'rp', module: REPLAYEE, watch: false })
+    await s.console.service.call('workers.save', { type: 'rp', module: REPLAYEE, watch: false })
     // No drone serves rp: the task stays queued, and only the replay runs it.
-    const { id } = await consoleHandle.service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'rp', payload: { n: 1 } })
-    const before = await consoleHandle.service.call('tasks.get', { connectionId: EMBEDDED_ID, id })
-    const stats = await consoleHandle.service.call('queue.stats', { connectionId: EMBEDDED_ID })
-    await nav(page, 'tasks')
-    await page.locator(`[data-testid="task-row"][data-id="${id}"]`).click({ timeout: T })
-    await page.locator(`[data-testid="task-detail"][data-id="${id}"]`).waitFor({ timeout: T })
-    await page.getByTestId('task-replay').click()
-    await page.getByTestId('replay-payload').fill('{"n": 3, "children": 1}')
-    await page.getByTestId('replay-run').click()
-    await page.locator('[data-testid="replay-events"][data-done="succeeded"]').waitFor({ timeout: 30_000 })
-    expect(await page.getByTestId('replay-would-enqueue').textContent()).toBe('would enqueue child {"i":0}')
-    expect(await page.locator('[data-testid="replay-events"] li[data-kind="log"]').first().textContent()).toContain('[info] replaying')
-    const shown = JSON.parse((await page.getByTestId('replay-result').textContent()) ?? '') as { n: number; childIds: string[] }
+    const { id } = await s.console.service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'rp', payload: { n: 1 } })
+    const before = await s.console.service.call('tasks.get', { connectionId: EMBEDDED_ID, id })
+    const stats = await s.console.service.call('queue.stats', { connectionId: EMBEDDED_ID })
+    await nav(s.page, 'tasks')
+    await s.page.locator(`[data-testid="task-row"][data-id="${id}"]`).click({ timeout: T })
+    await s.page.locator(`[data-testid="task-detail"][data-id="${id}"]`).waitFor({ timeout: T })
+    await s.page.getByTestId('task-replay').click()
+    await s.page.getByTestId('replay-payload').fill('{"n": 3, "children": 1}')
+    await s.page.getByTestId('replay-run').click()
+    await s.page.locator('[data-testid="replay-events"][data-done="succeeded"]').waitFor({ timeout: 30_000 })
+    expect(await s.page.getByTestId('replay-would-enqueue').textContent()).toBe('would enqueue child {"i":0}')
+    expect(await s.page.locator('[data-testid="replay-events"] li[data-kind="log"]').first().textContent()).toContain('[info] replaying')
+    const shown = JSON.parse((await s.page.getByTestId('replay-result').textContent()) ?? '') as { n: number; childIds: string[] }
     // the made-up id the handler was given: no task has it
     expect(shown).toEqual({ n: 3, childIds: [expect.any(String) as string] })
-    await screenshot(page, 'replay')
-    expect(await consoleHandle.service.call('tasks.get', { connectionId: EMBEDDED_ID, id })).toEqual(before)
+    await screenshot(s.page, 'replay')
+    expect(await s.console.service.call('tasks.get', { connectionId: EMBEDDED_ID, id })).toEqual(before)
     // the replayed type's counts, and no child type (the drones' heartbeats and other tests' types move on)
-    const after = (await consoleHandle.service.call('queue.stats', { connectionId: EMBEDDED_ID })).types
+    const after = (await s.console.service.call('queue.stats', { connectionId: EMBEDDED_ID })).types
     expect(after.rp).toEqual(stats.types.rp)
     expect(after.child).toBeUndefined()
-    expect((await consoleHandle.service.call('tasks.list', { connectionId: EMBEDDED_ID, type: 'child' })).total).toBe(0)
-    expect(errors).toEqual([])
+    expect((await s.console.service.call('tasks.list', { connectionId: EMBEDDED_ID, type: 'child' })).total).toBe(0)
+    expect(s.errors).toEqual([])
   })
 })

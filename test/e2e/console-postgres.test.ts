@@ -4,82 +4,53 @@
  * the end; then 100,000 tasks (inserted fast through openQueue + enqueueMany) paged through in the
  * virtualized Tasks table with keyset paging, without the scroll height or row heights moving.
  */
-import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { openQueue } from '../../src/queue/open.ts'
-import { TEST_PG, dropSchema, pgAddress, tempDir, uniqueSchema } from '../helpers.ts'
-import { T, addWorker, enqueue, nav, openConsole, openTaskFromEnqueue, startDrone, waitTaskState } from './flows.ts'
-import { buildRenderer, launchBrowser, screenshot, startConsole, watchErrors, type ConsoleHandle } from './harness.ts'
+import { TEST_PG, dropSchema, pgAddress, uniqueSchema } from '../helpers.ts'
+import { T, addWorker, enqueue, nav, openConnectionForm, openTaskFromEnqueue, saveConnection, startDrone, useConnection, waitTaskState } from './flows.ts'
+import { screenshot } from './harness.ts'
+import { consoleSession } from './session.ts'
 
 const BULK = 100_000
 
 describe('console e2e on PostgreSQL', () => {
-  const tmp = tempDir('swarmage-e2e-pg-')
   const schema = uniqueSchema('e2e_console')
-  let consoleHandle: ConsoleHandle
-  let browser: Browser
-  let page: Page
-  let errors: string[]
+  const s = consoleSession('swarmage-e2e-pg-', { colorScheme: 'light', acceptDialogs: true, closed: () => dropSchema(schema) })
   let connectionId = ''
-
-  beforeAll(async () => {
-    const staticDir = buildRenderer()
-    consoleHandle = await startConsole({ dataDir: join(tmp.dir, 'data'), staticDir })
-    browser = await launchBrowser()
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' })
-    page.on('dialog', (d) => void d.accept())
-    errors = watchErrors(page)
-    await openConsole(page, consoleHandle.url)
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await consoleHandle?.close()
-    await dropSchema(schema)
-    tmp.cleanup()
-  })
 
   it('adds a PostgreSQL connection by fields, sees the schema missing, and migrates it', async () => {
     const pg = new URL(TEST_PG)
-    await nav(page, 'connections')
-    await page.getByTestId('connection-add').click()
-    await page.getByTestId('connection-name').fill('e2e-pg')
-    await page.getByTestId('connection-kind-postgres').click()
-    await page.getByTestId('connection-mode-fields').click()
-    await page.getByTestId('connection-host').fill(pg.hostname)
-    await page.getByTestId('connection-port').fill(pg.port || '5432')
-    await page.getByTestId('connection-database').fill(pg.pathname.slice(1))
-    await page.getByTestId('connection-user').fill(decodeURIComponent(pg.username))
-    await page.getByTestId('connection-sslmode').selectOption('disable')
-    await page.getByTestId('connection-schema').fill(schema)
+    await openConnectionForm(s.page, 'e2e-pg', 'postgres')
+    await s.page.getByTestId('connection-mode-fields').click()
+    await s.page.getByTestId('connection-host').fill(pg.hostname)
+    await s.page.getByTestId('connection-port').fill(pg.port || '5432')
+    await s.page.getByTestId('connection-database').fill(pg.pathname.slice(1))
+    await s.page.getByTestId('connection-user').fill(decodeURIComponent(pg.username))
+    await s.page.getByTestId('connection-sslmode').selectOption('disable')
+    await s.page.getByTestId('connection-schema').fill(schema)
     // Tested before saving: the server answers with its version, and the schema is not there yet.
-    await page.getByTestId('connection-form-test').click()
-    await page.getByTestId('connection-form-test-result').waitFor({ timeout: T })
-    expect(await page.getByTestId('connection-form-test-result-version').textContent()).toMatch(/PostgreSQL|\d+\.\d+/)
-    expect(await page.getByTestId('connection-form-test-result-schema').textContent()).toBe('missing')
-    await page.getByTestId('connection-save').click()
-    const row = page.getByTestId('connection-row-e2e-pg')
-    await row.waitFor({ timeout: T })
-    connectionId = (await row.getAttribute('data-id'))!
-    expect(await row.textContent()).toContain(schema)
-    await page.getByTestId('connection-migrate-e2e-pg').click()
-    await page.getByTestId('connection-migrated-e2e-pg').waitFor({ timeout: T })
-    expect(await page.getByTestId('connection-test-e2e-pg-schema').textContent()).toBe('current')
-    await page.getByTestId('connection-use-e2e-pg').click()
-    await expect.poll(() => page.getByTestId('connection-select').inputValue()).toBe(connectionId)
+    await s.page.getByTestId('connection-form-test').click()
+    await s.page.getByTestId('connection-form-test-result').waitFor({ timeout: T })
+    expect(await s.page.getByTestId('connection-form-test-result-version').textContent()).toMatch(/PostgreSQL|\d+\.\d+/)
+    expect(await s.page.getByTestId('connection-form-test-result-schema').textContent()).toBe('missing')
+    connectionId = await saveConnection(s.page, 'e2e-pg')
+    expect(await s.page.getByTestId('connection-row-e2e-pg').textContent()).toContain(schema)
+    await s.page.getByTestId('connection-migrate-e2e-pg').click()
+    await s.page.getByTestId('connection-migrated-e2e-pg').waitFor({ timeout: T })
+    expect(await s.page.getByTestId('connection-test-e2e-pg-schema').textContent()).toBe('current')
+    await useConnection(s.page, 'e2e-pg', connectionId)
   })
 
   it('runs a drone on PostgreSQL and watches a task from the form succeed', async () => {
-    await addWorker(page, 'e2e.pg', 2)
-    await startDrone(page, connectionId, 'drone-pg')
-    expect(await page.getByTestId('drone-drone-pg').getByTestId('drone-signals').textContent()).toBe('push')
-    const id = await enqueue(page, 'e2e.pg', '{"n": 5}')
-    await openTaskFromEnqueue(page, id)
-    await waitTaskState(page, id, 'succeeded')
-    expect(await page.getByTestId('task-result').textContent()).toContain('10')
-    await nav(page, 'flow')
-    await expect.poll(async () => Number(await page.getByTestId('flow-succeeded-total').textContent()), { timeout: T }).toBeGreaterThanOrEqual(1)
+    await addWorker(s.page, 'e2e.pg', 2)
+    await startDrone(s.page, connectionId, 'drone-pg')
+    expect(await s.page.getByTestId('drone-drone-pg').getByTestId('drone-signals').textContent()).toBe('push')
+    const id = await enqueue(s.page, 'e2e.pg', '{"n": 5}')
+    await openTaskFromEnqueue(s.page, id)
+    await waitTaskState(s.page, id, 'succeeded')
+    expect(await s.page.getByTestId('task-result').textContent()).toContain('10')
+    await nav(s.page, 'flow')
+    await expect.poll(async () => Number(await s.page.getByTestId('flow-succeeded-total').textContent()), { timeout: T }).toBeGreaterThanOrEqual(1)
   })
 
   it(`pages through ${BULK.toLocaleString('en')} tasks with keyset paging and fixed rows`, async () => {
@@ -94,13 +65,13 @@ describe('console e2e on PostgreSQL', () => {
     const enqueueMs = Date.now() - t0
     console.log(`e2e figures: enqueueMany ${BULK} on PostgreSQL ${enqueueMs} ms`)
 
-    await nav(page, 'tasks')
-    await page.getByTestId('tasks-state').selectOption('queued')
-    await page.getByTestId('tasks-type').fill('bulk')
-    const table = page.getByTestId('tasks-table')
+    await nav(s.page, 'tasks')
+    await s.page.getByTestId('tasks-state').selectOption('queued')
+    await s.page.getByTestId('tasks-type').fill('bulk')
+    const table = s.page.getByTestId('tasks-table')
     await expect.poll(async () => Number(await table.getAttribute('data-count')), { timeout: T }).toBeGreaterThanOrEqual(BULK)
     // The newest first: payload i = BULK-1 (enqueueMany keeps order; createdAt ties broken by id).
-    const scroller = page.getByTestId('tasks-scroll')
+    const scroller = s.page.getByTestId('tasks-scroll')
     const heightAtStart = await scroller.evaluate((el) => el.scrollHeight)
     expect(heightAtStart).toBeGreaterThanOrEqual(BULK * 28)
 
@@ -113,7 +84,7 @@ describe('console e2e on PostgreSQL', () => {
       const count = Number(await table.getAttribute('data-count'))
       if (now >= BULK && now === count) break
       if (now !== loaded) loaded = now
-      await page.waitForFunction(
+      await s.page.waitForFunction(
         (prev) => Number(document.querySelector('[data-testid="tasks-table"]')?.getAttribute('data-loaded')) > prev,
         now,
         { timeout: T },
@@ -122,18 +93,18 @@ describe('console e2e on PostgreSQL', () => {
       if (now < BULK - 1000) expect(await scroller.evaluate((el) => el.scrollHeight)).toBe(heightAtStart)
     }
     const pageThroughMs = Date.now() - t1
-    console.log(`e2e figures: first page ${await page.getByTestId('tasks-count').textContent()}; paged through all ${BULK} in ${pageThroughMs} ms`)
-    const last = page.locator(`[data-testid="task-row"][data-index="${BULK - 1}"]`)
+    console.log(`e2e figures: first page ${await s.page.getByTestId('tasks-count').textContent()}; paged through all ${BULK} in ${pageThroughMs} ms`)
+    const last = s.page.locator(`[data-testid="task-row"][data-index="${BULK - 1}"]`)
     await last.waitFor({ timeout: T })
     await last.click()
-    await page.getByTestId('task-detail').waitFor()
-    await expect.poll(async () => page.getByTestId('task-payload').textContent(), { timeout: T }).toMatch(/"i": \d+/)
+    await s.page.getByTestId('task-detail').waitFor()
+    await expect.poll(async () => s.page.getByTestId('task-payload').textContent(), { timeout: T }).toMatch(/"i": \d+/)
     // Exactly every task once: pages are de-duplicated by id, so a skipped or repeated page shows here.
     expect(Number(await table.getAttribute('data-loaded'))).toBe(BULK)
     // Every rendered row has the fixed height.
-    const heights = await page.locator('[data-testid="task-row"]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).offsetHeight))
+    const heights = await s.page.locator('[data-testid="task-row"]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).offsetHeight))
     expect(new Set(heights)).toEqual(new Set([28]))
-    await screenshot(page, 'tasks-100k')
-    expect(errors).toEqual([])
+    await screenshot(s.page, 'tasks-100k')
+    expect(s.errors).toEqual([])
   }, 180_000)
 })

@@ -3,35 +3,19 @@
  * reconnect with backoff (status shown, pending calls rejected with a clear error, the lists reloaded
  * after), and the preload-bridge transport (a stand-in `window.swarmage` with the preload's shape).
  */
-import { join } from 'node:path'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { tempDir } from '../helpers.ts'
+import { describe, expect, it } from 'vitest'
 import { T, nav, openConsole } from './flows.ts'
-import { buildRenderer, launchBrowser, startConsole, watchErrors, type ConsoleHandle } from './harness.ts'
+import { watchErrors } from './harness.ts'
+import { consoleSession } from './session.ts'
 
 const TOKEN = 'e2e-token-0123456789'
 
 describe('console transports', () => {
-  const tmp = tempDir('swarmage-e2e-transport-')
-  let consoleHandle: ConsoleHandle
-  let browser: Browser
-
-  beforeAll(async () => {
-    const staticDir = buildRenderer()
-    consoleHandle = await startConsole({ dataDir: join(tmp.dir, 'data'), staticDir, token: TOKEN, holdMethod: 'tasks.demo' })
-    browser = await launchBrowser()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await consoleHandle?.close()
-    tmp.cleanup()
-  })
+  const s = consoleSession('swarmage-e2e-transport-', { page: false, console: { token: TOKEN, holdMethod: 'tasks.demo' } })
 
   it('says the token is missing when the page is opened without it', async () => {
-    const page = await browser.newPage()
-    const origin = new URL(consoleHandle.url).origin
+    const page = await s.browser.newPage()
+    const origin = new URL(s.console.url).origin
     await page.goto(`${origin}/`)
     await page.locator('[data-testid="link-status"][data-state="closed"]').waitFor({ timeout: T })
     await expect.poll(async () => page.getByTestId('link-error').textContent(), { timeout: T }).toContain('access token')
@@ -39,10 +23,10 @@ describe('console transports', () => {
   })
 
   it('reconnects after the server goes away, rejecting the call in flight with a clear error', async () => {
-    expect(consoleHandle.url).toContain(`#token=${TOKEN}`)
-    const page = await browser.newPage()
+    expect(s.console.url).toContain(`#token=${TOKEN}`)
+    const page = await s.browser.newPage()
     const errors = watchErrors(page)
-    await openConsole(page, consoleHandle.url)
+    await openConsole(page, s.console.url)
     // The token left the address bar (history, bookmarks) but stays in the tab's sessionStorage.
     expect(page.url()).not.toContain(TOKEN)
     expect(await page.evaluate(() => sessionStorage.getItem('swarmage.consoleToken'))).toBe(TOKEN)
@@ -51,14 +35,14 @@ describe('console transports', () => {
     await page.getByTestId('demo-count').fill('10')
     await page.getByTestId('demo-send').click()
     await page.getByTestId('demo-send').and(page.locator(':disabled')).waitFor()
-    await consoleHandle.stopServer()
+    await s.console.stopServer()
     let restarted = false
     try {
       await expect.poll(async () => page.getByTestId('link-status').textContent(), { timeout: T }).toMatch(/disconnected, retry in \d+ s/)
       await page.getByTestId('demo-error').waitFor({ timeout: T })
       expect(await page.getByTestId('demo-error').getAttribute('data-code')).toBe('transport')
       expect(await page.getByTestId('demo-error-message').textContent()).toContain('closed before tasks.demo answered')
-      await consoleHandle.restartServer()
+      await s.console.restartServer()
       restarted = true
       await page.locator('[data-testid="link-status"][data-state="open"]').waitFor({ timeout: T })
       // After the reconnect the lists are read again and calls work.
@@ -68,13 +52,13 @@ describe('console transports', () => {
       expect(errors.filter((e) => !e.includes('WebSocket') && !e.includes('ERR_CONNECTION_REFUSED') && !e.includes('Failed to load resource'))).toEqual([])
     } finally {
       // The next test needs the server even when this one failed half-way.
-      if (!restarted) await consoleHandle.restartServer()
+      if (!restarted) await s.console.restartServer()
       await page.close()
     }
   })
 
   it('uses the preload bridge when window.swarmage exists', async () => {
-    const page = await browser.newPage()
+    const page = await s.browser.newPage()
     // A stand-in for src/preload: domain methods per contract key plus onPush, carried here over the
     // server's own WebSocket (the real preload uses IPC; the renderer cannot tell the difference).
     await page.addInitScript((token) => {
@@ -110,7 +94,7 @@ describe('console transports', () => {
         queue: domain('queue'),
       }
     }, TOKEN)
-    const origin = new URL(consoleHandle.url).origin
+    const origin = new URL(s.console.url).origin
     await page.goto(`${origin}/`)
     await expect.poll(async () => page.getByTestId('link-status').textContent(), { timeout: T }).toContain('desktop')
     await nav(page, 'connections')
