@@ -3,12 +3,24 @@ import { traceClaims } from '../tracing/tracing.ts'
 import type { RunItem } from '../workers/protocol.ts'
 import type { HeldTask, Ledger } from './ledger.ts'
 import { Periodic, type Service } from './service.ts'
-import type { PoolEntry, WorkerSet } from './worker-set.ts'
+import type { PoolEntry, TypeWorkers, WorkerSet } from './worker-set.ts'
 
 /** Most tasks of one type per claim: keeps one claim transaction short even with a huge buffer. */
 const CLAIM_MAX = 1000
 /** Loop period while wake-ups are polled instead of pushed. */
 const POLLING_MS = 250
+/** The elastic room's ceiling, in the type's worker slots: the hand-tuned buffer `swarmage bench` compares. */
+const ELASTIC_MAX_SLOTS = 10
+/**
+ * How much work beyond its slots a type may hold, in ms of its own finish rate: a quarter second of
+ * work is little another drone misses, and no-op tasks claimed in batches that size cost less per
+ * task than batches of a 2 × slots buffer (100 ms measured 0.70–0.85 of a tuned buffer, 250 ms
+ * 0.77–0.96: docs/performance.md#elastic-room).
+ */
+const HORIZON_MS = 250
+/** The finish rate is re-measured at most this often (ms). */
+const PACE_MS = 50
+
 /** Rounds of one dispatch: each fills one process's free slots; more processes than a type may have. */
 const DISPATCH_ROUNDS = 1024
 
@@ -42,6 +54,9 @@ export class Loop implements Service {
   paused = false
   private readonly freedTypes = new Set<string>()
   private freedScheduled = false
+  /** A claim run's time (round trip, local-queue write, dispatch), smoothed: what the buffer must cover. */
+  private claimMs = 0
+  private readonly pace = new Map<string, { at: number; finished: number; perMs: number }>()
 
   constructor(private readonly deps: LoopDeps) {
     this.periodic = new Periodic({
@@ -127,6 +142,7 @@ export class Loop implements Service {
     const { ledger, workers } = this.deps
     if (this.deps.draining()) return
     const wants: ClaimWant[] = []
+    const now = Date.now()
     for (const t of workers.byType.values()) {
       // Slots may have freed without a report (a replaced process): dispatch before claiming more.
       this.dispatch(t.type)
@@ -135,7 +151,7 @@ export class Loop implements Service {
       // round trip (measured: ~1.8× throughput on no-op tasks); while outcomes pile up beyond one
       // capacity's worth (the queue is slow or down), nothing more is claimed.
       const done = ledger.finishing(t.type)
-      const room = done >= t.capacity ? 0 : t.capacity - (ledger.inHand(t.type) - done)
+      const room = done >= t.capacity ? 0 : this.capacity(t, now) - (ledger.inHand(t.type) - done)
       if (room > 0) wants.push({ type: t.type, limit: Math.min(room, CLAIM_MAX) })
     }
     if (wants.length === 0) return
@@ -147,5 +163,40 @@ export class Loop implements Service {
     // Claim spans continue the traces stored at enqueue (a no-op for untraced tasks).
     traceClaims(claimed, this.deps.droneName())
     for (const type of types) this.dispatch(type)
+    const took = Date.now() - sentAt
+    this.claimMs = this.claimMs === 0 ? took : 0.8 * this.claimMs + 0.2 * took
+  }
+
+  /**
+   * A type's room in hand. Its capacity (CONTRACT.md "Capacity default") is the floor; above it the
+   * room grows to the slots plus what the type's workers finish in HORIZON_MS (or two claim runs, when
+   * claims are slower; Little's law), up to 10 × its slots. Fast tasks need it: 100 no-op slots held
+   * at 2 × burned down at 0.35–0.6 of a 10 × buffer (docs/performance.md#elastic-room); slow tasks
+   * finish too few for it to grow, so a drone does not hoard long tasks that other drones could run.
+   */
+  private capacity(t: TypeWorkers, now: number): number {
+    let slots = 0
+    for (const e of t.entries) slots += e.processes * e.concurrency
+    const elastic = Math.ceil(slots + this.finishRate(t.type, now) * Math.max(HORIZON_MS, 2 * this.claimMs))
+    return Math.max(t.capacity, Math.min(elastic, ELASTIC_MAX_SLOTS * slots))
+  }
+
+  /** Tasks of `type` finished per ms, smoothed across claim runs (the ledger's running counts). */
+  private finishRate(type: string, now: number): number {
+    const c = this.deps.ledger.counts.get(type)
+    const finished = c ? c.succeeded + c.failed : 0
+    const p = this.pace.get(type)
+    if (!p) {
+      this.pace.set(type, { at: now, finished, perMs: 0 })
+      return 0
+    }
+    const dt = now - p.at
+    if (dt >= PACE_MS) {
+      const rate = (finished - p.finished) / dt
+      p.perMs = p.perMs === 0 ? rate : 0.5 * p.perMs + 0.5 * rate
+      p.at = now
+      p.finished = finished
+    }
+    return p.perMs
   }
 }

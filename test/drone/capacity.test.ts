@@ -49,4 +49,29 @@ describe('a default-configured drone with concurrency 50', () => {
     }, 20_000, '50 running and 100 in hand')
     expect(most).toBeLessThanOrEqual(100)
   })
+
+  it('holds more than its capacity while the type finishes fast (elastic room), never beyond 10 × its slots', async () => {
+    const q = await testQueue('sqlite', 'elastic')
+    cleanups.push(q.cleanup)
+    const drone = new Drone({
+      queue: q.queue,
+      baseDir: q.dir,
+      localQueuePath: join(q.dir, 'local.db'),
+      workers: { io: { module: BEHAVE, concurrency: 50 } },
+      drone: { ...FAST, name: 'elastic' },
+    })
+    cleanups.push(() => drone.stop({ mode: 'now' }))
+    await drone.start()
+    // No-op tasks: the finish rate times the horizon exceeds the 2 × slots floor at once.
+    const ids = await q.queue.enqueueMany(Array.from({ length: 6_000 }, (_, n) => ({ type: 'io', payload: { n } })))
+    let most = 0
+    await until(() => {
+      // unfinished tasks in hand (outcomes awaiting the queue's acknowledgement hold no slot)
+      most = Math.max(most, drone.holdings().filter((h) => h.state !== 'finishing').length)
+      return drone.snapshot().types[0]!.done === ids.length
+    }, 60_000, 'all 6,000 tasks done')
+    expect(drone.snapshot().types[0]!.capacity).toBe(100) // the contract's figure is unchanged
+    expect(most).toBeGreaterThan(100)
+    expect(most).toBeLessThanOrEqual(500) // 10 × 50 slots
+  })
 })
