@@ -25,19 +25,25 @@ describe('a default-configured drone with concurrency 50', () => {
     while (cleanups.length) await cleanups.pop()!()
   })
 
-  it('has capacity ≥ 100 and holds that many tasks in hand (the old default held 15)', async () => {
-    expect(DRONE_DEFAULTS.bufferPerWorker).toBeLessThan(100)
-    const q = await testQueue('sqlite', 'capacity')
+  /** A started drone with the default buffer and one type of concurrency 50, on its own SQLite queue. */
+  async function defaultDrone(name: string) {
+    const q = await testQueue('sqlite', name)
     cleanups.push(q.cleanup)
     const drone = new Drone({
       queue: q.queue,
       baseDir: q.dir,
       localQueuePath: join(q.dir, 'local.db'),
       workers: { io: { module: BEHAVE, concurrency: 50 } },
-      drone: { ...FAST, name: 'cap' },
+      drone: { ...FAST, name },
     })
     cleanups.push(() => drone.stop({ mode: 'now' }))
     await drone.start()
+    return { q, drone }
+  }
+
+  it('has capacity ≥ 100 and holds that many tasks in hand (the old default held 15)', async () => {
+    expect(DRONE_DEFAULTS.bufferPerWorker).toBeLessThan(100)
+    const { q, drone } = await defaultDrone('capacity')
     expect(drone.snapshot().types[0]).toMatchObject({ type: 'io', capacity: 100 })
     // Slow tasks, more than the capacity: the drone claims up to its capacity and no further.
     await q.queue.enqueueMany(Array.from({ length: 150 }, (_, n) => ({ type: 'io', payload: { n, sleepMs: 3_000 } })))
@@ -51,17 +57,7 @@ describe('a default-configured drone with concurrency 50', () => {
   })
 
   it('holds more than its capacity while the type finishes fast (elastic room), never beyond 10 × its slots', async () => {
-    const q = await testQueue('sqlite', 'elastic')
-    cleanups.push(q.cleanup)
-    const drone = new Drone({
-      queue: q.queue,
-      baseDir: q.dir,
-      localQueuePath: join(q.dir, 'local.db'),
-      workers: { io: { module: BEHAVE, concurrency: 50 } },
-      drone: { ...FAST, name: 'elastic' },
-    })
-    cleanups.push(() => drone.stop({ mode: 'now' }))
-    await drone.start()
+    const { q, drone } = await defaultDrone('elastic')
     // No-op tasks: the finish rate times the horizon exceeds the 2 × slots floor at once.
     const ids = await q.queue.enqueueMany(Array.from({ length: 6_000 }, (_, n) => ({ type: 'io', payload: { n } })))
     let most = 0

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
-import { toApiError, type ApiError } from '../transport/index.ts'
+import type { ApiParams, ApiResults } from '../../../api/contract.ts'
+import { call, toApiError, type ApiError } from '../transport/index.ts'
 
 /** Runs `fn` every `ms` while mounted (and once at once); the latest `fn` is always used. */
 export function useInterval(fn: () => void, ms: number, enabled = true): void {
@@ -83,4 +84,33 @@ export function useListKeys({ count, index, setIndex, onOpen, onClose, enabled =
     window.addEventListener('keydown', onKey)
     return () => window.removeEventListener('keydown', onKey)
   }, [])
+}
+
+/** The lists a view re-reads on a timer for the selected connection (Types, Schedules). */
+type PolledMethod = 'types.list' | 'schedules.list'
+
+/**
+ * A connection's list, re-read every `ms` while a connection is selected, with the last error;
+ * `act` runs a change and re-reads (or shows the change's error).
+ */
+export function usePolledList<M extends PolledMethod>(method: M, connectionId: string | null, ms: number) {
+  const [list, setList] = useState<ApiResults[M] | null>(null)
+  const [error, setError] = useState<ApiError | null>(null)
+  const reload = (): void => {
+    if (!connectionId) return
+    call(method, { connectionId } as ApiParams<M>).then(
+      (l) => {
+        setList(l)
+        setError(null)
+      },
+      (err: unknown) => setError(toApiError(err)),
+    )
+  }
+  useInterval(reload, ms, !!connectionId)
+  const act = (p: Promise<unknown>): Promise<void> =>
+    p.then(
+      () => reload(),
+      (err: unknown) => setError(toApiError(err)),
+    )
+  return { list, error, setError, reload, act }
 }

@@ -2,11 +2,11 @@ import { useState, type FormEvent } from 'react'
 import type { ApiResults } from '../../../../api/contract.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
-import { useInterval } from '../../components/hooks.ts'
+import { usePolledList } from '../../components/hooks.ts'
 import { fmtTime } from '../../lib/format.ts'
 import { parseJson } from '../../lib/json.ts'
 import { useUi } from '../../stores/ui.ts'
-import { call, toApiError, type ApiError } from '../../transport/index.ts'
+import { call, type ApiError } from '../../transport/index.ts'
 
 const POLL_MS = 2000
 type View = ApiResults['schedules.list'][number]
@@ -15,25 +15,8 @@ type View = ApiResults['schedules.list'][number]
 export function SchedulesView() {
   const connectionId = useUi((s) => s.connectionId)
   const openTask = useUi((s) => s.openTask)
-  const [list, setList] = useState<View[] | null>(null)
-  const [error, setError] = useState<ApiError | null>(null)
+  const { list, error, setError, act } = usePolledList('schedules.list', connectionId, POLL_MS)
   const [form, setForm] = useState({ name: '', cron: '', type: '', timezone: 'UTC', payload: '{}', catchUp: '0', overlap: 'allow' })
-  const reload = () => {
-    if (!connectionId) return
-    call('schedules.list', { connectionId }).then(
-      (l) => {
-        setList(l)
-        setError(null)
-      },
-      (err) => setError(toApiError(err)),
-    )
-  }
-  useInterval(reload, POLL_MS, !!connectionId)
-  const act = (p: Promise<unknown>) =>
-    p.then(
-      () => reload(),
-      (err) => setError(toApiError(err)),
-    )
 
   if (!connectionId) {
     return (

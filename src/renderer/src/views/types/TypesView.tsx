@@ -2,9 +2,9 @@ import { useState } from 'react'
 import type { ApiResults } from '../../../../api/contract.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
-import { useInterval } from '../../components/hooks.ts'
+import { usePolledList } from '../../components/hooks.ts'
 import { useUi } from '../../stores/ui.ts'
-import { call, toApiError, type ApiError } from '../../transport/index.ts'
+import { call } from '../../transport/index.ts'
 import { LimitsForm } from './LimitsForm.tsx'
 
 /** A second: "17 of 20 starts used this second" moves with the claims, and one query per type is cheap. */
@@ -17,25 +17,8 @@ export type TypeRow = ApiResults['types.list'][number]
  */
 export function TypesView() {
   const connectionId = useUi((s) => s.connectionId)
-  const [list, setList] = useState<TypeRow[] | null>(null)
-  const [error, setError] = useState<ApiError | null>(null)
+  const { list, error, reload, act } = usePolledList('types.list', connectionId, POLL_MS)
   const [editing, setEditing] = useState<string | null>(null)
-  const reload = () => {
-    if (!connectionId) return
-    call('types.list', { connectionId }).then(
-      (l) => {
-        setList(l)
-        setError(null)
-      },
-      (err) => setError(toApiError(err)),
-    )
-  }
-  useInterval(reload, POLL_MS, !!connectionId)
-  const act = (p: Promise<unknown>) =>
-    p.then(
-      () => reload(),
-      (err) => setError(toApiError(err)),
-    )
 
   if (!connectionId) {
     return (
