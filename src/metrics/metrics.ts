@@ -92,23 +92,26 @@ export class SwarmageMetrics {
 
   /** Counts a drone's task events and reports its gauges at each scrape; returns the unwatch (its gauges go, its counters stay). */
   watchDrone(drone: WatchedDrone): () => void {
-    const dueAt = new Map<string, number>()
+    // By task, with the attempt it was claimed for: an attempt's outcome can be acknowledged after the
+    // next attempt's claim (the retry ran out its backoff first), and must not drop that claim's due time.
+    const dueAt = new Map<string, { at: number; attempt: number | undefined }>()
     const listener = (e: DroneEvent): void => {
       if (!('taskId' in e)) return
       if (e.kind === 'claimed') {
         if (e.dueAt === undefined) return
         if (dueAt.size >= MAX_PENDING_WAITS) dueAt.clear()
-        dueAt.set(e.taskId, e.dueAt)
+        dueAt.set(e.taskId, { at: e.dueAt, attempt: e.attempt })
         return
       }
-      if (e.kind === 'started') {
-        const due = dueAt.get(e.taskId)
+      const due = dueAt.get(e.taskId)
+      const sameAttempt = due !== undefined && (due.attempt === undefined || e.attempt === undefined || due.attempt === e.attempt)
+      if (e.kind === 'started' && due !== undefined && sameAttempt) {
         // Clamped: the due time is on the queue's clock, the start on this machine's.
-        if (due !== undefined) this.wait.observe({ type: e.type }, Math.max(0, e.at - due) / 1000)
+        this.wait.observe({ type: e.type }, Math.max(0, e.at - due.at) / 1000)
       }
       if (e.kind in this.counters) {
         this.counters[e.kind as OutcomeKind].inc({ type: e.type, drone: drone.name })
-        dueAt.delete(e.taskId)
+        if (sameAttempt) dueAt.delete(e.taskId)
       }
       if ((e.kind === 'succeeded' || e.kind === 'failed' || e.kind === 'retried') && e.durationMs !== undefined) {
         this.run.observe({ type: e.type }, e.durationMs / 1000)

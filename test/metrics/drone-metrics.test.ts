@@ -100,7 +100,7 @@ describe.each(backends)('swarmage drone --metrics-port on %s', (name, address) =
       await until(async () => {
         last = await scrape(url)
         return mismatches().length === 0 && value(last.series, 'swarmage_drone_lease_extend_age_seconds', d) !== undefined
-      }, 60_000, 'the metrics to match the tasks run').catch((err: unknown) => {
+      }, 50_000, 'the metrics to match the tasks run').catch((err: unknown) => {
         throw new Error(`${String(err)}: ${mismatches().join('; ')}`)
       })
       expect(last.status).toBe(200)
