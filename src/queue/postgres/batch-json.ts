@@ -49,3 +49,25 @@ export function completionsJson(completions: readonly Completion[]): string {
 function num(x: number | null | undefined): string {
   return typeof x === 'number' && Number.isFinite(x) ? String(x) : 'null'
 }
+
+/** A log line's data as JSON text; what JSON cannot carry is kept as its string form. */
+export function logData(data: unknown): string | null {
+  if (data === undefined || data === null) return null
+  let json: string | undefined
+  try {
+    json = JSON.stringify(data)
+  } catch {
+    json = JSON.stringify(String(data))
+  }
+  return json ?? null
+}
+
+/**
+ * Completion and lease-extension batches lock their rows one by one in input order: in id order (the
+ * bulk statements' ORDER BY id too), two of them over the same tasks cannot deadlock. Unsorted, the
+ * completer's and the lease keeper's batches did (40P01, seen in a burn-down with limits set).
+ * Stable: a batch naming one task twice keeps its order.
+ */
+export function byId(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+}

@@ -8,7 +8,7 @@
  */
 import type { BulkApplyParams } from '../driver.ts'
 import { ACTION_FROM } from '../rules.ts'
-import { channelFor, quoteIdent, quoteLiteral } from './ident.ts'
+import { channelFor, isUuid, quoteIdent, quoteLiteral } from './ident.ts'
 import type { Exec } from './insert.ts'
 import type { Statement } from './sql.ts'
 
@@ -68,7 +68,9 @@ export type BulkStatements = ReturnType<typeof bulkStatements>
  * make two live tasks share a key fails whole (unique index): the caller then goes task by task.
  */
 export async function bulkApply(exec: Exec, sql: BulkStatements, p: BulkApplyParams): Promise<string[]> {
+  const ids = p.ids.filter(isUuid)
+  if (ids.length === 0) return []
   const stmt = p.verb === 'retry' ? sql.retry : p.verb === 'cancel' ? sql.cancelQueued : sql.delete
-  const rows = await exec<{ id: string }>(stmt, [p.ids, p.state])
+  const rows = await exec<{ id: string }>(stmt, [ids, p.state])
   return rows.map((r) => r.id)
 }

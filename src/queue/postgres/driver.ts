@@ -23,12 +23,14 @@ import {
   type ScheduleRecord,
 } from '../driver.ts'
 import type { ScheduleSpec } from '../../schedules/definition.ts'
-import { actionRefused, MAINTENANCE_LEASE_MS, MAINTENANCE_MAX_BATCHES, retryKeyConflict } from '../rules.ts'
-import { isRetryablePgError, pgCode, wrapPgError } from './errors.ts'
+import { MAINTENANCE_LEASE_MS, MAINTENANCE_MAX_BATCHES } from '../rules.ts'
+import { isRetryablePgError, wrapPgError } from './errors.ts'
 import { channelFor, isUuid, textSafe } from './ident.ts'
 import { PgListener } from './listener.ts'
 import { check, migrate } from './migrations.ts'
-import { completionsJson } from './batch-json.ts'
+import { byId, completionsJson, logData } from './batch-json.ts'
+import { cancelTask, deleteTask, retryTask } from './actions.ts'
+import { makePool, type PostgresDriverOptions } from './pool.ts'
 import { chunkByBytes, insertTasks, type Exec } from './insert.ts'
 import { listQuery } from './list.ts'
 import { PgSchedules, scheduleStatements } from './schedules.ts'
@@ -39,26 +41,7 @@ import { GROUP_USE_MAX, isUnlimited, parseRate, type TypeFlowUse, type TypeSetti
 import { buildStatements, type Statement, type Statements } from './sql.ts'
 import { toWhyFacts, whyStatement, type WhyRow } from './why.ts'
 
-export interface PostgresDriverOptions {
-  connectionString: string
-  /** Schema holding the queue's tables. Default 'swarmage'. */
-  schema?: string
-  /** Pool size. Default 10: a drone's hot path needs 2–3 (claim, complete, lease) plus the console's reads. */
-  poolSize?: number
-  /** application_name of the pool's connections (pg_stat_activity). Default 'swarmage'. */
-  applicationName?: string
-  /**
-   * A query unanswered this long fails (retryable) and its connection is dropped, so a connection that
-   * silently stopped answering cannot hang a drone. Default 30000.
-   */
-  queryTimeoutMs?: number
-  /** Connection handshake timeout for the pool, ms. Default 3000. */
-  connectTimeoutMs?: number
-  /** LISTEN connection probe interval, ms. Default 5000. */
-  heartbeatMs?: number
-  /** LISTEN probe timeout, ms. Default 3000. */
-  heartbeatTimeoutMs?: number
-}
+export type { PostgresDriverOptions } from './pool.ts'
 
 /**
  * The PostgreSQL global queue. Every hot-path call (claim, complete, lease extension, insert) is one
@@ -67,25 +50,6 @@ export interface PostgresDriverOptions {
  */
 /** A fresh pool at most this often (a flapping network must not churn connections). */
 const POOL_ROTATE_MIN_MS = 2_000
-
-function makePool(options: PostgresDriverOptions): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: options.poolSize ?? 10,
-    application_name: options.applicationName ?? 'swarmage',
-    keepAlive: true,
-    // A handshake not done in 3 s on a healthy network is a dead path (a black hole answers nothing);
-    // waiting pg's default (forever) or 10 s held every claim behind it (test/faults/s04).
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 3_000,
-    query_timeout: options.queryTimeoutMs ?? 30_000,
-    idleTimeoutMillis: 30_000,
-  })
-  // An idle client whose connection dies emits 'error' on the pool, which removes it; the next query
-  // gets a fresh one. Without a listener the event would crash the process. Queries report their
-  // own errors (retryable where the connection was the cause).
-  pool.on('error', () => undefined)
-  return pool
-}
 
 export class PostgresDriver implements GlobalQueueDriver {
   readonly kind = 'postgres'
@@ -394,50 +358,21 @@ export class PostgresDriver implements GlobalQueueDriver {
     return { requeued: rows.filter((r) => r.state === 'queued').map((r) => r.id), failed: rows.filter((r) => r.state === 'failed').map((r) => r.id) }
   }
 
-  async taskCancel({ id }: { id: string }): Promise<Task | null> {
-    if (!isUuid(id)) return null
-    const [row] = await this.run<TaskRow>(this.sql.cancel, [id])
-    if (row) return toTask(row)
-    const state = await this.stateOf(id)
-    if (state === null) return null
-    throw actionRefused('cancel', id, state)
+  taskCancel({ id }: { id: string }): Promise<Task | null> {
+    return cancelTask(this.exec, this.sql, id)
   }
 
-  async taskRetry({ id }: { id: string }): Promise<Task | null> {
-    if (!isUuid(id)) return null
-    let row: TaskRow | undefined
-    try {
-      ;[row] = await this.run<TaskRow>(this.sql.retry, [id])
-    } catch (err) {
-      if (pgCode((err as { cause?: unknown }).cause) === '23505') {
-        throw retryKeyConflict(id, err)
-      }
-      throw err
-    }
-    if (row) return toTask(row)
-    const state = await this.stateOf(id)
-    if (state === null) return null
-    throw actionRefused('retry', id, state)
+  taskRetry({ id }: { id: string }): Promise<Task | null> {
+    return retryTask(this.exec, this.sql, id)
   }
 
-  async taskDelete({ id }: { id: string }): Promise<boolean> {
-    if (!isUuid(id)) return false
-    const [row] = await this.run<{ state: string; deleted: number }>(this.sql.delete, [id])
-    if (!row) return false
-    if (row.deleted === 0) throw actionRefused('delete', id, row.state)
-    return true
+  taskDelete({ id }: { id: string }): Promise<boolean> {
+    return deleteTask(this.exec, this.sql, id)
   }
 
   private _bulk: BulkStatements | undefined
   taskBulkApply(params: BulkApplyParams): Promise<string[]> {
-    const ids = params.ids.filter(isUuid)
-    if (ids.length === 0) return Promise.resolve([])
-    return bulkApply(this.exec, (this._bulk ??= bulkStatements(this.schema)), { ...params, ids })
-  }
-
-  private async stateOf(id: string): Promise<string | null> {
-    const [row] = await this.run<{ state: string }>(this.sql.stateOf, [id])
-    return row?.state ?? null
+    return bulkApply(this.exec, (this._bulk ??= bulkStatements(this.schema)), params)
   }
 
   async taskLogInsertMany({ logs }: { logs: TaskLog[] }): Promise<void> {
@@ -561,25 +496,4 @@ export class PostgresDriver implements GlobalQueueDriver {
       throw wrapPgError(err, what)
     }
   }
-}
-
-function logData(data: unknown): string | null {
-  if (data === undefined || data === null) return null
-  let json: string | undefined
-  try {
-    json = JSON.stringify(data)
-  } catch {
-    json = JSON.stringify(String(data))
-  }
-  return json ?? null
-}
-
-/**
- * Completion and lease-extension batches lock their rows one by one in input order: in id order (the
- * bulk statements' ORDER BY id too), two of them over the same tasks cannot deadlock. Unsorted, the
- * completer's and the lease keeper's batches did (40P01, seen in a burn-down with limits set).
- * Stable: a batch naming one task twice keeps its order.
- */
-function byId(a: { id: string }, b: { id: string }): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }

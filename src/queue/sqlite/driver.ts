@@ -25,11 +25,12 @@ import {
 } from '../driver.ts'
 import type { ScheduleSpec } from '../../schedules/definition.ts'
 import { isUnlimited, parseRate, type TypeFlowUse, type TypeSettings } from '../../core/flow.ts'
-import { assertActionAllowed, MAINTENANCE_LEASE_MS, MAINTENANCE_MAX_BATCHES, retryKeyConflict } from '../rules.ts'
+import { MAINTENANCE_LEASE_MS, MAINTENANCE_MAX_BATCHES } from '../rules.ts'
+import { cancelTask, deleteTask, retryTask } from './actions.ts'
 import { claimLimited, flowUse, toTypeSettings } from './flow.ts'
 import { checkSchema, migrate } from './migrations.ts'
-import { toScheduleRecord } from './schedules.ts'
-import { toAttempt, toDrone, toLog, toTask, type ClaimRow, type HeldRow } from './rows.ts'
+import { setSchedulePaused, toScheduleRecord, upsertSchedule } from './schedules.ts'
+import { toAttempt, toDrone, toLog, toTask, type ClaimRow } from './rows.ts'
 import { SIGNAL_TTL_MS, SignalHub } from './signals.ts'
 import { ListStatements, prepareStatements, type Statements } from './statements.ts'
 import { applyCompletions, rescueExpired } from './transitions.ts'
@@ -181,12 +182,7 @@ export class SqliteDriver implements GlobalQueueDriver {
   }
 
   async scheduleUpsert({ spec }: { spec: ScheduleSpec }): Promise<ScheduleRecord> {
-    const st = this.s.schedules
-    return this.write(() => {
-      const { payloadJson, ...rest } = spec
-      st.upsert.run({ ...rest, payload: payloadJson, now: Date.now() })
-      return toScheduleRecord(st.get.get(spec.name)!)
-    })
+    return this.write(() => upsertSchedule(this.s.schedules, spec))
   }
 
   async scheduleGet({ name }: { name: string }): Promise<ScheduleRecord | null> {
@@ -204,11 +200,7 @@ export class SqliteDriver implements GlobalQueueDriver {
   }
 
   async scheduleSetPaused({ name, paused }: { name: string; paused: boolean }): Promise<ScheduleRecord | null> {
-    const st = this.s.schedules
-    return this.write(() => {
-      if (st.setPaused.run({ name, paused: paused ? 1 : 0, now: Date.now() }).changes === 0) return null
-      return toScheduleRecord(st.get.get(name)!)
-    })
+    return this.write(() => setSchedulePaused(this.s.schedules, name, paused))
   }
 
   async scheduleFire(params: ScheduleFire): Promise<{ fired: boolean; taskIds: string[] }> {
@@ -359,52 +351,15 @@ export class SqliteDriver implements GlobalQueueDriver {
   }
 
   async taskCancel({ id }: { id: string }): Promise<Task | null> {
-    const s = this.s
-    return this.write(() => {
-      const now = Date.now()
-      const row = s.stateOf.get(id)
-      if (!row) return null
-      assertActionAllowed('cancel', id, row.state)
-      s.cancel.run({ id, now })
-      if (row.state === 'running') {
-        s.insertAttempt.run({ taskId: id, leaseSeq: row.lease_seq, attempt: row.attempts, drone: row.drone, workerPid: null, startedAt: row.started_at, now, outcome: 'cancelled', error: null })
-      }
-      this.signal({ kind: 'cancel', ids: [id] }, now)
-      return toTask(s.getTask.get(id)!)
-    })
+    return this.write(() => cancelTask(this.s, id, (signal, now) => this.signal(signal, now)))
   }
 
   async taskRetry({ id }: { id: string }): Promise<Task | null> {
-    const s = this.s
-    return this.write(() => {
-      const now = Date.now()
-      const row: HeldRow | undefined = s.stateOf.get(id)
-      if (!row) return null
-      assertActionAllowed('retry', id, row.state)
-      try {
-        s.retry.run({ id, now })
-      } catch (err) {
-        if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          throw retryKeyConflict(id, err)
-        }
-        throw err
-      }
-      this.signal({ kind: 'tasks', types: [row.type] }, now)
-      return toTask(s.getTask.get(id)!)
-    })
+    return this.write(() => retryTask(this.s, id, (signal, now) => this.signal(signal, now)))
   }
 
   async taskDelete({ id }: { id: string }): Promise<boolean> {
-    const s = this.s
-    return this.write(() => {
-      const row = s.stateOf.get(id)
-      if (!row) return false
-      assertActionAllowed('delete', id, row.state)
-      s.deleteLogs.run(id)
-      s.deleteAttempts.run(id)
-      s.deleteTask.run(id)
-      return true
-    })
+    return this.write(() => deleteTask(this.s, id))
   }
 
   async taskLogInsertMany({ logs }: { logs: TaskLog[] }): Promise<void> {

@@ -1,8 +1,7 @@
 import type { SqliteDatabase, SqlitePrepared as Stmt } from '../../core/sqlite-lib.ts'
-import type { OverlapPolicy } from '../../schedules/definition.ts'
+import type { OverlapPolicy, ScheduleSpec } from '../../schedules/definition.ts'
 import type { ScheduleRecord } from '../driver.ts'
 import { iso } from './rows.ts'
-
 
 export interface ScheduleRow {
   name: string
@@ -68,3 +67,18 @@ export function toScheduleRecord(r: ScheduleRow): ScheduleRecord {
     updatedAt: iso(r.updated_at),
   }
 }
+
+/** Inside the driver's write transaction: the schedule as stored after the upsert. */
+export function upsertSchedule(st: ScheduleStatements, spec: ScheduleSpec): ScheduleRecord {
+  const { payloadJson, ...rest } = spec
+  st.upsert.run({ ...rest, payload: payloadJson, now: Date.now() })
+  return toScheduleRecord(st.get.get(spec.name)!)
+}
+
+/** Inside the driver's write transaction: null when no schedule has that name. */
+export function setSchedulePaused(st: ScheduleStatements, name: string, paused: boolean): ScheduleRecord | null {
+  if (st.setPaused.run({ name, paused: paused ? 1 : 0, now: Date.now() }).changes === 0) return null
+  return toScheduleRecord(st.get.get(name)!)
+}
+
+type ScheduleStatements = ReturnType<typeof prepareScheduleStatements>
