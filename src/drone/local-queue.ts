@@ -18,9 +18,18 @@ import type { ClaimedTask, Completion, LeaseRef } from '../core/task.ts'
  * before telling the global queue). Measured per no-op task: 5 statements and 5 commits before, 2.94
  * statements and 1/150 of a commit after (docs/performance.md).
  *
- * Rows are addressed by an INTEGER PRIMARY KEY `n` given in claim order, not by the task's random
+ * Rows are addressed by an INTEGER PRIMARY KEY `n` given in write order, not by the task's random
  * UUID: a batch's inserts append to the last pages and its updates and deletes touch the same few
- * pages, instead of one random B-tree page (plus an index page) per task.
+ * pages, instead of one random B-tree page (plus an index page) per task. Acknowledged rows are
+ * deleted by ranges of consecutive `n` (one statement per run, not per row).
+ *
+ * A task that has not started is not written until it has been held `unstartedWriteMs` (1 s by
+ * default): most tasks start (and many finish) before that, so their first write is the INSERT of
+ * their started or done state and the UPDATE it used to take is saved (3 → 2 statements per task,
+ * docs/performance.md "Third round"). What a restart does with an unstarted row is hand it back; a
+ * drone that dies with unwritten unstarted tasks leaves them to their lease instead (CONTRACT.md: a
+ * dead drone's tasks go to any live drone once their lease runs out), so nothing is lost, and a task
+ * reported started is always written before its event is emitted.
  *
  * Row states: buffered → dispatched (sent to a worker process) → started → done (outcome computed,
  * completion not yet acknowledged by the global queue). A lost worker process sends unstarted rows
@@ -54,6 +63,8 @@ export interface LocalTask {
   stored?: LocalTaskState
   /** In memory only: when the lease runs out unless extended (drone clock, reckoned from the request's send time). */
   leaseExpiresAt?: number
+  /** In memory only: when the drone took it (performance.now()); its row is written unstarted only once this old. */
+  heldSince?: number
 }
 
 export type LocalUpdate =
@@ -61,6 +72,13 @@ export type LocalUpdate =
   | { id: string; to: 'started'; at: number }
   | { id: string; to: 'done'; completion: Completion }
   | { id: string; to: 'buffered' }
+
+/**
+ * How long a task may be held unstarted before its row is written (see LocalQueue). Short against a
+ * lease (30 s by default), which is what rescues an unwritten task if the drone dies; long against a
+ * no-op task's time in hand (tens of ms in a burn-down), so most tasks are first written started.
+ */
+export const UNSTARTED_WRITE_MS = 1_000
 
 /** Another live drone holds this local queue file (SQLite's exclusive lock told us). */
 export class LocalQueueLockedError extends SwarmageError {
@@ -109,7 +127,7 @@ export class LocalQueue {
   private readonly tasks = new Map<string, LocalTask>()
   private readonly inHandByType = new Map<string, number>()
   private readonly doneByType = new Map<string, number>()
-  private readonly st: { insert: SqliteStatement; update: SqliteStatement; remove: SqliteStatement }
+  private readonly st: { insert: SqliteStatement; update: SqliteStatement; removeRange: SqliteStatement }
   private closed = false
   /** Tasks whose row must be written (inserted when `row` is 0) at the next flush. */
   private dirty = new Set<LocalTask>()
@@ -119,6 +137,12 @@ export class LocalQueue {
    * by it, and most tasks save an UPDATE (measured 3.6 → 3.0 statements per no-op task).
    */
   private lazy = new Set<LocalTask>()
+  /**
+   * New tasks not started yet, in claim order, whose row is not written until they are
+   * `unstartedWriteMs` old (or start, or close()): see the class comment.
+   */
+  private unwritten = new Set<LocalTask>()
+  private ageTimer: NodeJS.Timeout | null = null
   /** Rows to delete at the next flush. */
   private gone: number[] = []
   /** Writes since open: transactions and statements (docs/performance.md counts them per task). */
@@ -134,6 +158,7 @@ export class LocalQueue {
   private constructor(
     private readonly db: SqliteDatabase,
     readonly path: string,
+    private readonly unstartedWriteMs: number,
   ) {
     this.runTx = db.transaction((fn: () => void) => fn())
     this.st = {
@@ -142,7 +167,7 @@ export class LocalQueue {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       update: db.prepare(`UPDATE held SET state = ?, worker_id = ?, pid = ?, outcome_json = ?, started_at = ? WHERE n = ?`),
-      remove: db.prepare(`DELETE FROM held WHERE n = ?`),
+      removeRange: db.prepare(`DELETE FROM held WHERE n BETWEEN ? AND ?`),
     }
     for (const row of db.prepare(`SELECT * FROM held ORDER BY n`).all() as Row[]) {
       const t = fromRow(row)
@@ -160,7 +185,7 @@ export class LocalQueue {
    * open, so two drones can never share one local queue. Throws LocalQueueLockedError when another
    * connection (in any process) holds it.
    */
-  static open(params: { path: string }): LocalQueue {
+  static open(params: { path: string; unstartedWriteMs?: number }): LocalQueue {
     mkdirSync(dirname(params.path), { recursive: true })
     // timeout 0: a held lock answers SQLITE_BUSY at once instead of after the 5 s busy wait.
     const db = openSqlite(params.path, { timeout: 0 })
@@ -174,7 +199,7 @@ export class LocalQueue {
       // A write takes (and, in exclusive mode, keeps) the lock now, not at the first claim.
       const v1 = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'task'`).get() !== undefined
       db.exec(`BEGIN IMMEDIATE; ${SCHEMA}; ${v1 ? UPGRADE_V1 : ''}; COMMIT`)
-      return new LocalQueue(db, params.path)
+      return new LocalQueue(db, params.path, params.unstartedWriteMs ?? UNSTARTED_WRITE_MS)
     } catch (err) {
       db.close()
       if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY') || (err as { code?: string }).code === 'SQLITE_LOCKED') {
@@ -192,7 +217,7 @@ export class LocalQueue {
     return this.tasks.get(params.id)
   }
 
-  /** Every task in hand, in claim order. The returned array is a copy; the tasks are live (read-only). */
+  /** Every task in hand, in claim order (after a reopen: the order their rows were written). The returned array is a copy; the tasks are live (read-only). */
   taskList(params: { state?: LocalTaskState; type?: string } = {}): LocalTask[] {
     const out: LocalTask[] = []
     for (const t of this.tasks.values()) {
@@ -233,6 +258,7 @@ export class LocalQueue {
   /** Buffers claimed tasks (written at the end of the turn, with whatever happens to them meanwhile). */
   taskInsertMany(params: { tasks: readonly ClaimedTask[] }): LocalTask[] {
     if (params.tasks.length === 0) return []
+    const now = performance.now()
     const inserted = params.tasks.map(
       (c): LocalTask => ({
         id: c.id,
@@ -248,6 +274,7 @@ export class LocalQueue {
         startedAt: null,
         completion: null,
         row: 0,
+        heldSince: now,
         ...(c.traceparent ? { traceparent: c.traceparent } : {}),
       }),
     )
@@ -255,8 +282,9 @@ export class LocalQueue {
       const old = this.tasks.get(t.id)
       if (old) this.forget(old)
       this.remember(t)
-      this.touch(t)
+      this.unwritten.add(t)
     }
+    this.armAgeTimer()
     return inserted
   }
 
@@ -299,10 +327,16 @@ export class LocalQueue {
       task.pid = null
       task.startedAt = null
     }
-    // Unstarted either way: written lazily unless the row is new or still says 'started'.
+    // Unstarted either way: a row not written yet waits for its age; a written one is rewritten lazily
+    // unless it still says 'started'.
     const unstarted = u.to === 'dispatched' || u.to === 'buffered'
-    if (unstarted && task.row && !this.dirty.has(task) && task.stored !== 'started') this.lazy.add(task)
-    else this.touch(task)
+    if (unstarted && !this.dirty.has(task)) {
+      if (!task.row) {
+        this.unwritten.add(task)
+        this.armAgeTimer()
+      } else if (task.stored !== 'started') this.lazy.add(task)
+      else this.touch(task)
+    } else this.touch(task)
   }
 
   /** Forgets tasks (completion acknowledged, or dropped), fenced by lease sequence. */
@@ -347,18 +381,40 @@ export class LocalQueue {
     if (this.closed) return
     try {
       for (const t of this.lazy) this.dirty.add(t)
+      for (const t of this.unwritten) this.dirty.add(t)
       this.lazy.clear()
+      this.unwritten.clear()
       this.flushNow()
     } finally {
       this.closed = true
+      if (this.ageTimer) clearTimeout(this.ageTimer)
       this.db.close()
     }
   }
 
   private touch(t: LocalTask): void {
     this.lazy.delete(t)
+    this.unwritten.delete(t)
     this.dirty.add(t)
     this.schedule()
+  }
+
+  /** One timer while unstarted tasks wait: it writes those that are old enough. */
+  private armAgeTimer(): void {
+    if (this.ageTimer || this.unwritten.size === 0 || this.closed) return
+    const oldest = this.unwritten.values().next().value as LocalTask
+    const wait = Math.max(0, (oldest.heldSince ?? 0) + this.unstartedWriteMs - performance.now())
+    this.ageTimer = setTimeout(() => {
+      this.ageTimer = null
+      const cutoff = performance.now() - this.unstartedWriteMs
+      // Claim order: stop at the first one too young (a task moved back here later may wait one more round).
+      for (const t of this.unwritten) {
+        if ((t.heldSince ?? 0) > cutoff) break
+        this.touch(t)
+      }
+      this.armAgeTimer()
+    }, wait)
+    this.ageTimer.unref()
   }
 
   private schedule(): void {
@@ -392,7 +448,7 @@ export class LocalQueue {
     const fresh: LocalTask[] = []
     const stored: LocalTaskState[] = []
     this.runTx(() => {
-      for (const n of gone) st.remove.run(n)
+      deleteRuns(st.removeRange, gone)
       for (const t of dirty) {
         const outcome = t.completion === null ? null : JSON.stringify(t.completion)
         if (!t.row) {
@@ -432,9 +488,31 @@ export class LocalQueue {
     if (t.state === 'done') bump(this.doneByType, t.type, -1)
     this.dirty.delete(t)
     this.lazy.delete(t)
+    this.unwritten.delete(t)
     if (t.row) this.gone.push(t.row)
     t.row = 0
   }
+}
+
+/**
+ * Deletes rows by runs of consecutive numbers: acknowledgements come in batches of tasks written
+ * together, so a batch of hundreds is usually a handful of ranges. Sorts `rows` in place.
+ */
+function deleteRuns(removeRange: SqliteStatement, rows: number[]): void {
+  if (rows.length === 0) return
+  rows.sort((a, b) => a - b)
+  let from = rows[0]!
+  let to = from
+  for (let i = 1; i < rows.length; i++) {
+    const n = rows[i]!
+    if (n === to + 1) {
+      to = n
+      continue
+    }
+    removeRange.run(from, to)
+    from = to = n
+  }
+  removeRange.run(from, to)
 }
 
 function bump(counts: Map<string, number>, type: string, by: number): void {
