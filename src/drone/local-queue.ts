@@ -80,6 +80,12 @@ export type LocalUpdate =
  */
 export const UNSTARTED_WRITE_MS = 1_000
 
+const HELD_COLUMNS = '(n, id, type, payload_json, attempt, max_attempts, parent_id, lease_seq, state, worker_id, pid, outcome_json, started_at)'
+const ROW_VALUES = 13
+const ROW_PARAMS = `(${Array<string>(ROW_VALUES).fill('?').join(', ')})`
+/** Rows per multi-row INSERT (208 parameters, far below SQLite's limit of 32,766). */
+const INSERT_ROWS = 16
+
 /** Another live drone holds this local queue file (SQLite's exclusive lock told us). */
 export class LocalQueueLockedError extends SwarmageError {
   override name = 'LocalQueueLockedError'
@@ -127,7 +133,9 @@ export class LocalQueue {
   private readonly tasks = new Map<string, LocalTask>()
   private readonly inHandByType = new Map<string, number>()
   private readonly doneByType = new Map<string, number>()
-  private readonly st: { insert: SqliteStatement; update: SqliteStatement; removeRange: SqliteStatement }
+  private readonly st: { insert: SqliteStatement; insertMany: SqliteStatement; update: SqliteStatement; removeRange: SqliteStatement }
+  /** The bound values of up to INSERT_ROWS rows for st.insertMany, reused from flush to flush. */
+  private readonly insertArgs: unknown[] = []
   private closed = false
   /** Tasks whose row must be written (inserted when `row` is 0) at the next flush. */
   private dirty = new Set<LocalTask>()
@@ -162,10 +170,8 @@ export class LocalQueue {
   ) {
     this.runTx = db.transaction((fn: () => void) => fn())
     this.st = {
-      insert: db.prepare(
-        `INSERT INTO held (n, id, type, payload_json, attempt, max_attempts, parent_id, lease_seq, state, worker_id, pid, outcome_json, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      insert: db.prepare(`INSERT INTO held ${HELD_COLUMNS} VALUES ${ROW_PARAMS}`),
+      insertMany: db.prepare(`INSERT INTO held ${HELD_COLUMNS} VALUES ${Array<string>(INSERT_ROWS).fill(ROW_PARAMS).join(', ')}`),
       update: db.prepare(`UPDATE held SET state = ?, worker_id = ?, pid = ?, outcome_json = ?, started_at = ? WHERE n = ?`),
       removeRange: db.prepare(`DELETE FROM held WHERE n BETWEEN ? AND ?`),
     }
@@ -447,20 +453,28 @@ export class LocalQueue {
     let next = this.lastRow
     const fresh: LocalTask[] = []
     const stored: LocalTaskState[] = []
+    const args = this.insertArgs
+    args.length = 0
     this.runTx(() => {
       deleteRuns(st.removeRange, gone)
       for (const t of dirty) {
         const outcome = t.completion === null ? null : JSON.stringify(t.completion)
         if (!t.row) {
-          const n = ++next
-          st.insert.run(n, t.id, t.type, t.payloadJson, t.attempt, t.maxAttempts, t.parentId, t.leaseSeq, t.state, t.workerId, t.pid, outcome, t.startedAt)
+          args.push(++next, t.id, t.type, t.payloadJson, t.attempt, t.maxAttempts, t.parentId, t.leaseSeq, t.state, t.workerId, t.pid, outcome, t.startedAt)
+          // INSERT_ROWS rows per statement: one step of the VM instead of sixteen (~20% of an insert's cost).
+          if (args.length === INSERT_ROWS * ROW_VALUES) {
+            st.insertMany.run(args)
+            args.length = 0
+          }
           fresh.push(t)
         } else {
           st.update.run(t.state, t.workerId, t.pid, outcome, t.startedAt, t.row)
         }
         stored.push(t.state)
       }
+      for (let i = 0; i < args.length; i += ROW_VALUES) st.insert.run(args.slice(i, i + ROW_VALUES))
     })
+    args.length = 0
     // Only once committed: a failed transaction leaves everything pending for the next flush.
     const w = this.writes
     w.transactions++
