@@ -279,9 +279,14 @@ export class LocalQueue {
         pid: null,
         startedAt: null,
         completion: null,
+        // Every in-memory field from birth: one hidden class for all tasks, no shape change when the
+        // ledger or a write sets one later (a spread here made two shapes, with and without a trace).
+        traceparent: c.traceparent ?? null,
+        unstartedLosses: 0,
         row: 0,
+        stored: undefined,
+        leaseExpiresAt: 0,
         heldSince: now,
-        ...(c.traceparent ? { traceparent: c.traceparent } : {}),
       }),
     )
     for (const t of inserted) {
