@@ -463,7 +463,7 @@ export class LocalQueue {
     this.runTx(() => {
       deleteRuns(st.removeRange, gone)
       for (const t of dirty) {
-        const outcome = t.completion === null ? null : JSON.stringify(t.completion)
+        const outcome = t.completion === null ? null : outcomeJson(t.completion)
         if (!t.row) {
           args.push(++next, t.id, t.type, t.payloadJson, t.attempt, t.maxAttempts, t.parentId, t.leaseSeq, t.state, t.workerId, t.pid, outcome, t.startedAt)
           // INSERT_ROWS rows per statement: one step of the VM instead of sixteen (~20% of an insert's cost).
@@ -540,11 +540,26 @@ function bump(counts: Map<string, number>, type: string, by: number): void {
   else counts.set(type, n)
 }
 
+/**
+ * The outcome column: the completion without its id and lease sequence (the row's own columns), the
+ * start as epoch ms. A success, nearly every task, is spliced into a template: JSON.stringify of the
+ * whole completion (a Date's toJSON included) cost ~3.3 µs per task, the template ~0.45.
+ */
+function outcomeJson(c: Completion): string {
+  const startedAt = c.startedAt ? c.startedAt.getTime() : null
+  const o = c.outcome
+  if (o.kind === 'succeeded') {
+    return `{"outcome":{"kind":"succeeded","resultJson":${JSON.stringify(o.resultJson)}},"workerPid":${c.workerPid ?? null},"startedAt":${startedAt}}`
+  }
+  return JSON.stringify({ outcome: o, workerPid: c.workerPid ?? null, startedAt })
+}
+
 function fromRow(r: Row): LocalTask {
   let completion: Completion | null = null
   if (r.outcome_json !== null) {
-    const c = JSON.parse(r.outcome_json) as Completion & { startedAt?: string | null }
-    completion = { ...c, startedAt: c.startedAt ? new Date(c.startedAt) : null }
+    // Files written before the template hold the whole completion, its start as an ISO string.
+    const c = JSON.parse(r.outcome_json) as Pick<Completion, 'outcome' | 'workerPid'> & { startedAt?: string | number | null }
+    completion = { id: r.id, leaseSeq: r.lease_seq, outcome: c.outcome, workerPid: c.workerPid ?? null, startedAt: c.startedAt == null ? null : new Date(c.startedAt) }
   }
   return {
     row: r.n,

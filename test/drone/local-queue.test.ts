@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { openSqlite } from '../../src/core/sqlite-lib.ts'
 import { LocalQueue, LocalQueueLockedError } from '../../src/drone/local-queue.ts'
 import { tempDir } from '../helpers.ts'
 import { FIXTURES } from './setup.ts'
@@ -36,6 +37,23 @@ describe('LocalQueue', () => {
     expect(done.outcome).toEqual({ kind: 'succeeded', resultJson: '7' })
     expect(done.startedAt).toEqual(startedAt)
     expect(again.countByState()).toEqual({ buffered: 1, dispatched: 1, started: 1, done: 1 })
+    again.close()
+  })
+
+  it('keeps a failed outcome, and reads outcomes an older version stored (whole completion, ISO start)', () => {
+    const path = dbPath()
+    const lq = LocalQueue.open({ path })
+    lq.taskInsertMany({ tasks: [claimed('f1'), claimed('old', 4)] })
+    const error = { message: 'boom "quoted"', stack: 'at x' }
+    lq.taskUpdateMany({ updates: [{ id: 'f1', to: 'done', completion: { id: 'f1', leaseSeq: 1, outcome: { kind: 'failed', error, retryDelayMs: 500 }, workerPid: null, startedAt: null } }] })
+    lq.close()
+    const db = openSqlite(path, { timeout: 0 })
+    const legacy = { id: 'old', leaseSeq: 4, outcome: { kind: 'succeeded', resultJson: '{"a":1}' }, workerPid: 9, startedAt: '2026-01-01T00:00:00.000Z' }
+    db.prepare(`UPDATE held SET state = 'done', outcome_json = ? WHERE id = 'old'`).run(JSON.stringify(legacy))
+    db.close()
+    const again = LocalQueue.open({ path })
+    expect(again.taskGet({ id: 'f1' })!.completion).toEqual({ id: 'f1', leaseSeq: 1, outcome: { kind: 'failed', error, retryDelayMs: 500 }, workerPid: null, startedAt: null })
+    expect(again.taskGet({ id: 'old' })!.completion).toEqual({ ...legacy, startedAt: new Date('2026-01-01T00:00:00.000Z') })
     again.close()
   })
 
