@@ -20,15 +20,15 @@ export class LocalQueueLockedError extends SwarmageError {
 }
 
 /**
- * The drone's local queue: one SQLite database per drone holding every task it has in hand, so a
+ * The drone's local queue: one SQLite database per drone holding the tasks it has in hand, so a
  * drone that dies can, on restart, send the outcomes it had already computed, hand back what never
  * started and fail (with retry) what was running. An in-memory mirror answers every read; SQLite is
  * only written.
  *
  * Writes are behind by at most one turn of the event loop: every change marks its task dirty, and
  * one transaction at the end of the turn (setImmediate) writes each dirty task's latest state with
- * one statement, whatever it went through meanwhile (claimed and dispatched: one INSERT; started and
- * finished in one worker message: one UPDATE). A crash loses only the current turn's changes, which
+ * one statement, whatever it went through meanwhile (started and finished in one worker message: one
+ * INSERT of the finished state, or one UPDATE of a row already written). A crash loses only the current turn's changes, which
  * is what a crash a moment earlier would have lost; flush() writes at once (the completer calls it
  * before telling the global queue). Measured per no-op task: 5 statements and 5 commits before, 2.94
  * statements and 1/150 of a commit after (docs/performance.md).
