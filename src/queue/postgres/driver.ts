@@ -23,7 +23,7 @@ import {
   type ScheduleRecord,
 } from '../driver.ts'
 import type { ScheduleSpec } from '../../schedules/definition.ts'
-import { MAINTENANCE_LEASE_MS, MAINTENANCE_MAX_BATCHES } from '../rules.ts'
+import { LEASE_EXPIRED_FORMAT } from '../maintenance.ts'
 import { isRetryablePgError, wrapPgError } from './errors.ts'
 import { channelFor, isUuid, textSafe } from './ident.ts'
 import { PgListener } from './listener.ts'
@@ -354,7 +354,7 @@ export class PostgresDriver implements GlobalQueueDriver {
   }
 
   async taskRescue({ graceMs, limit }: { graceMs: number; limit: number }): Promise<{ requeued: string[]; failed: string[] }> {
-    const rows = await this.run<{ id: string; state: string }>(this.sql.rescue, [graceMs, limit])
+    const rows = await this.run<{ id: string; state: string }>(this.sql.rescue, [graceMs, limit, LEASE_EXPIRED_FORMAT])
     return { requeued: rows.filter((r) => r.state === 'queued').map((r) => r.id), failed: rows.filter((r) => r.state === 'failed').map((r) => r.id) }
   }
 
@@ -418,20 +418,17 @@ export class PostgresDriver implements GlobalQueueDriver {
     return (await this.run<DroneRow>(this.sql.droneList, [params?.seenWithinMs ?? null])).map(toDrone)
   }
 
-  async maintenanceRun({ holder, batchSize: asked }: { holder: string; batchSize: number }): Promise<{ pruned: number } | null> {
-    const batchSize = Math.max(1, Math.floor(asked))
-    const took = await this.run(this.sql.leaseTake, [holder, MAINTENANCE_LEASE_MS])
-    if (took.length === 0) return null
-    const { retentionMs } = await this.settingsGet()
-    let pruned = 0
-    // Small batches: each is its own short transaction, so pruning never holds many row locks.
-    for (let i = 0; i < MAINTENANCE_MAX_BATCHES; i++) {
-      const [row] = await this.run<{ n: number }>(this.sql.prune, [retentionMs, batchSize])
-      pruned += row?.n ?? 0
-      if ((row?.n ?? 0) < batchSize) break
-    }
-    await this.run(this.sql.dronePrune, [])
-    return { pruned }
+  async maintenanceLeaseTake({ holder, leaseMs }: { holder: string; leaseMs: number }): Promise<boolean> {
+    return (await this.run(this.sql.leaseTake, [holder, leaseMs])).length > 0
+  }
+
+  async taskPrune({ retentionMs, limit }: { retentionMs: number; limit: number }): Promise<number> {
+    const [row] = await this.run<{ n: number }>(this.sql.prune, [retentionMs, Math.max(1, Math.floor(limit))])
+    return row?.n ?? 0
+  }
+
+  async droneForget({ silentMs }: { silentMs: number }): Promise<void> {
+    await this.run(this.sql.dronePrune, [silentMs])
   }
 
   async settingsGet(): Promise<QueueSettings> {
@@ -444,8 +441,8 @@ export class PostgresDriver implements GlobalQueueDriver {
   }
 
   async settingsSet(params: Partial<QueueSettings>): Promise<QueueSettings> {
+    // Validated once, at the door (Queue.setSettings).
     if (params.retentionMs !== undefined) {
-      if (!Number.isInteger(params.retentionMs) || params.retentionMs < 0) throw new InputError('retentionMs must be a non-negative integer')
       await this.run(this.sql.settingSet, ['retentionMs', JSON.stringify(params.retentionMs)])
     }
     return this.settingsGet()
