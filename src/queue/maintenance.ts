@@ -1,3 +1,4 @@
+import { InputError } from '../core/errors.ts'
 import type { GlobalQueueDriver } from './driver.ts'
 
 /**
@@ -34,6 +35,19 @@ export const LEASE_EXPIRED_FORMAT = 'lease expired: drone %s stopped renewing it
 export function leaseExpiredMessage(drone: string | null, attempt: number): string {
   const args = [drone ?? '(unknown)', String(attempt)]
   return LEASE_EXPIRED_FORMAT.replace(/%s/g, () => args.shift() ?? '')
+}
+
+/**
+ * The longest retention: 1,000 years. PostgreSQL's prune computes now() − retention, and a timestamp
+ * before 4713 BC is out of range there (9,007,199,254,740,991 ms failed every maintenance pass).
+ */
+export const RETENTION_MAX_MS = 1000 * 365 * 24 * 3600_000
+
+/** The retention rule, checked once at the door (Queue.setSettings) for every driver. */
+export function assertRetentionMs(value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > RETENTION_MAX_MS) {
+    throw new InputError(`retentionMs must be a whole number of milliseconds from 0 to ${RETENTION_MAX_MS} (1,000 years); got ${String(value)}`)
+  }
 }
 
 export type MaintenanceDriver = Pick<GlobalQueueDriver, 'maintenanceLeaseTake' | 'taskPrune' | 'droneForget' | 'settingsGet'>

@@ -8,6 +8,7 @@ import type { Schedule, ScheduleDefinition } from '../schedules/definition.ts'
 import { tracedEnqueue } from '../tracing/tracing.ts'
 import { explain, unservedTypes, type UnservedType, type WhyReport } from '../debug/why.ts'
 import { bulkAction, type BulkFilter, type BulkOptions, type BulkProgress, type BulkVerb } from './bulk/bulk.ts'
+import { assertRetentionMs } from './maintenance.ts'
 import type { GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
 
 /** Transactional enqueue (PostgreSQL): `client` is a `pg` Client/PoolClient with an open transaction. */
@@ -119,7 +120,7 @@ export class Queue {
     return task
   }
 
-  list(params: Partial<TaskListParams> = {}): Promise<Task[]> {
+  async list(params: Partial<TaskListParams> = {}): Promise<Task[]> {
     if (params.state !== undefined && !TASK_STATES.includes(params.state as TaskState)) {
       throw new InputError(`unknown state "${params.state}": expected one of ${TASK_STATES.join(', ')}`)
     }
@@ -181,10 +182,8 @@ export class Queue {
     return this.driver.settingsGet()
   }
 
-  setSettings(settings: Partial<QueueSettings>): Promise<QueueSettings> {
-    if (settings.retentionMs !== undefined && (!Number.isInteger(settings.retentionMs) || settings.retentionMs < 0)) {
-      throw new InputError('retentionMs must be a non-negative integer')
-    }
+  async setSettings(settings: Partial<QueueSettings>): Promise<QueueSettings> {
+    if (settings.retentionMs !== undefined) assertRetentionMs(settings.retentionMs)
     return this.driver.settingsSet(settings)
   }
 

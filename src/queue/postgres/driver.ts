@@ -24,7 +24,7 @@ import {
 } from '../driver.ts'
 import type { ScheduleSpec } from '../../schedules/definition.ts'
 import { LEASE_EXPIRED_FORMAT } from '../maintenance.ts'
-import { isRetryablePgError, wrapPgError } from './errors.ts'
+import { isRetryablePgError, queryRows, statementLabel, wrapPgError } from './errors.ts'
 import { channelFor, isUuid, textSafe } from './ident.ts'
 import { PgListener } from './listener.ts'
 import { check, migrate } from './migrations.ts'
@@ -97,7 +97,8 @@ export class PostgresDriver implements GlobalQueueDriver {
     void old.end().catch(() => undefined)
   }
 
-  private onQueryError(err: unknown): void {
+  /** Every failed query reports here (queryRows): a connection fault or a timeout rotates the pool. */
+  private readonly onError = (err: unknown): void => {
     if (isRetryablePgError(err) || (err instanceof Error && /timeout/i.test(err.message))) this.rotatePool()
   }
 
@@ -147,13 +148,8 @@ export class PostgresDriver implements GlobalQueueDriver {
     return this.schedules.fire(params)
   }
 
-  private async run<R>(stmt: Statement, values: unknown[]): Promise<R[]> {
-    try {
-      return (await this.pool.query({ name: stmt.name, text: stmt.text, values })).rows as R[]
-    } catch (err) {
-      this.onQueryError(err)
-      throw wrapPgError(err, stmt.name.replace(/^swarmage_/, ''))
-    }
+  private run<R>(stmt: Statement, values: unknown[]): Promise<R[]> {
+    return queryRows<R>(this.pool, stmt, values, statementLabel(stmt), this.onError)
   }
 
   async schemaMigrate(): Promise<{ applied: number[] }> {
@@ -196,13 +192,7 @@ export class PostgresDriver implements GlobalQueueDriver {
     const q = client as pg.ClientBase
     // Unnamed statements: the caller's connection may already hold prepared statements of the same
     // name for another schema. All chunks run in the caller's transaction: all or nothing.
-    const exec: Exec = async <R>(stmt: Statement, values: unknown[]) => {
-      try {
-        return (await q.query({ text: stmt.text, values })).rows as R[]
-      } catch (err) {
-        throw wrapPgError(err, stmt.name.replace(/^swarmage_/, ''))
-      }
-    }
+    const exec: Exec = <R>(stmt: Statement, values: unknown[]) => queryRows<R>(q, { text: stmt.text }, values, statementLabel(stmt))
     const ids: string[] = []
     for (const chunk of chunkByBytes(tasks)) ids.push(...(await insertTasks(exec, this.sql, chunk)))
     return ids
@@ -213,17 +203,10 @@ export class PostgresDriver implements GlobalQueueDriver {
     try {
       client = await this.pool.connect()
     } catch (err) {
-      this.onQueryError(err)
+      this.onError(err)
       throw wrapPgError(err, 'connect')
     }
-    const exec: Exec = async <R>(stmt: Statement, values: unknown[]) => {
-      try {
-        return (await client.query({ name: stmt.name, text: stmt.text, values })).rows as R[]
-      } catch (err) {
-        this.onQueryError(err)
-        throw wrapPgError(err, stmt.name.replace(/^swarmage_/, ''))
-      }
-    }
+    const exec: Exec = <R>(stmt: Statement, values: unknown[]) => queryRows<R>(client, stmt, values, statementLabel(stmt), this.onError)
     // pg-pool listens for errors on idle clients only: a connection ended while checked out (the server
     // ended an idle-in-transaction session, flow.ts; pg_terminate_backend; a restart) would otherwise
     // be an uncaught 'error' event that kills the drone. The query in flight reports it.
@@ -231,13 +214,9 @@ export class PostgresDriver implements GlobalQueueDriver {
     client.on('error', ignore)
     let broken: Error | undefined
     try {
-      await client.query('BEGIN').catch((err: unknown) => {
-        throw wrapPgError(err, 'begin')
-      })
+      await queryRows(client, { text: 'BEGIN' }, [], 'begin')
       const result = await body(exec)
-      await client.query('COMMIT').catch((err: unknown) => {
-        throw wrapPgError(err, 'commit')
-      })
+      await queryRows(client, { text: 'COMMIT' }, [], 'commit')
       return result
     } catch (err) {
       await client.query('ROLLBACK').catch((e: unknown) => {
@@ -485,12 +464,7 @@ export class PostgresDriver implements GlobalQueueDriver {
   }
 
   /** Unnamed (not prepared) queries: those whose text varies, and one-offs. */
-  private async query<R>(text: string, values: unknown[], what: string): Promise<R[]> {
-    try {
-      return (await this.pool.query(text, values)).rows as R[]
-    } catch (err) {
-      this.onQueryError(err)
-      throw wrapPgError(err, what)
-    }
+  private query<R>(text: string, values: unknown[], what: string): Promise<R[]> {
+    return queryRows<R>(this.pool, { text }, values, what, this.onError)
   }
 }
