@@ -28,10 +28,11 @@ export class LocalQueueLockedError extends SwarmageError {
  * Writes are behind by at most one turn of the event loop: every change marks its task dirty, and
  * one transaction at the end of the turn (setImmediate) writes each dirty task's latest state with
  * one statement, whatever it went through meanwhile (started and finished in one worker message: one
- * INSERT of the finished state, or one UPDATE of a row already written). A crash loses only the current turn's changes, which
- * is what a crash a moment earlier would have lost; flush() writes at once (the completer calls it
- * before telling the global queue). Measured per no-op task: 5 statements and 5 commits before, 2.94
- * statements and 1/150 of a commit after (docs/performance.md).
+ * INSERT of the finished state, or one UPDATE of a row already written). A crash loses only the
+ * current turn's changes, which is what a crash a moment earlier would have lost; flush() writes at
+ * once (the completer calls it before telling the global queue). Measured per no-op task: 5
+ * statements and 5 commits before the first round, ~2 statements (1 INSERT, a share of a ranged
+ * DELETE) and 1/110 of a commit after the third (docs/performance.md).
  *
  * Rows are addressed by an INTEGER PRIMARY KEY `n` given in write order, not by the task's random
  * UUID: a batch's inserts append to the last pages and its updates and deletes touch the same few
