@@ -233,6 +233,18 @@ ALTER TABLE ${S}.tasks ADD COLUMN traceparent text;
 ALTER TABLE ${S}.task_logs ADD COLUMN stream text NOT NULL DEFAULT 'log';
 `,
   },
+  {
+    version: 7,
+    name: 'succeeded attempts kept on the task row',
+    sql: (S) => `
+-- A succeeded attempt is no longer a task_attempts row (one heap row and one index entry per task on
+-- the hot path, ~20% of a completion batch's server time: docs/performance.md#third-round): the task
+-- row already holds its attempt number, drone, worker pid and finish time, and this column the
+-- worker's own start time. taskAttemptList reads it back as the last attempt. Nullable, no default:
+-- adding it rewrites nothing, and it is in no index, so it costs updates nothing.
+ALTER TABLE ${S}.tasks ADD COLUMN worker_started_at timestamptz;
+`,
+  },
 ]
 
 /** The schema name back from its quoted form (migrations are given `S` quoted). */
