@@ -73,6 +73,11 @@ async function minimal(extra = '', label = 'minimal claim + in-place finish (cei
       RETURNING id::text AS id, lease_seq::float8 AS lease_seq`, [n])).rows,
     async (rows) => { await client.query(`UPDATE ${S}.tasks SET state = 'succeeded', finished_at = now() WHERE id = ANY ($1::uuid[])`, [rows.map((r) => r.id)]) })
 }
+async function v7(label: string, extra = '', completeText?: (S: string) => string) {
+  makeId = uuidv7
+  await current(label, extra, completeText)
+  makeId = randomUUID
+}
 const variants: Record<string, () => Promise<void>> = {
   current: () => current('current statements'),
   uuid7: async () => {
@@ -86,6 +91,11 @@ const variants: Record<string, () => Promise<void>> = {
     makeId = randomUUID
   },
   noAttempt: () => current('completion without attempt row', '', (S) => buildStatements(S).complete.text.replace(/, att AS \([\s\S]*?FROM done d\n {6}\)/, '')),
+  // Third round (docs/performance.md#third-round): the schema knobs, each on UUIDv7 ids.
+  ff50: () => v7('UUIDv7, tasks fillfactor 50', 'ALTER TABLE $S.tasks SET (fillfactor = 50)'),
+  ff30: () => v7('UUIDv7, tasks fillfactor 30', 'ALTER TABLE $S.tasks SET (fillfactor = 30)'),
+  noLock: () => v7('UUIDv7, completion fence without row lock', '', (S) => buildStatements(S).complete.text
+    .replace(/SELECT t\.id FROM (\S+) t WHERE t\.id = i\.id AND t\.lease_seq = i\.lease_seq AND t\.state = 'running' FOR UPDATE/, "SELECT t.id FROM $1 t WHERE t.id = i.id AND t.lease_seq = i.lease_seq AND t.state = 'running' OFFSET 0")),
   minimal: () => minimal(),
   minimalBare: () => minimal('DROP INDEX $S.tasks_list; DROP INDEX $S.tasks_rescue', 'minimal, only the primary key and claim index'),
   noListIdx: () => current('current, without tasks_list index', 'DROP INDEX $S.tasks_list'),
