@@ -5,6 +5,7 @@ import { validateNewTask } from '../../src/core/validate.ts'
 import type { TaskListParams } from '../../src/queue/driver.ts'
 import { PostgresDriver } from '../../src/queue/postgres/driver.ts'
 import { listQuery } from '../../src/queue/postgres/list.ts'
+import { buildStatements } from '../../src/queue/postgres/sql.ts'
 import { TEST_PG, dropSchema, uniqueSchema } from '../helpers.ts'
 
 // Migration 7 leaves running tasks out of tasks_list (a claim adds no entry to it:
@@ -54,7 +55,7 @@ describe('PostgreSQL task list with running tasks outside tasks_list', () => {
     expect((await pages({ type: 'odd', state: 'running' }, 2)).length).toBe(8)
   })
 
-  it('reads a page through tasks_list and tasks_rescue, not by scanning the table', async () => {
+  it('reads a page through tasks_list and tasks_rescue, not by scanning the table; pruning walks tasks_list', async () => {
     // Many finished tasks, a few running: the plan of the first page and of a later one.
     await c.query(`INSERT INTO "${schema}".tasks (id, type, payload, state, run_at, max_attempts, created_at, finished_at)
       SELECT gen_random_uuid(), 'bulk', '{}', 'succeeded', now(), 1, now() - g * interval '1 second', now() FROM generate_series(1, 20000) g`)
@@ -66,5 +67,9 @@ describe('PostgreSQL task list with running tasks outside tasks_list', () => {
       expect(plan).toMatch(/tasks_rescue/)
       expect(plan).not.toMatch(/Seq Scan/)
     }
+    // Pruning walks the same index from the oldest end: its state IN (finished) implies the predicate.
+    const prune = buildStatements(schema).prune
+    const plan = (await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${prune.text}`, [1000, 500])).rows.map((r) => r['QUERY PLAN']).join('\n')
+    expect(plan).toMatch(/Index Scan Backward using tasks_list/)
   })
 })
