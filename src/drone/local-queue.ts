@@ -184,7 +184,7 @@ export class LocalQueue {
     return c
   }
 
-  /** Buffers claimed tasks (written at the end of the turn, with whatever happens to them meanwhile). */
+  /** Buffers claimed tasks (written once they start or finish, or have been held unstartedWriteMs: see the class comment). */
   taskInsertMany(params: { tasks: readonly ClaimedTask[] }): LocalTask[] {
     if (params.tasks.length === 0) return []
     const now = performance.now()
