@@ -44,6 +44,7 @@ export const AUDITED: ReadonlySet<string> = new Set<string>([
   'drones.stop',
   'drones.dismiss',
   'drones.restartWorkers',
+  'drones.handBack',
   'drones.openDevTools',
   'tasks.retry',
   'tasks.cancel',

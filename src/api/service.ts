@@ -27,6 +27,8 @@ import type { EngineDrone } from './engine.ts'
 import { ApiError, inputError, toApiError } from './errors.ts'
 import { defaultExamplesDir, exampleWorkerPaths } from './examples.ts'
 import { FLOW_WINDOW_MS } from './flow.ts'
+import { droneHoldings, handBack, leasedHoldings } from './holdings.ts'
+import { PostbackMap } from './postbacks.ts'
 import { listScheduleViews } from './schedules.ts'
 import { listTypeViews } from './types.ts'
 import { KeyFileSecretStore, type SecretStore } from './secrets.ts'
@@ -94,6 +96,7 @@ export class ConsoleService {
   private readonly debug = new DebugSessions((sessionId, event) => this.push({ channel: 'debug', sessionId, event }))
   private readonly replays: Replays
   private readonly bulk: BulkJobs
+  private readonly postbacks = new PostbackMap()
   private readonly listeners = new Set<(m: PushMessage) => void>()
   private readonly handlers: Handlers
   private timer: NodeJS.Timeout | undefined
@@ -124,6 +127,7 @@ export class ConsoleService {
       spawner: options.spawner,
       notice: (level, message) => this.notice(level, message),
       watchDrone: options.watchDrone,
+      postbacks: this.postbacks,
     })
     this.replays = new Replays(options.replay ?? processReplayRunner(options.spawner), (replayId, event) => this.push({ channel: 'replay', replayId, event }))
     this.bulk = new BulkJobs({
@@ -170,6 +174,7 @@ export class ConsoleService {
     this.definitions.close()
     await this.bulk.stopAll()
     await this.drones.stopAll()
+    this.postbacks.close()
     await this.connections.closeAll()
     this.store.close()
     this.listeners.clear()
@@ -426,6 +431,10 @@ export class ConsoleService {
       'debug.sessions': () => this.debug.list(),
       'tasks.replay': async (p) => this.replays.start(await replayRequest(await queue(p.connectionId), this.definitions.list(), p)),
       'activity.list': (p) => this.store.listActivity(p.limit, p.beforeId),
+      'drones.holdings': (p) => droneHoldings(this.drones.get(p.id), p.limit),
+      'drones.handBack': (p) => handBack(this.drones.get(p.id), p.taskId),
+      'queue.droneHoldings': async (p) => leasedHoldings(await queue(p.connectionId), p.droneId, p.limit),
+      'flow.postbacks': (p) => this.postbacks.view(p.windowMs, this.drones.all().map((d) => d.name)),
     }
   }
 }

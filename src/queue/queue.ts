@@ -15,8 +15,11 @@ export interface TxOptions {
   client?: unknown
 }
 
-/** Told of tasks stored by an enqueue through a Queue: their types, one entry per task (src/metrics counts them). */
-export type EnqueueListener = (types: readonly string[]) => void
+/**
+ * Told of tasks stored by an enqueue through a Queue: their types, one entry per task (src/metrics
+ * counts them), and the rows themselves (the console's postback map reads their parentId).
+ */
+export type EnqueueListener = (types: readonly string[], rows: readonly TaskInsert[]) => void
 
 export interface QueueOptions {
   /** Largest serialized payload accepted, in bytes. Default 1 MiB. */
@@ -84,7 +87,7 @@ export class Queue {
   private notifyEnqueued(rows: readonly TaskInsert[]): void {
     if (this.enqueueListeners.size === 0) return
     const types = rows.map((r) => r.type)
-    for (const l of this.enqueueListeners) l(types)
+    for (const l of this.enqueueListeners) l(types, rows)
   }
 
   /** Validates every task first: one bad task refuses the whole batch, and nothing is stored; then stores all or none. */
