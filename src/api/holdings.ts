@@ -13,9 +13,16 @@
  * expiry down from `leaseExpiresAt - at` on its own clock, whatever the skew between machines.
  */
 import { InputError } from '../core/errors.ts'
+import type { DroneState } from '../core/events.ts'
 import type { Holding } from '../drone/drone.ts'
 import type { Queue } from '../queue/queue.ts'
-import type { EngineDrone } from './engine.ts'
+
+/** The part of the engine's Drone these views use (src/api/engine.ts's EngineDrone has it). */
+export interface HoldingsDrone {
+  holdings(): Holding[]
+  handBack(taskId: string): boolean
+  snapshot(): { name: string; state: DroneState }
+}
 
 export type HoldingState = Holding['state']
 export const HOLDING_STATES: readonly HoldingState[] = ['running', 'dispatched', 'buffered', 'finishing']
@@ -48,7 +55,7 @@ export interface LeasedHoldingsView {
 
 export const DEFAULT_HOLDINGS_LIMIT = 200
 
-export function droneHoldings(entry: { id: string; name: string; drone: EngineDrone }, limit: number): DroneHoldingsView {
+export function droneHoldings(entry: { id: string; name: string; drone: HoldingsDrone }, limit: number): DroneHoldingsView {
   const all = entry.drone.holdings()
   const at = Date.now()
   const counts: Record<HoldingState, number> = { running: 0, dispatched: 0, buffered: 0, finishing: 0 }
@@ -86,7 +93,7 @@ export async function leasedHoldings(queue: Queue, droneId: string, limit: numbe
 }
 
 /** Hands a buffered task back; a task not held, or held past buffered, is refused with the reason. */
-export function handBack(entry: { name: string; drone: EngineDrone }, taskId: string): { handedBack: true } {
+export function handBack(entry: { name: string; drone: HoldingsDrone }, taskId: string): { handedBack: true } {
   const state = entry.drone.snapshot().state
   if (state !== 'running') throw new InputError(`drone ${entry.name} is ${state}: only a running drone hands tasks back (a draining one hands its buffer back by itself)`)
   if (entry.drone.handBack(taskId)) return { handedBack: true }

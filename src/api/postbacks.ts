@@ -24,6 +24,8 @@ const MAX_RUNNING = 100_000
  * outcome was acknowledged (a handler that does not await ctx.enqueue races its own completion).
  */
 const FINISHED_KEEP_MS = 10_000
+/** Parents awaited at most (see PostbackMap.await). */
+const MAX_PENDING = 10_000
 
 const FINAL = new Set<DroneEvent['kind']>(['succeeded', 'failed', 'retried', 'cancelled', 'handed-back', 'lease-lost'])
 
@@ -54,19 +56,26 @@ export class PostbackMap {
   /** Two generations of finished tasks (id → type), rotated every FINISHED_KEEP_MS. */
   private finished = new Map<string, string>()
   private finishedOld = new Map<string, string>()
-  private rotatedAt = Date.now()
+  private rotatedAt = 0
+  /** Postbacks heard of before their parent's 'started' event (parent id → postback types), two generations. */
+  private pending = new Map<string, string[]>()
+  private pendingOld = new Map<string, string[]>()
+  private pendingRotatedAt = 0
   /** second (ms / 1000, floored) → edge key → count; oldest first (insertion order). */
   private readonly buckets = new Map<number, Map<string, number>>()
   private readonly watched = new Map<Queue, { off: () => void; users: number }>()
-  private readonly since = Date.now()
+  private readonly since: number
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = Date.now) {
+    this.since = now()
+  }
 
   /** A drone event (every event of every console drone goes through here: keep it cheap). */
   observe(e: DroneEvent): void {
     if (e.kind === 'started') {
       if (this.running.size >= MAX_RUNNING) this.running.clear()
       this.running.set(e.taskId, e.type)
+      if (this.pending.size > 0 || this.pendingOld.size > 0) this.settle(e.taskId, e.type)
     } else if (FINAL.has(e.kind)) {
       const t = e as { taskId: string; type: string }
       if (!this.running.delete(t.taskId)) return
@@ -86,9 +95,44 @@ export class PostbackMap {
     for (const r of rows) {
       if (r.parentId === null) continue
       const from = this.parentType(r.parentId)
-      if (from === undefined) continue
+      if (from === undefined) {
+        this.await(r.parentId, r.type)
+        continue
+      }
       bucket ??= this.bucket()
       const key = `${from}\n${r.type}`
+      bucket.set(key, (bucket.get(key) ?? 0) + 1)
+    }
+  }
+
+  /**
+   * A postback whose parent has not been seen starting: the drone's 'started' event waits for its
+   * local-queue write (one turn), so a task's first postback, stored at once on SQLite, can be heard
+   * of first. Kept for at most two FINISHED_KEEP_MS generations; a parent that never starts in one of
+   * our drones (a library enqueue naming a parent) just ages out.
+   */
+  private await(parentId: string, type: string): void {
+    const now = this.now()
+    if (now - this.pendingRotatedAt >= FINISHED_KEEP_MS) {
+      this.pendingOld = this.pending
+      this.pending = new Map()
+      this.pendingRotatedAt = now
+    }
+    if (this.pending.size >= MAX_PENDING) this.pending.clear()
+    const list = this.pending.get(parentId)
+    if (list) list.push(type)
+    else this.pending.set(parentId, [type])
+  }
+
+  /** The postbacks that waited for this task to start. */
+  private settle(parentId: string, parentType: string): void {
+    const types = this.pending.get(parentId) ?? this.pendingOld.get(parentId)
+    if (types === undefined) return
+    this.pending.delete(parentId)
+    this.pendingOld.delete(parentId)
+    const bucket = this.bucket()
+    for (const type of types) {
+      const key = `${parentType}\n${type}`
       bucket.set(key, (bucket.get(key) ?? 0) + 1)
     }
   }
