@@ -4,6 +4,7 @@ import { useAction } from '../../components/hooks.ts'
 import { fmtAgo, fmtTime } from '../../lib/format.ts'
 import { useConnections, useDrones } from '../../stores/resources.ts'
 import { call } from '../../transport/index.ts'
+import { HoldingsSection } from './HoldingsSection.tsx'
 
 export function DroneCard({ drone }: { drone: DroneView }) {
   const conn = useConnections((s) => s.items.find((c) => c.id === drone.connectionId))
@@ -102,6 +103,7 @@ export function DroneCard({ drone }: { drone: DroneView }) {
         <span>processes</span>
         <strong>{drone.processes.length}</strong>
       </div>
+      {live && <HoldingsSection source="local" droneId={drone.id} name={drone.name} inHand={drone.leases.held} />}
     </section>
   )
 }
