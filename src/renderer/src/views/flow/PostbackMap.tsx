@@ -94,9 +94,9 @@ function Graph({ edges }: { edges: Edge[] }) {
   const { nodes, width, height } = layoutPostbacks(edges)
   const max = Math.max(...edges.map((e) => e.perMinute), 1)
   return (
-    <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label="postback map" data-testid="postback-graph">
+    <svg width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-label="postback map" data-testid="postback-graph">
       <defs>
-        <marker id="pb-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+        <marker id="pb-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
           <path className="pb-arrow" d="M 0 0 L 10 5 L 0 10 z" />
         </marker>
       </defs>
