@@ -69,6 +69,15 @@ export class Drones {
     return [...this.running.values()]
   }
 
+  /** The type of a task held by one of these drones (the postback map's parent lookup: one ledger read per drone). */
+  heldType(taskId: string): string | undefined {
+    for (const d of this.running.values()) {
+      const type = d.drone.heldType(taskId)
+      if (type !== undefined) return type
+    }
+    return undefined
+  }
+
   /** Why a connection cannot be changed now, or null. */
   usedBy(connectionId: string): string | null {
     const names = this.all().filter((d) => d.connectionId === connectionId).map((d) => d.name)
@@ -106,7 +115,6 @@ export class Drones {
       const postbacks = this.options.postbacks
       drone.on('event', (e: DroneEvent) => {
         flow.add(e)
-        postbacks?.observe(e)
         if (e.kind !== 'drone-state' || !e.error) return
         if (e.state === 'failed') {
           entry.error = e.error.message

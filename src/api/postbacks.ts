@@ -1,15 +1,17 @@
 /**
  * The type-level postback map of the Flow view: which task types enqueue which, with a rate per edge,
  * drawn from live events of the drones this console runs. A postback is stored through its drone's
- * Queue (Queue.insertValidated), whose enqueue listener hands us the rows: each carries its parentId.
- * The parent's type comes from the drones' own task events: a task that started in one of our drones
- * is remembered (id → type) until shortly after it finished. Counts go into one-second buckets kept
- * for MAX_WINDOW_MS; a read sums the buckets of the window asked for.
+ * Queue (Queue.insertValidated), whose enqueue listener hands us the stored rows: each carries its
+ * parentId, and the parent is in the hands of the drone whose worker enqueued it (running, or its
+ * outcome not yet acknowledged), so its type is one ledger lookup (Drone.heldType). Nothing runs on
+ * the drones' per-task event path. Counts go into one-second buckets kept for MAX_WINDOW_MS; a read
+ * sums the buckets of the window asked for.
  *
  * What it cannot see: postbacks made by drones of other processes (another console, `swarmage drone`
- * on another machine). The map says which drones it covers.
+ * on another machine), and one whose parent's outcome the queue acknowledged before the postback was
+ * stored (a handler that does not await ctx.enqueue racing its own completion). The map says which
+ * drones it covers.
  */
-import type { DroneEvent } from '../core/events.ts'
 import type { TaskInsert } from '../core/task.ts'
 import type { Queue } from '../queue/queue.ts'
 
@@ -17,17 +19,6 @@ import type { Queue } from '../queue/queue.ts'
 export const MAX_WINDOW_MS = 10 * 60_000
 export const DEFAULT_WINDOW_MS = 60_000
 const BUCKET_MS = 1000
-/** Started tasks remembered at most (a drone killed mid-run never reports their end); past this the map starts over. */
-const MAX_RUNNING = 100_000
-/**
- * A finished parent is remembered this long after its end: its last postbacks may be stored after its
- * outcome was acknowledged (a handler that does not await ctx.enqueue races its own completion).
- */
-const FINISHED_KEEP_MS = 10_000
-/** Parents awaited at most (see PostbackMap.await). */
-const MAX_PENDING = 10_000
-
-const FINAL = new Set<DroneEvent['kind']>(['succeeded', 'failed', 'retried', 'cancelled', 'handed-back', 'lease-lost'])
 
 export interface PostbackEdge {
   /** the enqueuing (parent) task's type */
@@ -50,43 +41,20 @@ export interface PostbackMapView {
   drones: string[]
 }
 
+/** The type of a task held by one of the console's drones, or undefined. */
+export type ParentTypeOf = (taskId: string) => string | undefined
+
 export class PostbackMap {
-  /** id → type of tasks started in our drones and not finished. */
-  private running = new Map<string, string>()
-  /** Two generations of finished tasks (id → type), rotated every FINISHED_KEEP_MS. */
-  private finished = new Map<string, string>()
-  private finishedOld = new Map<string, string>()
-  private rotatedAt = 0
-  /** Postbacks heard of before their parent's 'started' event (parent id → postback types), two generations. */
-  private pending = new Map<string, string[]>()
-  private pendingOld = new Map<string, string[]>()
-  private pendingRotatedAt = 0
   /** second (ms / 1000, floored) → edge key → count; oldest first (insertion order). */
   private readonly buckets = new Map<number, Map<string, number>>()
   private readonly watched = new Map<Queue, { off: () => void; users: number }>()
   private readonly since: number
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly parentType: ParentTypeOf,
+    private readonly now: () => number = Date.now,
+  ) {
     this.since = now()
-  }
-
-  /** A drone event (every event of every console drone goes through here: keep it cheap). */
-  observe(e: DroneEvent): void {
-    if (e.kind === 'started') {
-      if (this.running.size >= MAX_RUNNING) this.running.clear()
-      this.running.set(e.taskId, e.type)
-      if (this.pending.size > 0 || this.pendingOld.size > 0) this.settle(e.taskId, e.type)
-    } else if (FINAL.has(e.kind)) {
-      const t = e as { taskId: string; type: string }
-      if (!this.running.delete(t.taskId)) return
-      // Rotated on the events' own clock: no timer, and a quiet console keeps nothing growing.
-      if (e.at - this.rotatedAt >= FINISHED_KEEP_MS) {
-        this.finishedOld = this.finished
-        this.finished = new Map()
-        this.rotatedAt = e.at
-      }
-      this.finished.set(t.taskId, t.type)
-    }
   }
 
   /** Counts the postbacks among stored rows (an enqueue listener of a drone's Queue). */
@@ -95,44 +63,9 @@ export class PostbackMap {
     for (const r of rows) {
       if (r.parentId === null) continue
       const from = this.parentType(r.parentId)
-      if (from === undefined) {
-        this.await(r.parentId, r.type)
-        continue
-      }
+      if (from === undefined) continue
       bucket ??= this.bucket()
       const key = `${from}\n${r.type}`
-      bucket.set(key, (bucket.get(key) ?? 0) + 1)
-    }
-  }
-
-  /**
-   * A postback whose parent has not been seen starting: the drone's 'started' event waits for its
-   * local-queue write (one turn), so a task's first postback, stored at once on SQLite, can be heard
-   * of first. Kept for at most two FINISHED_KEEP_MS generations; a parent that never starts in one of
-   * our drones (a library enqueue naming a parent) just ages out.
-   */
-  private await(parentId: string, type: string): void {
-    const now = this.now()
-    if (now - this.pendingRotatedAt >= FINISHED_KEEP_MS) {
-      this.pendingOld = this.pending
-      this.pending = new Map()
-      this.pendingRotatedAt = now
-    }
-    if (this.pending.size >= MAX_PENDING) this.pending.clear()
-    const list = this.pending.get(parentId)
-    if (list) list.push(type)
-    else this.pending.set(parentId, [type])
-  }
-
-  /** The postbacks that waited for this task to start. */
-  private settle(parentId: string, parentType: string): void {
-    const types = this.pending.get(parentId) ?? this.pendingOld.get(parentId)
-    if (types === undefined) return
-    this.pending.delete(parentId)
-    this.pendingOld.delete(parentId)
-    const bucket = this.bucket()
-    for (const type of types) {
-      const key = `${parentType}\n${type}`
       bucket.set(key, (bucket.get(key) ?? 0) + 1)
     }
   }
@@ -182,10 +115,6 @@ export class PostbackMap {
   close(): void {
     for (const w of this.watched.values()) w.off()
     this.watched.clear()
-  }
-
-  private parentType(id: string): string | undefined {
-    return this.running.get(id) ?? this.finished.get(id) ?? this.finishedOld.get(id)
   }
 
   private bucket(): Map<string, number> {

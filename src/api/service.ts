@@ -96,7 +96,7 @@ export class ConsoleService {
   private readonly debug = new DebugSessions((sessionId, event) => this.push({ channel: 'debug', sessionId, event }))
   private readonly replays: Replays
   private readonly bulk: BulkJobs
-  private readonly postbacks = new PostbackMap()
+  private readonly postbacks = new PostbackMap((taskId) => this.drones.heldType(taskId))
   private readonly listeners = new Set<(m: PushMessage) => void>()
   private readonly handlers: Handlers
   private timer: NodeJS.Timeout | undefined

@@ -280,6 +280,11 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
     return this.ledger.holdings()
   }
 
+  /** The type of a task in this drone's hands (any state), or undefined: the console's postback map asks it of a postback's parent. */
+  heldType(taskId: string): string | undefined {
+    return this.ledger.get(taskId)?.type
+  }
+
   /**
    * Hands one buffered task back to the global queue (Ledger.giveBack): claimable again by any
    * drone, no attempt used. False when the task is not held or no longer buffered (dispatched to a

@@ -55,7 +55,7 @@ describe('console e2e: what a drone holds, and the postback map', () => {
     const lease = runningRow.getByTestId('holding-lease')
     const first = parseFloat((await lease.textContent())!)
     expect(first).toBeGreaterThan(0)
-    await expect.poll(async () => parseFloat((await lease.textContent())!), { timeout: 1500, intervals: [100] }).toBeLessThan(first)
+    await expect.poll(async () => parseFloat((await lease.textContent())!), { timeout: 1500, interval: 100 }).toBeLessThan(first)
     await screenshot(s.page, 'drone-holdings')
 
     // The five tasks the console drone has no room for go to a drone run elsewhere (the library, same queue file).
