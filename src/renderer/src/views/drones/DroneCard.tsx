@@ -105,7 +105,7 @@ export function DroneCard({ drone }: { drone: DroneView }) {
         <span>processes</span>
         <strong>{drone.processes.length}</strong>
       </div>
-      {live && <HoldingsSection source="local" droneId={drone.id} name={drone.name} inHand={drone.leases.held} />}
+      {live && <HoldingsSection source="local" droneId={drone.id} name={drone.name} connectionId={drone.connectionId} inHand={drone.leases.held} />}
     </section>
   )
 }

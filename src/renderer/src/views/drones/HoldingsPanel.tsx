@@ -1,23 +1,27 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import type { ApiResults } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
-import { useAction, useInterval } from '../../components/hooks.ts'
+import { useInterval } from '../../components/hooks.ts'
+import { callApi } from '../../data/api-query.ts'
+import { droneHoldingsQuery, leasedHoldingsQuery } from '../../data/holdings-queries.ts'
 import { fmtCount } from '../../lib/format.ts'
-import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { TaskLink } from './TaskLink.tsx'
 import './holdings.css'
 
 type Local = ApiResults['drones.holdings']
 type Global = ApiResults['queue.droneHoldings']
 
-/** Rows shown: a drone may hold thousands; the server sends counts of all and the first ROWS. */
-export const ROWS = 200
-/** The list is re-read this often while the panel is open (one cheap call; nothing while closed). */
-const POLL_MS = 2000
 /** Lease countdowns are recomputed on the client this often, from the expiry read with the list. */
 const TICK_MS = 250
 
-export type HoldingsSource = { source: 'local'; droneId: string; name: string } | { source: 'global'; droneId: string; name: string; connectionId: string }
+export interface HoldingsSource {
+  /** local: a drone this console runs (its ledger); global: any drone, through the global queue */
+  source: 'local' | 'global'
+  droneId: string
+  name: string
+  connectionId: string
+}
 
 /**
  * What one drone holds. For a drone this console runs: its ledger (buffered, dispatched, running,
@@ -25,31 +29,23 @@ export type HoldingsSource = { source: 'local'; droneId: string; name: string } 
  * seen only through the global queue: the running tasks leased to it, as the queue knows them.
  */
 export function HoldingsPanel(props: HoldingsSource) {
-  const [data, setData] = useState<{ view: Local | Global; receivedAt: number } | null>(null)
-  const [error, setError] = useState<ApiError | null>(null)
+  // Only the query of this panel's source is enabled; both are declared so hooks keep their order.
+  const local = useQuery({ ...droneHoldingsQuery(props.droneId), enabled: props.source === 'local' })
+  const global = useQuery({ ...leasedHoldingsQuery(props.connectionId, props.droneId), enabled: props.source === 'global' })
+  const q = props.source === 'local' ? local : global
   const [now, setNow] = useState(() => Date.now())
-  const load = (): void => {
-    const p: Promise<Local | Global> =
-      props.source === 'local' ? call('drones.holdings', { id: props.droneId, limit: ROWS }) : call('queue.droneHoldings', { connectionId: props.connectionId, droneId: props.droneId, limit: ROWS })
-    p.then(
-      (view) => {
-        setData({ view, receivedAt: Date.now() })
-        setError(null)
-      },
-      (err) => setError(toApiError(err)),
-    )
-  }
-  useInterval(load, POLL_MS)
   useInterval(() => setNow(Date.now()), TICK_MS)
-  const handBack = useAction(async (taskId: string) => {
-    const r = await call('drones.handBack', { id: props.droneId, taskId })
-    load()
-    return r
+  const qc = useQueryClient()
+  const handBack = useMutation({
+    mutationFn: (taskId: string) => callApi('drones.handBack', { id: props.droneId, taskId }),
+    onSettled: () => qc.invalidateQueries({ queryKey: droneHoldingsQuery(props.droneId).queryKey }),
   })
 
-  // Time on the clock the list was read on (the drone's or the database's): immune to skew between machines.
-  const clock = data ? data.view.at + (now - data.receivedAt) : now
-  const view = data?.view
+  const view: Local | Global | undefined = q.data
+  // Time on the clock the list was read on (the drone's or the database's), advanced by this page's
+  // clock since it arrived: immune to skew between machines.
+  const clock = view ? view.at + (now - q.dataUpdatedAt) : now
+  const error = q.error
   return (
     <div className="holdings" data-testid={`holdings-${props.name}`} data-source={props.source}>
       <ErrorBox error={error} what="Could not read what the drone holds" testId="holdings-error" />
@@ -91,7 +87,7 @@ export function HoldingsPanel(props: HoldingsSource) {
                         <span className={`hold-state hold-${t.state}`}>{t.state}</span>
                       </td>
                       <td className="mono">
-                        <TaskLink id={t.id} />
+                        <TaskLink id={t.id} connectionId={props.connectionId} />
                       </td>
                       <td className="mono">{t.type}</td>
                       <td className="num">{t.attempt}</td>
@@ -106,8 +102,8 @@ export function HoldingsPanel(props: HoldingsSource) {
                           <button
                             type="button"
                             className="btn small ghost"
-                            disabled={handBack.busy}
-                            onClick={() => void handBack.run(t.id)}
+                            disabled={handBack.isPending}
+                            onClick={() => handBack.mutate(t.id)}
                             data-testid="holding-handback"
                             title="Give this task back to the global queue (no attempt used); any drone may claim it. Pause this drone first, or it may claim it again."
                           >
@@ -120,7 +116,7 @@ export function HoldingsPanel(props: HoldingsSource) {
                 : view.tasks.map((t) => (
                     <tr key={t.id} data-testid={`holding-${t.id}`} data-state="leased">
                       <td className="mono">
-                        <TaskLink id={t.id} />
+                        <TaskLink id={t.id} connectionId={props.connectionId} />
                       </td>
                       <td className="mono">{t.type}</td>
                       <td className="num">
@@ -139,7 +135,7 @@ export function HoldingsPanel(props: HoldingsSource) {
           {props.name} holds no task right now.
         </p>
       )}
-      {handBack.result && (
+      {handBack.isSuccess && (
         <p className="muted" data-testid="holdings-handed-back">
           Handed back: the task is in the global queue again, claimable by any drone.
         </p>

@@ -1,15 +1,11 @@
-import { useState } from 'react'
-import type { ApiResults } from '../../../../api/contract.ts'
+import { useQuery } from '@tanstack/react-query'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
-import { useInterval } from '../../components/hooks.ts'
+import { queueDronesQuery } from '../../data/holdings-queries.ts'
+import { useConnections } from '../../data/queries.ts'
 import { readInfo } from '../../lib/drone-record.ts'
 import { fmtAgo } from '../../lib/format.ts'
-import { useConnections } from '../../stores/resources.ts'
 import { useUi } from '../../stores/ui.ts'
-import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { HoldingsSection } from './HoldingsSection.tsx'
-
-const POLL_MS = 5000
 
 /**
  * Drones on the selected queue that this console does not run (another machine, `swarmage drone`,
@@ -17,32 +13,17 @@ const POLL_MS = 5000
  */
 export function RemoteDrones({ localIds }: { localIds: ReadonlySet<string> }) {
   const connectionId = useUi((s) => s.connectionId)
-  const conn = useConnections((s) => s.items.find((c) => c.id === connectionId))
-  const [drones, setDrones] = useState<ApiResults['queue.drones']>([])
-  const [error, setError] = useState<ApiError | null>(null)
-  useInterval(
-    () => {
-      if (!connectionId) return
-      call('queue.drones', { connectionId }).then(
-        (d) => {
-          setDrones(d)
-          setError(null)
-        },
-        (err) => setError(toApiError(err)),
-      )
-    },
-    POLL_MS,
-    !!connectionId,
-  )
-  const remote = drones.filter((d) => !localIds.has(d.id))
-  if (!connectionId || (remote.length === 0 && !error)) return null
+  const conn = useConnections((items) => items.find((c) => c.id === connectionId)).data
+  const q = useQuery({ ...queueDronesQuery(connectionId ?? ''), enabled: !!connectionId })
+  const remote = (q.data ?? []).filter((d) => !localIds.has(d.id))
+  if (!connectionId || (remote.length === 0 && !q.error)) return null
   return (
     <>
       <h2 className="section">
         Other drones on <span title={conn?.display}>{conn?.name ?? connectionId}</span>
       </h2>
       <p className="muted">Run elsewhere (another machine, the CLI, another console): what they hold is read from the global queue.</p>
-      <ErrorBox error={error} what="Could not list the queue's drones" testId="remote-drones-error" />
+      <ErrorBox error={q.error} what="Could not list the queue's drones" testId="remote-drones-error" />
       {remote.map((d) => {
         const info = readInfo(d.info)
         return (

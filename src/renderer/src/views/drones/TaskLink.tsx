@@ -1,12 +1,11 @@
 import { shortId } from '../../lib/format.ts'
-import { useUi } from '../../stores/ui.ts'
+import { taskHref } from '../../router/routes.ts'
 
-/** A task id that opens the task's detail (the one place these views know how a task is opened). */
-export function TaskLink({ id }: { id: string }) {
-  const openTask = useUi((s) => s.openTask)
+/** A task id linking to its detail in its own queue (`#/tasks/ID?connection=C`): a plain link, so it can be copied too. */
+export function TaskLink({ id, connectionId }: { id: string; connectionId: string }) {
   return (
-    <button type="button" className="link mono" onClick={() => openTask(id)} title={id}>
+    <a className="link mono" href={taskHref(connectionId, id)} title={id}>
       {shortId(id)}
-    </button>
+    </a>
   )
 }

@@ -1,16 +1,15 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query'
 import { useState } from 'react'
 import type { ApiResults } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
-import { useInterval } from '../../components/hooks.ts'
+import { postbacksQuery } from '../../data/holdings-queries.ts'
 import { fmtCount } from '../../lib/format.ts'
-import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { layoutPostbacks, NODE_H, NODE_W } from './postback-layout.ts'
 import '../drones/holdings.css'
 
 type MapView = ApiResults['flow.postbacks']
 type Edge = MapView['edges'][number]
 
-const POLL_MS = 2000
 const WINDOWS = [
   { ms: 60_000, label: '1 min' },
   { ms: 5 * 60_000, label: '5 min' },
@@ -24,17 +23,10 @@ const WINDOWS = [
  */
 export function PostbackMap() {
   const [windowMs, setWindowMs] = useState<number>(WINDOWS[0].ms)
-  const [map, setMap] = useState<MapView | null>(null)
-  const [error, setError] = useState<ApiError | null>(null)
-  useInterval(() => {
-    call('flow.postbacks', { windowMs }).then(
-      (m) => {
-        setMap(m)
-        setError(null)
-      },
-      (err) => setError(toApiError(err)),
-    )
-  }, POLL_MS)
+  // The previous window's map stays drawn while another window is read.
+  const q = useQuery({ ...postbacksQuery(windowMs), placeholderData: keepPreviousData })
+  const map = q.data
+  const error = q.error
   return (
     <div className="panel postback-map" data-testid="postback-map">
       <div className="view-head">
