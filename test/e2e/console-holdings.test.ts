@@ -56,6 +56,9 @@ describe('console e2e: what a drone holds, and the postback map', () => {
     const first = parseFloat((await lease.textContent())!)
     expect(first).toBeGreaterThan(0)
     await expect.poll(async () => parseFloat((await lease.textContent())!), { timeout: 1500, interval: 100 }).toBeLessThan(first)
+    // The card's figures (pushed once a second) agree with the ledger's list.
+    await expect.poll(() => card.getByTestId('drone-leases-held').textContent(), { timeout: T }).toBe('15')
+    expect(await card.getByTestId('holdings-toggle').textContent()).toContain('Tasks in hand (15)')
     await screenshot(s.page, 'drone-holdings')
 
     // The five tasks the console drone has no room for go to a drone run elsewhere (the library, same queue file).
