@@ -72,9 +72,7 @@ export function droneHoldings(entry: { id: string; name: string; drone: Holdings
 }
 
 export async function leasedHoldings(queue: Queue, droneId: string, limit: number): Promise<LeasedHoldingsView> {
-  const driver = queue.driver
-  if (!driver.taskListLeased) throw new InputError(`the ${driver.kind} queue cannot list a drone's leases (no taskListLeased)`)
-  const r = await driver.taskListLeased({ droneId, limit })
+  const r = await queue.leased(droneId, limit)
   return {
     source: 'global',
     droneId,

@@ -9,7 +9,7 @@ import { tracedEnqueue } from '../tracing/tracing.ts'
 import { explain, unservedTypes, type UnservedType, type WhyReport } from '../debug/why.ts'
 import { bulkAction, type BulkFilter, type BulkOptions, type BulkProgress, type BulkVerb } from './bulk/bulk.ts'
 import { assertRetentionMs } from './maintenance.ts'
-import type { DroneInfo, GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
+import type { DroneInfo, GlobalQueueDriver, LeasedTasks, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
 
 /** Transactional enqueue (PostgreSQL): `client` is a `pg` Client/PoolClient with an open transaction. */
 export interface TxOptions {
@@ -192,6 +192,12 @@ export class Queue {
   async unserved(): Promise<UnservedType[]> {
     const [stats, now] = await Promise.all([this.driver.statsGet(), this.driver.now()])
     return unservedTypes(stats, now.getTime())
+  }
+
+  /** The running tasks leased to one drone run, soonest expiry first (at most `limit`), and their count. */
+  async leased(droneId: string, limit: number): Promise<LeasedTasks> {
+    if (!this.driver.taskListLeased) throw new InputError(`the ${this.driver.kind} queue cannot list a drone's leases (no taskListLeased)`)
+    return this.driver.taskListLeased({ droneId, limit })
   }
 
   /** Registered drones (the heartbeat rows), those seen within `seenWithinMs` when given. */
