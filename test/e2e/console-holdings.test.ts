@@ -48,6 +48,7 @@ describe('console e2e: what a drone holds, and the postback map', () => {
     expect(await panel.getByTestId('holdings-count-dispatched').textContent()).toBe('1')
     const pid = String((await service.call('drones.list', {}))[0]!.processes[0]!.pid)
     const runningRow = panel.locator('tr[data-state="running"]')
+    const running = (await runningRow.getAttribute('data-testid'))?.replace('holding-', '')
     expect(await runningRow.getByTestId('holding-pid').textContent()).toBe(pid)
     expect(await panel.locator('tr[data-state="dispatched"]').getByTestId('holding-pid').textContent()).toBe(pid)
     expect(await panel.locator('tr[data-state="buffered"]').count()).toBe(13)
@@ -87,6 +88,10 @@ describe('console e2e: what a drone holds, and the postback map', () => {
     // Nothing lost: the console drone holds 14, the other 6, of the 20.
     expect(await panel.getByTestId('holdings-count-buffered').textContent()).toBe('12')
     expect(ids).toContain(given)
+    // A task id is a link to its detail in its queue (#/tasks/ID?connection=C).
+    await panel.getByTestId(`holding-${running!}`).locator('a').click()
+    await s.page.locator(`[data-testid="task-detail"][data-id="${running!}"]`).waitFor({ timeout: T })
+    expect(s.page.url()).toContain(`#/tasks/${running!}?connection=${connectionId}`)
     expect(s.errors).toEqual([])
   }, 180_000)
 
