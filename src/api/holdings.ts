@@ -21,7 +21,7 @@ import type { Queue } from '../queue/queue.ts'
 export interface HoldingsDrone {
   holdings(): Holding[]
   handBack(taskId: string): boolean
-  snapshot(): { name: string; state: DroneState }
+  readonly state: DroneState
 }
 
 export type HoldingState = Holding['state']
@@ -68,7 +68,7 @@ export function droneHoldings(entry: { id: string; name: string; drone: Holdings
       if (h.state === state) tasks.push(h)
     }
   }
-  return { source: 'local', droneId: entry.id, name: entry.drone.snapshot().name, at, counts, total: all.length, tasks, limit }
+  return { source: 'local', droneId: entry.id, name: entry.name, at, counts, total: all.length, tasks, limit }
 }
 
 export async function leasedHoldings(queue: Queue, droneId: string, limit: number): Promise<LeasedHoldingsView> {
@@ -92,7 +92,7 @@ export async function leasedHoldings(queue: Queue, droneId: string, limit: numbe
 
 /** Hands a buffered task back; a task not held, or held past buffered, is refused with the reason. */
 export function handBack(entry: { name: string; drone: HoldingsDrone }, taskId: string): { handedBack: true } {
-  const state = entry.drone.snapshot().state
+  const state = entry.drone.state
   if (state !== 'running') throw new InputError(`drone ${entry.name} is ${state}: only a running drone hands tasks back (a draining one hands its buffer back by itself)`)
   if (entry.drone.handBack(taskId)) return { handedBack: true }
   const held = entry.drone.holdings().find((h) => h.id === taskId)
