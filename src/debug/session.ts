@@ -10,12 +10,16 @@ import type { DebugBreakpoint, DebugCallFrame, DebugCommand, DebugEvent, DebugPa
 
 /** Frames kept from a pause: deeper ones are node internals nobody steps through from a console. */
 const MAX_FRAMES = 50
+/** A replay's process pauses at once when released; past this something else is wrong (it exited, it hangs). */
+const RELEASE_TIMEOUT_MS = 15_000
 
 export class DebugSession {
   readonly id = randomUUID()
   private readonly scripts = new Map<string, DebugScript>()
   private readonly breakpoints = new Map<string, DebugBreakpoint>()
   private paused: DebugPause | null = null
+  /** Set by release(): the next pause is the replay's, one step before the handler. */
+  private entryPause: { resolve(): void; reject(err: Error): void } | null = null
 
   private constructor(
     readonly target: DebugTarget,
@@ -25,6 +29,7 @@ export class DebugSession {
     conn.on('event', (method, params) => this.onEvent(method, params))
     conn.on('close', (reason) => {
       this.paused = null
+      this.entryPause?.reject(new Error(reason))
       this.emit(this, { method: 'closed', params: { reason } })
     })
   }
@@ -44,6 +49,28 @@ export class DebugSession {
       throw err
     }
     return session
+  }
+
+  /**
+   * For a process blocked in `inspector.waitForDebugger()` (a replay with the debugger): lets it run
+   * on to its `debugger` statement and resolves once it is paused there (reason 'before-handler').
+   * Breakpoints can then be set before the handler runs. `Runtime.runIfWaitingForDebugger` is sent
+   * here, by the service, not by the page: it is outside the commands a page may relay.
+   */
+  async release(): Promise<void> {
+    const paused = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the replay's process did not pause before the handler within ${RELEASE_TIMEOUT_MS / 1000} s`)), RELEASE_TIMEOUT_MS)
+      this.entryPause = {
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (err) => (clearTimeout(timer), reject(err)),
+      }
+    })
+    try {
+      await this.conn.send('Runtime.runIfWaitingForDebugger', {})
+      await paused
+    } finally {
+      this.entryPause = null
+    }
   }
 
   get closed(): boolean {
@@ -86,7 +113,9 @@ export class DebugSession {
       this.emit(this, { method, params: script })
     } else if (method === 'Debugger.paused') {
       this.paused = trimPause(params as RawPause, this.scripts)
+      if (this.entryPause) this.paused.reason = 'before-handler'
       this.emit(this, { method, params: this.paused })
+      this.entryPause?.resolve()
     } else if (method === 'Debugger.resumed') {
       this.paused = null
       this.emit(this, { method, params: {} })
