@@ -58,6 +58,7 @@ export type ReplayRunner = (request: ReplayRequest, onEvent: (event: ReplayEvent
 export function processReplayRunner(spawner?: ProcessSpawner): ReplayRunner {
   return async (req, onEvent, signal) => {
     let pid = 0
+    let started = false
     const result = await replay({
       task: req.task,
       modulePath: req.module,
@@ -70,8 +71,12 @@ export function processReplayRunner(spawner?: ProcessSpawner): ReplayRunner {
       ...(signal ? { signal } : {}),
       onEvent: (e) => {
         if (e.kind === 'ready') pid = e.pid
-        else if (e.kind === 'waiting-for-debugger') onEvent({ kind: 'waiting-for-debugger', inspectUrl: e.inspectUrl, pid })
-        else if (e.kind === 'started') onEvent({ kind: 'started', module: req.module, pid })
+        // replay() announces the wait before the start; the console shows the start first.
+        else if (e.kind === 'waiting-for-debugger') {
+          started = true
+          onEvent({ kind: 'started', module: req.module, pid })
+          onEvent({ kind: 'waiting-for-debugger', inspectUrl: e.inspectUrl, pid })
+        } else if (e.kind === 'started' && !started) onEvent({ kind: 'started', module: req.module, pid })
         else if (e.kind === 'log') onEvent({ kind: 'log', level: e.level, stream: e.stream, message: e.message, ...(e.data !== undefined ? { data: e.data } : {}), at: Date.parse(e.at) })
         else if (e.kind === 'postback') onEvent({ kind: 'would-enqueue', id: e.id, type: e.type, payload: e.payload, options: e.options })
       },

@@ -106,7 +106,7 @@ describe('replay from the console', () => {
     expect((events.get(replayId) ?? []).filter((e) => e.kind === 'log')).toEqual([])
     expect(events.get(replayId)?.at(-1)).toEqual({ kind: 'debugging', sessionId: s.sessionId, inspectUrl: s.inspectUrl })
 
-    const line = readFileSync(MODULE, 'utf8').split('\n').findIndex((l) => l.includes('return { n: payload.n'))
+    const line = readFileSync(MODULE, 'utf8').split('\n').findIndex((l) => l.includes('// RETURN'))
     const bp = (await service.call('debug.command', { sessionId: s.sessionId, command: { method: 'Debugger.setBreakpointByUrl', params: { url: moduleUrl, lineNumber: line } } })) as { breakpointId: string }
     const pauses = () => (debugEvents.get(s.sessionId) ?? []).filter((e): e is Extract<DebugEvent, { method: 'Debugger.paused' }> => e.method === 'Debugger.paused').map((e) => e.params)
     const seen = pauses().length
