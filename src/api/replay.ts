@@ -95,6 +95,8 @@ const DEBUGGER_WAIT_MS = 60_000
 /** Replays under way, by id; each pushes its events as they come. */
 export class Replays {
   private readonly running = new Map<string, Promise<void>>()
+  /** Replays whose process waits for the debugger and has no session yet: nothing would ever release them. */
+  private readonly awaitingDebugger = new Set<AbortController>()
 
   constructor(
     private readonly runner: ReplayRunner,
@@ -139,6 +141,7 @@ export class Replays {
       })
     this.running.set(replayId, run)
     if (!inspector || !this.debugger_) return { replayId, module: request.module }
+    this.awaitingDebugger.add(abort)
     try {
       const { inspectUrl, pid: processPid } = await withTimeout(inspector, DEBUGGER_WAIT_MS, `the replay's process did not wait for a debugger within ${DEBUGGER_WAIT_MS / 1000} s`)
       const session = await this.debugger_({
@@ -157,11 +160,17 @@ export class Replays {
       abort.abort(err instanceof Error ? err.message : String(err))
       await run
       throw err
+    } finally {
+      this.awaitingDebugger.delete(abort)
     }
   }
 
-  /** Waits for replays under way (the service's stop). */
+  /**
+   * Waits for replays under way (the service's stop, after it closed the debug sessions: a paused
+   * replay then runs to its end). One still waiting for its debugger is killed.
+   */
   async settle(): Promise<void> {
+    for (const abort of this.awaitingDebugger) abort.abort('the console is stopping')
     await Promise.allSettled([...this.running.values()])
   }
 }

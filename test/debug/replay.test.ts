@@ -143,4 +143,12 @@ describe('replay from the console', () => {
     expect(err.message).toContain('does not load')
     expect(await service.call('debug.sessions', {})).toEqual([])
   })
+
+  it('with the debugger: detaching while paused before the handler lets the replay run to its end', async () => {
+    const { id } = await service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'rp', payload: { n: 6 } })
+    const { replayId, session } = await service.call('tasks.replay', { connectionId: EMBEDDED_ID, id, debug: true })
+    expect(session?.paused?.reason).toBe('before-handler')
+    expect(await service.call('debug.detach', { sessionId: session!.sessionId })).toEqual({ detached: true })
+    expect((await finished(replayId)).at(-1)).toEqual({ kind: 'succeeded', result: { n: 6, childIds: [] } })
+  })
 })
