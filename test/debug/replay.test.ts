@@ -102,7 +102,9 @@ describe('replay from the console', () => {
     const moduleUrl = pathToFileURL(MODULE).href
     expect(s.moduleUrls).toEqual([moduleUrl])
     expect(s.scripts.map((x) => x.url)).toContain(moduleUrl)
-    // Held before the handler: it has not logged yet.
+    // At the handler's first statement, nothing of it run yet (it has not logged).
+    const first = readFileSync(MODULE, 'utf8').split('\n').findIndex((l) => l.includes("ctx.log.info('replaying'"))
+    expect(s.paused?.callFrames[0]).toMatchObject({ url: moduleUrl, functionName: 'replayee', lineNumber: first })
     expect((events.get(replayId) ?? []).filter((e) => e.kind === 'log')).toEqual([])
     expect(events.get(replayId)?.at(-1)).toEqual({ kind: 'debugging', sessionId: s.sessionId, inspectUrl: s.inspectUrl })
 

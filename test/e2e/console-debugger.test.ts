@@ -22,7 +22,9 @@ const REPLAYEE = join(ROOT, 'test/e2e/fixtures/replayee.mjs')
 /** 1-based, as the editor numbers lines. */
 const lineOf = (marker: string) => readFileSync(MODULE, 'utf8').split('\n').findIndex((l) => l.includes(marker)) + 1
 const BREAK = lineOf('BREAK')
-const RETURN = readFileSync(REPLAYEE, 'utf8').split('\n').findIndex((l) => l.includes('// RETURN')) + 1
+const replayeeLine = (marker: string) => readFileSync(REPLAYEE, 'utf8').split('\n').findIndex((l) => l.includes(marker)) + 1
+const HANDLER_START = replayeeLine("ctx.log.info('replaying'")
+const RETURN = replayeeLine('// RETURN')
 const OVER = lineOf('STEP-OVER')
 
 describe('console debugger e2e', () => {
@@ -174,10 +176,12 @@ describe('console debugger e2e', () => {
     await s.page.getByTestId('replay-debug').check()
     await s.page.getByTestId('replay-run').click()
 
-    // The Debugger opens on the replay's process, paused just before the handler, showing the worker module.
+    // The Debugger opens on the replay's process, paused at the handler's first line in the worker module, before it runs.
     await s.page.getByTestId('view-debugger').waitFor({ timeout: T })
     await debuggerState('paused')
-    expect(await s.page.getByTestId('debug-status').textContent()).toBe('paused before the handler: set breakpoints, then Resume')
+    expect(await s.page.getByTestId('debug-status').textContent()).toBe(`paused at the start of the handler, replayee.mjs:${HANDLER_START}: set breakpoints, then Resume or step`)
+    expect(await pausedLine()).toBe(HANDLER_START)
+    await expect.poll(() => variable('local', 'payload').textContent(), { timeout: T }).toBe('Object')
     expect(await s.page.getByTestId('inspect-url').textContent()).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\//)
     expect(await s.page.getByTestId('debug-script').locator('option:checked').textContent()).toBe('replayee.mjs (worker module)')
     await expect.poll(() => s.page.locator('.debug-source .cm-content').textContent(), { timeout: T }).toContain('export default async function replayee')

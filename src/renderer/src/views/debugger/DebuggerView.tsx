@@ -87,7 +87,7 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
     : !paused
       ? 'running'
       : paused.reason === 'before-handler'
-        ? 'paused before the handler: set breakpoints, then Resume'
+        ? `paused at the start of the handler, ${fileName(where?.url ?? '')}:${(where?.lineNumber ?? 0) + 1}: set breakpoints, then Resume or step`
         : `paused (${paused.reason === 'other' && paused.hitBreakpoints.length ? 'breakpoint' : paused.reason}) at ${fileName(where?.url ?? '')}:${(where?.lineNumber ?? 0) + 1}`
 
   return (

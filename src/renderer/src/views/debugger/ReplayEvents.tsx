@@ -26,7 +26,7 @@ export function ReplayEvents({ replayId, inDebugger = false }: { replayId: strin
           {e.kind === 'waiting-for-debugger' && <span className="muted">waiting for the console&apos;s debugger at {e.inspectUrl}</span>}
           {e.kind === 'debugging' && (
             <span>
-              paused before the handler in the debugger
+              paused in the debugger at the start of the handler
               {!inDebugger && (
                 <>
                   {' '}

@@ -80,14 +80,9 @@ function show(s: DebugSessionView): void {
   })
 }
 
-/**
- * The script a pause shows: its top frame's, except a replay's first pause (in the worker host, one
- * step before the handler), which shows the worker module, where the user sets breakpoints.
- */
+/** The script a pause shows: its top frame's (a replay's first pause is in its handler); the worker module otherwise. */
 function scriptToShow(paused: DebugPause | null, scripts: DebugScript[], moduleUrls: string[]): string | undefined {
-  const module = scripts.find((x) => moduleUrls.includes(x.url))?.scriptId
-  if (paused?.reason === 'before-handler') return module ?? paused.callFrames[0]?.scriptId
-  return paused?.callFrames[0]?.scriptId ?? module
+  return paused?.callFrames[0]?.scriptId ?? scripts.find((x) => moduleUrls.includes(x.url))?.scriptId
 }
 
 /** A replay with the debugger answered with its session, paused before the handler: the view shows it. */
