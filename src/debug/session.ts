@@ -150,7 +150,7 @@ export class DebugSession {
       this.paused = null
       if (!this.releasing) this.emit(this, { method, params: {} })
     } else if (method === 'NodeRuntime.waitingForDisconnect') {
-      this.conn.close('the worker process exited (stopped or restarted)')
+      this.conn.close(this.target.replay ? 'the replay ended (its process exited)' : 'the worker process exited (stopped or restarted)')
     }
   }
 }
