@@ -216,6 +216,18 @@ describe('console debugger e2e', () => {
     expect(after.rp).toEqual(stats.rp)
     expect(after.child).toBeUndefined()
     expect((await s.console.service.call('tasks.list', { connectionId: EMBEDDED_ID, type: 'child' })).total).toBe(0)
+
+    // The same from the Debugger view, by the task's id: "with debugger" is ticked there.
+    await s.page.getByTestId('debug-replay-id').fill(id)
+    await s.page.getByTestId('debug-replay-load').click()
+    expect(await s.page.getByTestId('replay-debug').isChecked()).toBe(true)
+    await s.page.getByTestId('replay-run').click()
+    await debuggerState('paused')
+    await expect.poll(pausedLine, { timeout: T }).toBe(HANDLER_START)
+    await s.page.getByTestId('debug-resume').click()
+    await s.page.locator('[data-testid="debug-replay"] [data-testid="replay-events"][data-done="succeeded"]').waitFor({ timeout: 30_000 })
+    expect(await s.console.service.call('tasks.get', { connectionId: EMBEDDED_ID, id })).toEqual(before)
+    expect((await s.console.service.call('tasks.list', { connectionId: EMBEDDED_ID, type: 'child' })).total).toBe(0)
     expect(s.errors).toEqual([])
   })
 })

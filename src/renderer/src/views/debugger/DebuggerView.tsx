@@ -95,7 +95,8 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
       <div className="view-head">
         <h1>Debugger</h1>
         <p className="muted">
-          {s.replay ? (
+          {closed && <ReplayFromDebugger />}
+      {s.replay ? (
             <>
               <span className="mono">{s.type}</span> · replay of task <span className="mono selectable">{s.replay.taskId}</span> in a scratch process (pid {s.pid ?? '–'}), nothing written to its queue ·{' '}
             </>
