@@ -8,6 +8,7 @@
 import { useEffect, useMemo, useState } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import { EmptyState } from '../../components/EmptyState.tsx'
+import { useAppInfo } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError } from '../../transport/index.ts'
 import { ReplayEvents } from './ReplayEvents.tsx'
@@ -47,7 +48,7 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
   const { session, scripts, breakpoints, paused, frame, scriptId } = useDebug(
     useShallow((s) => ({ session: s.session, scripts: s.scripts, breakpoints: s.breakpoints, paused: s.paused, frame: s.frame, scriptId: s.scriptId })),
   )
-  const desktop = useUi((s) => s.info?.mode === 'desktop')
+  const desktop = useAppInfo((i) => i.mode === 'desktop') ?? false
   const [text, setText] = useState('')
   const s = session!
   const script = scripts.find((x) => x.scriptId === scriptId)
@@ -95,8 +96,7 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
       <div className="view-head">
         <h1>Debugger</h1>
         <p className="muted">
-          {closed && <ReplayFromDebugger />}
-      {s.replay ? (
+          {s.replay ? (
             <>
               <span className="mono">{s.type}</span> · replay of task <span className="mono selectable">{s.replay.taskId}</span> in a scratch process (pid {s.pid ?? '–'}), nothing written to its queue ·{' '}
             </>
@@ -149,6 +149,7 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
           </span>
         )}
       </div>
+      {closed && <ReplayFromDebugger />}
       {s.replay ? (
         <section className="panel" data-testid="debug-replay">
           <h3 className="section">Replay</h3>

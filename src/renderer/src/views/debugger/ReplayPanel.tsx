@@ -9,7 +9,7 @@ import { useState } from 'react'
 import type { Task } from '../../../../core/task.ts'
 import { JsonField } from '../../components/JsonField.tsx'
 import { parseJson, pretty } from '../../lib/json.ts'
-import { useWorkerDefs } from '../../stores/resources.ts'
+import { useWorkerDefs } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError } from '../../transport/index.ts'
 import { ReplayEvents } from './ReplayEvents.tsx'
@@ -27,7 +27,7 @@ export function ReplayPanel({
   startOpen?: boolean
   debugByDefault?: boolean
 }) {
-  const defModule = useWorkerDefs((s) => s.items.find((d) => d.type === task.type)?.module ?? '')
+  const defModule = useWorkerDefs((items) => items.find((d) => d.type === task.type)?.module ?? '').data ?? ''
   const go = useUi((s) => s.go)
   const [open, setOpen] = useState(startOpen)
   const [module, setModule] = useState('')
