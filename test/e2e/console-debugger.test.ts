@@ -182,6 +182,12 @@ describe('console debugger e2e', () => {
     expect(await s.page.getByTestId('debug-status').textContent()).toBe(`paused at the start of the handler, replayee.mjs:${HANDLER_START}: set breakpoints, then Resume or step`)
     expect(await pausedLine()).toBe(HANDLER_START)
     await expect.poll(() => variable('local', 'payload').textContent(), { timeout: T }).toBe('Object')
+    // The session outlives the page: after a reload the Debugger offers to join it, still paused there.
+    await s.page.reload()
+    // (the dbg process's session from the tests above is live too)
+    await s.page.locator('[data-testid="debug-session"]', { hasText: `replay of task ${id}` }).getByTestId('debug-session-join').click({ timeout: T })
+    await debuggerState('paused')
+    expect(await pausedLine()).toBe(HANDLER_START)
     expect(await s.page.getByTestId('inspect-url').textContent()).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\//)
     expect(await s.page.getByTestId('debug-script').locator('option:checked').textContent()).toBe('replayee.mjs (worker module)')
     await expect.poll(() => s.page.locator('.debug-source .cm-content').textContent(), { timeout: T }).toContain('export default async function replayee')

@@ -11,6 +11,7 @@ import { EmptyState } from '../../components/EmptyState.tsx'
 import { useAppInfo } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError } from '../../transport/index.ts'
+import { LiveSessions } from './LiveSessions.tsx'
 import { ReplayEvents } from './ReplayEvents.tsx'
 import { ReplayFromDebugger } from './ReplayFromDebugger.tsx'
 import { ReplayPanel } from './ReplayPanel.tsx'
@@ -37,6 +38,7 @@ export function DebuggerView() {
             with the debugger below.
           </EmptyState>
         )}
+        {!attaching && <LiveSessions />}
         {!attaching && <ReplayFromDebugger />}
       </div>
     )

@@ -14,7 +14,7 @@ import { useUi } from '../../stores/ui.ts'
 import { call, toApiError } from '../../transport/index.ts'
 import { ReplayEvents } from './ReplayEvents.tsx'
 import { useReplays } from './replays.ts'
-import { openReplaySession } from './store.ts'
+import { openSession } from './store.ts'
 
 export function ReplayPanel({
   connectionId,
@@ -50,7 +50,7 @@ export function ReplayPanel({
       const r = await call('tasks.replay', { connectionId, id: task.id, payload: parsed.value, ...(module.trim() ? { module: module.trim() } : {}), ...(debug ? { debug: true } : {}) })
       setReplayId(r.replayId)
       if (r.session) {
-        openReplaySession(r.session)
+        openSession(r.session)
         go('debugger')
       }
     } catch (err) {

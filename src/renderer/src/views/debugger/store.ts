@@ -85,8 +85,11 @@ function scriptToShow(paused: DebugPause | null, scripts: DebugScript[], moduleU
   return paused?.callFrames[0]?.scriptId ?? scripts.find((x) => moduleUrls.includes(x.url))?.scriptId
 }
 
-/** A replay with the debugger answered with its session, paused before the handler: the view shows it. */
-export function openReplaySession(s: DebugSessionView): void {
+/**
+ * Shows a session the server already holds: a replay's (its call answered with it, paused at the
+ * handler), or one joined from the list of live sessions (after a reload, from another tab).
+ */
+export function openSession(s: DebugSessionView): void {
   useDebug.setState({ ...initial })
   show(s)
 }
