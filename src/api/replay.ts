@@ -113,30 +113,31 @@ export class Replays {
     const replayId = randomUUID()
     const abort = new AbortController()
     let waiting: ((inspectUrl: string, pid: number) => void) | undefined
-    let ended: ((why: string) => void) | undefined
+    let ended: ((err: Error) => void) | undefined
     const inspector =
       request.debug && this.debugger_
         ? new Promise<{ inspectUrl: string; pid: number }>((resolve, reject) => {
-          waiting = (inspectUrl, pid) => resolve({ inspectUrl, pid })
-          ended = (why) => reject(new Error(why))
-        })
-      : null
+            waiting = (inspectUrl, pid) => resolve({ inspectUrl, pid })
+            ended = reject
+          })
+        : null
     const run = this.runner(
       request,
       (e) => {
         if (e.kind === 'waiting-for-debugger') waiting?.(e.inspectUrl, e.pid)
-        if (e.kind === 'failed') ended?.(`the replay failed before the debugger attached: ${e.error.message}`)
+        // Before the handler ran: the module did not load or its setup() threw, an input error of this call.
+        if (e.kind === 'failed') ended?.(new InputError(`module: the replay failed before the debugger attached: ${e.error.message}`))
         this.push(replayId, e)
       },
       abort.signal,
     )
       .catch((err: unknown) => {
         const message = err instanceof Error ? err.message : String(err)
-        ended?.(message)
+        ended?.(new InputError(`module: ${message}`))
         this.push(replayId, { kind: 'failed', error: { message } })
       })
       .finally(() => {
-        ended?.('the replay ended before the debugger attached')
+        ended?.(new Error('the replay ended before the debugger attached'))
         this.running.delete(replayId)
       })
     this.running.set(replayId, run)

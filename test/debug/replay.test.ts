@@ -141,7 +141,8 @@ describe('replay from the console', () => {
     const { id } = await service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'rp', payload: { n: 1 } })
     const broken = join(tmp.dir, 'broken.mjs')
     writeFileSync(broken, 'throw new Error("does not load")\n')
-    const err = (await service.call('tasks.replay', { connectionId: EMBEDDED_ID, id, module: broken, debug: true }).catch((e: unknown) => e)) as Error
+    const err = (await service.handle('tasks.replay', { connectionId: EMBEDDED_ID, id, module: broken, debug: true }).catch((e: unknown) => e)) as ApiError
+    expect(err.code).toBe('input')
     expect(err.message).toContain('does not load')
     expect(await service.call('debug.sessions', {})).toEqual([])
   })
