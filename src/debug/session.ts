@@ -23,6 +23,8 @@ const MAX_ENTRY_STEPS = 6
 export class DebugSession {
   readonly id = randomUUID()
   private readonly scripts = new Map<string, DebugScript>()
+  /** Every parsed script's URL, dependencies' and Node's too: an ES module's frames carry none of their own. */
+  private readonly urls = new Map<string, string>()
   private readonly breakpoints = new Map<string, DebugBreakpoint>()
   private paused: DebugPause | null = null
   /** While release() walks the replay's process to its handler: its pauses go to it, not to the console. */
@@ -136,13 +138,14 @@ export class DebugSession {
   private onEvent(method: string, params: unknown): void {
     if (method === 'Debugger.scriptParsed') {
       const p = params as { scriptId: string; url: string }
+      if (p.url) this.urls.set(p.scriptId, p.url)
       // Node's own modules (node:…) and dependencies would bury the user's module among hundreds.
       if (!p.url.startsWith('file://') || p.url.includes('/node_modules/')) return
       const script = { scriptId: p.scriptId, url: p.url }
       this.scripts.set(p.scriptId, script)
       this.emit(this, { method, params: script })
     } else if (method === 'Debugger.paused') {
-      const pause = trimPause(params as RawPause, this.scripts)
+      const pause = trimPause(params as RawPause, this.urls)
       if (this.releasing) return this.pauseWaiter?.resolve(pause)
       this.paused = pause
       this.emit(this, { method, params: pause })
@@ -167,13 +170,13 @@ interface RawPause {
   }>
 }
 
-function trimPause(raw: RawPause, scripts: Map<string, DebugScript>): DebugPause {
+function trimPause(raw: RawPause, urls: Map<string, string>): DebugPause {
   const callFrames: DebugCallFrame[] = (raw.callFrames ?? []).slice(0, MAX_FRAMES).map((f) => ({
     callFrameId: f.callFrameId,
     functionName: f.functionName ?? '',
     scriptId: f.location.scriptId,
     // Node reports an empty url on frames of ES modules: the script's own url says which file.
-    url: f.url || scripts.get(f.location.scriptId)?.url || '',
+    url: f.url || urls.get(f.location.scriptId) || '',
     lineNumber: f.location.lineNumber,
     columnNumber: f.location.columnNumber ?? 0,
     scopeChain: (f.scopeChain ?? []).map((s) => ({
