@@ -273,7 +273,8 @@ export const apiInputs = {
   'debug.detach': z.strictObject({ sessionId: id }),
   'debug.sessions': z.strictObject({}),
   /** runs the task once in a scratch worker process (default module: its type's definition); writes nothing to the queue */
-  'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional() }),
+  /** debug: the replay's process waits for the console's debugger, which answers paused before the handler (`session`) */
+  'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional(), debug: z.boolean().optional() }),
   /** the activity list (operator actions), newest first */
   'activity.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(200), beforeId: z.number().int().positive().optional() }),
 } as const
@@ -339,7 +340,7 @@ export interface ApiResults {
   'debug.command': unknown
   'debug.detach': { detached: boolean }
   'debug.sessions': DebugSessionView[]
-  'tasks.replay': { replayId: string; module: string }
+  'tasks.replay': { replayId: string; module: string; session?: DebugSessionView }
   'activity.list': ActivityEntry[]
 }
 
