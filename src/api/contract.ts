@@ -275,7 +275,8 @@ export const apiInputs = {
   'debug.detach': z.strictObject({ sessionId: id }),
   'debug.sessions': z.strictObject({}),
   /** runs the task once in a scratch worker process (default module: its type's definition); writes nothing to the queue */
-  'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional() }),
+  /** debug: the replay's process waits for the console's debugger, which answers paused before the handler (`session`) */
+  'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional(), debug: z.boolean().optional() }),
   /** what a drone this console runs holds (its ledger): counts by state and the first `limit` tasks */
   'drones.holdings': z.strictObject({ id, limit: z.number().int().min(1).max(1000).default(200) }),
   /** hands a buffered task of a console drone back to the global queue (no attempt used) */
@@ -349,7 +350,7 @@ export interface ApiResults {
   'debug.command': unknown
   'debug.detach': { detached: boolean }
   'debug.sessions': DebugSessionView[]
-  'tasks.replay': { replayId: string; module: string }
+  'tasks.replay': { replayId: string; module: string; session?: DebugSessionView }
   'activity.list': ActivityEntry[]
   'drones.holdings': DroneHoldingsView
   'drones.handBack': { handedBack: true }
