@@ -1,7 +1,7 @@
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { validateConfig } from '../../src/core/config.ts'
-import type { TaskEvent } from '../../src/core/events.ts'
 import { Drone } from '../../src/drone/drone.ts'
 import { cli, ok } from '../cli/cli.ts'
 import { until } from '../helpers.ts'
@@ -79,23 +79,33 @@ describe.each(BACKENDS)('flow control through drones on %s', (backend) => {
         }),
     )
     const logs = drones.map((d) => new EventLog(d))
+    // Stopped 'now': tasks still blocked at the end are handed back, not waited for.
     for (const d of drones) cleanups.push(() => d.stop({ mode: 'now' }))
-    await q.queue.enqueueMany(Array.from({ length: 600 }, () => ({ type: 'slow', payload: { sleepMs: 40 } })))
+    // Every task blocks until the test creates `gate`, so what the drones hold does not depend on
+    // the machine's speed: while the gate is shut each drone fills its capacity and then has no
+    // room, so no claim is in flight when the pause lands.
+    const gate = join(q.dir, 'gate')
+    const total = 100
+    await q.queue.enqueueMany(Array.from({ length: total }, () => ({ type: 'slow', payload: { waitFile: gate } })))
     await Promise.all(drones.map((d) => d.start()))
-    await Promise.all(logs.map((l) => l.waitFor((e) => e.kind === 'started', 30_000, 'a start on each drone')))
+    const held = (): number[] => drones.map((d) => d.snapshot().leases.held)
+    const capacity = drones.map((d) => d.snapshot().types[0]!.capacity)
+    await until(() => held().every((n, i) => n === capacity[i]), 30_000, 'both drones to fill their capacity')
+    const claimedAtPause = logs.map((l) => l.task('claimed').length)
 
     ok(await cli(['pause', 'slow', '--queue', q.address], { cwd: q.dir }))
-    const pausedAt = Date.now()
-    // What each drone had in hand when the pause landed finishes; then nothing of the type runs.
-    await until(async () => (await q.queue.stats()).types.slow?.running === 0, 30_000, 'tasks in hand to finish')
-    const claimedAfter = (since: number) => logs.flatMap((l) => l.task('claimed')).filter((e: TaskEvent) => e.at > since)
-    expect(claimedAfter(pausedAt + 1_000)).toEqual([])
-    const queuedAtPause = (await q.queue.stats()).types.slow!.queued
-    expect(queuedAtPause).toBeGreaterThan(0)
+    // Open the gate: the tasks in hand finish, each drone has room again and claims — and gets nothing.
+    writeFileSync(gate, '')
+    await until(async () => (await q.queue.stats()).types.slow?.running === 0 && held().every((n) => n === 0), 30_000, 'tasks in hand to finish')
+    expect(logs.map((l) => l.task('claimed').length)).toEqual(claimedAtPause)
+    const inHandAtPause = capacity.reduce((a, b) => a + b, 0)
+    expect((await q.queue.stats()).types.slow).toMatchObject({ queued: total - inHandAtPause, succeeded: inHandAtPause })
 
-    const before = logs.map((l) => l.task('claimed').length)
+    // Shut the gate again so what each drone claims after the resume stays in hand (at most its
+    // capacity): one drone cannot take the whole queue before the other's claim arrives.
+    rmSync(gate)
     ok(await cli(['resume', 'slow', '--queue', q.address], { cwd: q.dir }))
     // Both must claim again long before their next poll (a minute away): the signal path delivered the resume.
-    await Promise.all(logs.map((l, i) => until(() => l.task('claimed').length > before[i]!, 20_000, `drone ${i + 1} to claim after the resume`)))
+    await Promise.all(logs.map((l, i) => until(() => l.task('claimed').length > claimedAtPause[i]!, 20_000, `drone ${i + 1} to claim after the resume`)))
   })
 })
