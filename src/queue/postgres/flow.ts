@@ -1,7 +1,7 @@
 import type { ClaimedTask } from '../../core/task.ts'
 import { groupPassRows, pickInGroups, type TypeSettings } from '../../core/flow.ts'
 import type { Exec } from './insert.ts'
-import type { ClaimRow } from './rows.ts'
+import { toClaimed, type ClaimRow } from './rows.ts'
 import type { Statement, Statements } from './sql.ts'
 
 /** A type_settings row as the claim reads it (parsed rates). */
@@ -100,20 +100,6 @@ export async function claimLimited(exec: Exec, sql: Statements, params: ClaimPar
     for (const r of rows) claimed.push(toClaimed(r))
   }
   return claimed
-}
-
-export function toClaimed(r: ClaimRow): ClaimedTask {
-  return {
-    id: r.id,
-    type: r.type,
-    payloadJson: r.payload,
-    attempt: r.attempts,
-    maxAttempts: r.max_attempts,
-    parentId: r.parent_id,
-    leaseSeq: r.lease_seq,
-    runAt: r.run_at.getTime(),
-    traceparent: r.traceparent,
-  }
 }
 
 /** type_settings as stored → the public shape. */

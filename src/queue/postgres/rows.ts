@@ -1,4 +1,4 @@
-import type { AttemptRowOf, DroneRowOf, LogRowOf, TaskRowOf } from '../rows.ts'
+import type { AttemptRowOf, ClaimRowOf, DroneRowOf, LogRowOf, TaskRowOf } from '../rows.ts'
 import { rowMappers } from '../rows.ts'
 
 /** Rows as pg returns them: timestamptz → Date, json → already parsed. */
@@ -7,19 +7,10 @@ export type LogRow = LogRowOf<Date, unknown>
 export type AttemptRow = AttemptRowOf<Date, unknown>
 export type DroneRow = DroneRowOf<Date, unknown>
 
-export interface ClaimRow {
-  id: string
-  type: string
-  payload: string
-  attempts: number
-  max_attempts: number
-  parent_id: string | null
-  lease_seq: number
-  run_at: Date
-  traceparent: string | null
-}
+export type ClaimRow = ClaimRowOf<Date>
 
-export const { toTask, toLog, toAttempt, toDrone } = rowMappers<Date, unknown>({
+export const { toClaimed, toTask, toLog, toAttempt, toDrone } = rowMappers<Date, unknown>({
   time: (d) => d.toISOString(),
+  ms: (d) => d.getTime(),
   json: (v) => v,
 })

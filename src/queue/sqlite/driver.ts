@@ -30,7 +30,7 @@ import { cancelTask, deleteTask, retryTask } from './actions.ts'
 import { claimLimited, flowUse, toTypeSettings } from './flow.ts'
 import { checkSchema, migrate } from './migrations.ts'
 import { setSchedulePaused, toScheduleRecord, upsertSchedule } from './schedules.ts'
-import { toAttempt, toDrone, toLog, toTask, type ClaimRow } from './rows.ts'
+import { toAttempt, toClaimed, toDrone, toLog, toTask, type ClaimRow } from './rows.ts'
 import { SIGNAL_TTL_MS, SignalHub } from './signals.ts'
 import { ListStatements, prepareStatements, type Statements } from './statements.ts'
 import { applyCompletions, rescueExpired } from './transitions.ts'
@@ -259,19 +259,7 @@ export class SqliteDriver implements GlobalQueueDriver {
         const settings = s.flow.settingsOf.get(want.type)
         const rows = settings === undefined ? s.claim.all(claim) : claimLimited(s.flow, settings, claim)
         rows.sort(claimOrder)
-        for (const r of rows) {
-          claimed.push({
-            id: r.id,
-            type: r.type,
-            payloadJson: r.payload,
-            attempt: r.attempts,
-            maxAttempts: r.max_attempts,
-            parentId: r.parent_id,
-            leaseSeq: r.lease_seq,
-            runAt: r.run_at,
-            traceparent: r.traceparent,
-          })
-        }
+        for (const r of rows) claimed.push(toClaimed(r))
       }
       return claimed
     })

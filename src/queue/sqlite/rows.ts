@@ -1,5 +1,5 @@
 import type { TaskState } from '../../core/task.ts'
-import type { AttemptRowOf, DroneRowOf, LogRowOf, TaskRowOf } from '../rows.ts'
+import type { AttemptRowOf, ClaimRowOf, DroneRowOf, LogRowOf, TaskRowOf } from '../rows.ts'
 import { rowMappers } from '../rows.ts'
 
 /** Rows as SQLite returns them: times in integer ms, JSON as text. */
@@ -21,18 +21,10 @@ export interface HeldRow {
   lease_seq: number
 }
 
-export interface ClaimRow {
-  id: string
-  type: string
-  payload: string
-  attempts: number
-  max_attempts: number
-  parent_id: string | null
-  lease_seq: number
+/** A claimed row, with what claimOrder sorts by (priority, then age). */
+export interface ClaimRow extends ClaimRowOf<number> {
   priority: number
-  run_at: number
   created_at: number
-  traceparent: string | null
 }
 
 export const TASK_COLUMNS =
@@ -42,7 +34,8 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString()
 }
 
-export const { toTask, toLog, toAttempt, toDrone } = rowMappers<number, string | null>({
+export const { toClaimed, toTask, toLog, toAttempt, toDrone } = rowMappers<number, string | null>({
   time: iso,
+  ms: (t) => t,
   json: (text) => (text === null ? null : JSON.parse(text)),
 })
