@@ -1,5 +1,6 @@
 import type { Completion } from '../core/task.ts'
-import type { GlobalQueueDriver, TaskLog } from '../queue/driver.ts'
+import type { DroneChannel } from '../queue/drone-channel.ts'
+import type { TaskLog } from '../queue/driver.ts'
 import { Batcher } from './batcher.ts'
 
 /** Completions per taskComplete call: one round trip for a burst, short enough to keep the transaction small. */
@@ -18,7 +19,8 @@ const LOGS_FIRST_MAX_MS = 1_000
 
 export interface CompleterDeps {
   droneId: string
-  driver: Pick<GlobalQueueDriver, 'taskComplete' | 'taskLogInsertMany'>
+  complete: DroneChannel['complete']
+  insertLogs: DroneChannel['insertLogs']
   /** Writes the local queue's pending changes: the outcomes are stored before the global queue hears of them. */
   beforeSend: () => void
   /** The global queue answered a batch (refused: the ids whose lease was lost). */
@@ -46,7 +48,7 @@ export class Completer {
       send: async (batch) => {
         deps.beforeSend()
         await this.logsFirst()
-        const { refused } = await deps.driver.taskComplete({ droneId: deps.droneId, completions: batch })
+        const { refused } = await deps.complete({ droneId: deps.droneId, completions: batch })
         deps.onAcknowledged(batch, refused)
       },
     })
@@ -57,7 +59,7 @@ export class Completer {
       maxRetries: LOG_MAX_RETRIES,
       onError: deps.onError,
       onDrop: (batch) => deps.onError(new Error(`dropped ${batch.length} task log lines after repeated failures`), 'log writer'),
-      send: (batch) => deps.driver.taskLogInsertMany({ logs: batch }),
+      send: (batch) => deps.insertLogs({ logs: batch }),
     })
   }
 

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { isAbsolute, join, resolve } from 'node:path'
 import { validateConfig, validateDroneOptions, type DroneOptions, type WorkerDefinition } from '../core/config.ts'
-import { errorMessage, InputError, SchemaError } from '../core/errors.ts'
+import { errorMessage, InputError } from '../core/errors.ts'
 import type { DroneEvent, DroneState, WorkerEvent } from '../core/events.ts'
 import { validateTypeSettings, type TypeSettingsPatch } from '../core/flow.ts'
 import { assertTaskType } from '../core/validate.ts'
-import type { GlobalQueueDriver, QueueSignal, Subscription } from '../queue/driver.ts'
+import type { DroneChannel } from '../queue/drone-channel.ts'
+import type { QueueSignal, Subscription } from '../queue/driver.ts'
 import type { Queue } from '../queue/queue.ts'
 import { ForkSpawner } from '../workers/fork-spawner.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
@@ -108,7 +109,8 @@ interface ServiceEntry {
 export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
   readonly id = randomUUID()
   readonly queue: Queue
-  readonly driver: GlobalQueueDriver
+  /** What the drone may do to the global queue (Queue.droneChannel()); each part gets only its members. */
+  private readonly channel: DroneChannel
   readonly settings: DroneSettings
   private readonly events: EventSink
   private _name: string
@@ -139,7 +141,7 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
     const options = validateDroneOptions(init.drone)
     const { workers } = validateConfig({ workers: init.workers }, 'drone')
     this.queue = init.queue
-    this.driver = init.queue.driver
+    const channel = (this.channel = init.queue.droneChannel())
     this.baseDir = init.baseDir ?? process.cwd()
     const settings = (this.settings = droneSettings(options))
     this.explicitName = options.name !== undefined
@@ -151,7 +153,6 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
     this._name = options.name ?? hostName()
     const localPath = init.localQueuePath ?? options.localQueuePath
     this.localPath = localPath === undefined ? undefined : isAbsolute(localPath) ? localPath : resolve(this.baseDir, localPath)
-    const driver = this.driver
     const droneId = this.id
     const onError = (err: unknown, where: string): void => this.reportError(err, where)
     const draining = (): boolean => this._draining
@@ -162,7 +163,8 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
     this.workers = new WorkerSet({ settings, workers, baseDir: this.baseDir, spawner: init.spawner ?? new ForkSpawner() })
     this.completer = new Completer({
       droneId,
-      driver,
+      complete: channel.complete,
+      insertLogs: channel.insertLogs,
       beforeSend: () => this.ledger.flush(),
       onAcknowledged: (batch, refused) => this.ledger.acknowledge(batch, refused),
       onError,
@@ -183,21 +185,21 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
       draining,
       onError,
     })
-    this.loop = new Loop({ droneId, droneName: () => this._name, driver, ledger: this.ledger, workers: this.workers, leaseMs: settings.leaseMs, pollMs: settings.pollMs, draining, onError })
+    this.loop = new Loop({ droneId, droneName: () => this._name, claim: channel.claim, ledger: this.ledger, workers: this.workers, leaseMs: settings.leaseMs, pollMs: settings.pollMs, draining, onError })
     this.ledger.onFreed = (type) => this.loop.freed(type)
     this.workers.on({
       items: (entry, workerId, pid, items) => this.reports.onItems(entry, workerId, pid, items),
       lost: (_entry, pid, tasks, reason) => this.reports.onLost(pid, tasks, reason),
       worker: (e) => this.onWorkerEvent(e),
     })
-    this.leaseKeeper = new LeaseKeeper({ droneId, driver, ledger: this.ledger, leaseMs: settings.leaseMs, onError })
-    this.heartbeat = heartbeatService({ driver, droneId, name: () => this._name, leaseMs: settings.leaseMs, info: () => this.summary(), onError })
+    this.leaseKeeper = new LeaseKeeper({ droneId, extendLeases: channel.extendLeases, ledger: this.ledger, leaseMs: settings.leaseMs, onError })
+    this.heartbeat = heartbeatService({ register: channel.register, droneId, name: () => this._name, leaseMs: settings.leaseMs, info: () => this.summary(), onError })
     const scheduler = new Scheduler(this.queue, { ...init.scheduler, ...(init.schedules ? { schedules: init.schedules } : {}), onError: (e) => this.reportError(e, 'scheduler') })
     this.services = [
       { service: this.leaseKeeper, untilSettled: true },
       { service: this.heartbeat, untilSettled: true },
-      { service: rescueService({ driver, leaseMs: settings.leaseMs, onRequeued: () => this.loop.wake(), onError }) },
-      { service: maintenanceService({ driver, droneId, onError }) },
+      { service: rescueService({ rescue: channel.rescue, leaseMs: settings.leaseMs, onRequeued: () => this.loop.wake(), onError }) },
+      { service: maintenanceService({ maintain: channel.maintain, droneId, onError }) },
       { service: this.loop },
       { service: { name: 'scheduler', start: () => scheduler.start(), stop: () => scheduler.stop() } },
     ]
@@ -312,19 +314,15 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
     if (this._state !== 'idle') throw new InputError(`a ${this._state} drone cannot start again; create a new Drone`)
     this.setState('starting')
     try {
-      // Migrate only when needed: a drone running under a least-privilege role (no DDL rights,
-      // docs/reliability.md#security) must start on a schema its owner already migrated.
-      await this.driver.schemaCheck().catch((err: unknown) => {
-        if (err instanceof SchemaError) return this.queue.migrate()
-        throw err
-      })
+      // Migrates only when the schema check fails (a least-privilege role has no DDL rights).
+      await this.channel.ensureSchema()
       // Before any claim, so this drone's first claim already obeys the configured limits.
       for (const [type, patch] of this.typeSettings) await this.queue.setTypeSettings(type, patch)
       this.openLocal()
       await this.workers.start()
       await this.heartbeat.runNow()
       await reconcile(this.ledger, () => this.completer.idle())
-      this.subscription = await this.driver.signalSubscribe((s) => this.onSignal(s))
+      this.subscription = await this.channel.subscribe((s) => this.onSignal(s))
       this.loop.subscription = this.subscription
       this.lastSignals = this.loop.signals
       for (const { service } of this.services) await service.start()
@@ -338,7 +336,7 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
       this.completer.stop()
       await this.workers.stop(0)
       await this.subscription?.close().catch(() => undefined)
-      await this.driver.droneRemove({ id: this.id }).catch(() => undefined)
+      await this.channel.unregister({ id: this.id }).catch(() => undefined)
       this.ledger.close()
       this.setState('failed', err)
       throw err
@@ -392,7 +390,7 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
     // Then what kept the leases and the drone's registration alive.
     await Promise.all(this.services.filter((e) => e.untilSettled).reverse().map(({ service }) => service.stop()))
     await this.subscription?.close().catch((err: unknown) => this.reportError(err, 'signals'))
-    await this.driver.droneRemove({ id: this.id }).catch((err: unknown) => this.reportError(err, 'unregister'))
+    await this.channel.unregister({ id: this.id }).catch((err: unknown) => this.reportError(err, 'unregister'))
     this.ledger.close()
     this.setState('stopped')
   }

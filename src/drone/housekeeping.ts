@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
-import type { GlobalQueueDriver } from '../queue/driver.ts'
-import { MAINTENANCE_INTERVAL_MS, rescueExpired, runMaintenance, type MaintenanceDriver } from '../queue/maintenance.ts'
+import type { DroneChannel } from '../queue/drone-channel.ts'
+import { MAINTENANCE_INTERVAL_MS } from '../queue/maintenance.ts'
 import { Periodic } from './service.ts'
 
 /** Rescue period: a dead drone's tasks come back within leaseMs + RESCUE_GRACE_MS (src/queue/maintenance.ts) + this. */
@@ -10,7 +10,7 @@ type OnError = (err: unknown, where: string) => void
 
 /** Registers the drone and refreshes its lastSeen and live details every leaseMs/3. */
 export function heartbeatService(p: {
-  driver: Pick<GlobalQueueDriver, 'droneUpsert'>
+  register: DroneChannel['register']
   droneId: string
   /** Read at every beat: the name is settled when the local queue opens. */
   name: () => string
@@ -21,19 +21,19 @@ export function heartbeatService(p: {
   return new Periodic({
     name: 'heartbeat',
     intervalMs: () => Math.max(100, Math.floor(p.leaseMs / 3)),
-    run: () => p.driver.droneUpsert({ drone: { id: p.droneId, name: p.name(), host: hostName(), pid: process.pid, info: p.info() } }),
+    run: () => p.register({ drone: { id: p.droneId, name: p.name(), host: hostName(), pid: process.pid, info: p.info() } }),
     onError: p.onError,
     runOnStart: false,
   })
 }
 
 /** Puts tasks of dead drones (leases expired) back in the queue; says so when it did. */
-export function rescueService(p: { driver: Pick<GlobalQueueDriver, 'taskRescue'>; leaseMs: number; onRequeued: () => void; onError: OnError }): Periodic {
+export function rescueService(p: { rescue: DroneChannel['rescue']; leaseMs: number; onRequeued: () => void; onError: OnError }): Periodic {
   return new Periodic({
     name: 'rescuer',
     intervalMs: () => Math.min(RESCUE_MAX_MS, Math.max(250, Math.floor(p.leaseMs / 2))),
     run: async () => {
-      const { requeued } = await rescueExpired(p.driver)
+      const { requeued } = await p.rescue()
       if (requeued.length > 0) p.onRequeued()
     },
     onError: p.onError,
@@ -41,12 +41,12 @@ export function rescueService(p: { driver: Pick<GlobalQueueDriver, 'taskRescue'>
 }
 
 /** Pruning and forgetting silent drones (the policy: src/queue/maintenance.ts); one holder at a time. */
-export function maintenanceService(p: { driver: MaintenanceDriver; droneId: string; onError: OnError }): Periodic {
+export function maintenanceService(p: { maintain: DroneChannel['maintain']; droneId: string; onError: OnError }): Periodic {
   return new Periodic({
     name: 'maintenance',
     intervalMs: () => MAINTENANCE_INTERVAL_MS,
     run: async () => {
-      await runMaintenance(p.driver, { holder: p.droneId })
+      await p.maintain(p.droneId)
     },
     onError: p.onError,
     runOnStart: false,

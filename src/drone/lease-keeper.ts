@@ -1,4 +1,4 @@
-import type { GlobalQueueDriver } from '../queue/driver.ts'
+import type { DroneChannel } from '../queue/drone-channel.ts'
 import type { Ledger } from './ledger.ts'
 import { Periodic, type Service } from './service.ts'
 
@@ -7,7 +7,7 @@ const EXTEND_BATCH = 1000
 
 export interface LeaseKeeperDeps {
   droneId: string
-  driver: Pick<GlobalQueueDriver, 'taskLeaseExtend'>
+  extendLeases: DroneChannel['extendLeases']
   ledger: Ledger
   leaseMs: number
   onError: (err: unknown, where: string) => void
@@ -43,13 +43,13 @@ export class LeaseKeeper implements Service {
   }
 
   async extend(): Promise<void> {
-    const { ledger, driver } = this.deps
+    const { ledger, extendLeases } = this.deps
     const tasks = ledger.list()
     for (let i = 0; i < tasks.length; i += EXTEND_BATCH) {
       // The lease sequences sent: a task completed and claimed again meanwhile has a new one and stays.
       const leases = tasks.slice(i, i + EXTEND_BATCH).map((t) => ({ id: t.id, leaseSeq: t.leaseSeq }))
       const sentAt = Date.now()
-      const { lost } = await driver.taskLeaseExtend({ droneId: this.deps.droneId, leases, leaseMs: this.deps.leaseMs })
+      const { lost } = await extendLeases({ droneId: this.deps.droneId, leases, leaseMs: this.deps.leaseMs })
       ledger.extended(leases, lost, sentAt)
     }
     this.lastExtendAt = Date.now()

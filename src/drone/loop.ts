@@ -1,4 +1,5 @@
-import type { ClaimWant, GlobalQueueDriver, Subscription } from '../queue/driver.ts'
+import type { DroneChannel } from '../queue/drone-channel.ts'
+import type { ClaimWant, Subscription } from '../queue/driver.ts'
 import { traceClaims } from '../tracing/tracing.ts'
 import type { RunItem } from '../workers/protocol.ts'
 import type { HeldTask, Ledger } from './ledger.ts'
@@ -28,7 +29,7 @@ export interface LoopDeps {
   droneId: string
   /** Read at every claim: the name is settled when the local queue opens. */
   droneName: () => string
-  driver: Pick<GlobalQueueDriver, 'taskClaim'>
+  claim: DroneChannel['claim']
   ledger: Ledger
   workers: WorkerSet
   leaseMs: number
@@ -156,7 +157,7 @@ export class Loop implements Service {
     }
     if (wants.length === 0) return
     const sentAt = Date.now()
-    const claimed = await this.deps.driver.taskClaim({ droneId: this.deps.droneId, droneName: this.deps.droneName(), wants, leaseMs: this.deps.leaseMs })
+    const claimed = await this.deps.claim({ droneId: this.deps.droneId, droneName: this.deps.droneName(), wants, leaseMs: this.deps.leaseMs })
     if (claimed.length === 0) return
     this.claimed += claimed.length
     const types = ledger.claim(claimed, sentAt)

@@ -9,6 +9,7 @@ import { tracedEnqueue } from '../tracing/tracing.ts'
 import { explain, unservedTypes, type UnservedType, type WhyReport } from '../debug/why.ts'
 import { bulkAction, type BulkFilter, type BulkOptions, type BulkProgress, type BulkVerb } from './bulk/bulk.ts'
 import { assertRetentionMs } from './maintenance.ts'
+import { droneChannel, type DroneChannel } from './drone-channel.ts'
 import type { DroneInfo, GlobalQueueDriver, LeasedTasks, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
 
 /** Transactional enqueue (PostgreSQL): `client` is a `pg` Client/PoolClient with an open transaction. */
@@ -43,8 +44,8 @@ export class Queue {
   private readonly enqueueListeners = new Set<EnqueueListener>()
   constructor(
     /**
-     * The driver's primitives, for the engine only: the drone (claims, completions, leases) and
-     * tests. Everything else, console and CLI included, goes through the methods below.
+     * The driver's primitives, for tests and the conformance suite only. The drone goes through
+     * droneChannel(); everything else, console and CLI included, through the methods below.
      */
     readonly driver: GlobalQueueDriver,
     readonly address: string,
@@ -300,6 +301,16 @@ export class Queue {
   /** Enqueues one task of the schedule now; returns its id. */
   runSchedule(name: string): Promise<string> {
     return this.scheduling.run(name)
+  }
+
+  /**
+   * What a drone does to the queue (claims, completions, leases, registration, signals, rescue,
+   * maintenance) as one narrow object of bound methods: make it once per drone and hand each part
+   * the members it uses. A fresh object per call; driver methods replaced before the call (fault
+   * injection in tests) are the ones it binds.
+   */
+  droneChannel(): DroneChannel {
+    return droneChannel(this.driver, () => this.migrate())
   }
 
   migrate(): Promise<{ applied: number[] }> {

@@ -43,9 +43,11 @@ async function setup(): Promise<{
   const errors: unknown[] = []
   // eslint-disable-next-line prefer-const
   let ledger: Ledger
+  const channel = q.queue.droneChannel()
   const completer = new Completer({
     droneId,
-    driver: q.queue.driver,
+    complete: channel.complete,
+    insertLogs: channel.insertLogs,
     beforeSend: () => ledger.flush(),
     onAcknowledged: (batch, refused) => ledger.acknowledge(batch, refused),
     onError: (err) => errors.push(err),
@@ -71,7 +73,7 @@ async function setup(): Promise<{
 async function claim(queue: Queue, ledger: Ledger, n: number): Promise<{ ids: string[]; sentAt: number }> {
   const ids = await queue.enqueueMany(Array.from({ length: n }, (_, i) => ({ type: 'a', payload: { i } })))
   const sentAt = Date.now()
-  const claimed = await queue.driver.taskClaim({ droneId: 'd-ledger', droneName: 'ledger', wants: [{ type: 'a', limit: n }], leaseMs: LEASE_MS })
+  const claimed = await queue.droneChannel().claim({ droneId: 'd-ledger', droneName: 'ledger', wants: [{ type: 'a', limit: n }], leaseMs: LEASE_MS })
   expect(ledger.claim(claimed, sentAt)).toEqual(new Set(['a']))
   return { ids, sentAt }
 }
@@ -172,7 +174,7 @@ describe('Ledger', () => {
     const h = ledger.get(more[0]!)!
     ledger.handback(h)
     await completer.idle()
-    const again = await queue.driver.taskClaim({ droneId: 'd-ledger', droneName: 'ledger', wants: [{ type: 'a', limit: 1 }], leaseMs: LEASE_MS })
+    const again = await queue.droneChannel().claim({ droneId: 'd-ledger', droneName: 'ledger', wants: [{ type: 'a', limit: 1 }], leaseMs: LEASE_MS })
     expect(again.map((x) => x.id)).toEqual([h.id])
     ledger.claim(again, Date.now())
     const fresh = ledger.get(h.id)!
