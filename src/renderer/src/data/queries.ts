@@ -22,12 +22,6 @@ export const bulkJobsQuery = () => queryOptions({ ...apiQuery('tasks.bulkJobs', 
 export const ACTIVITY_SHOWN = 200
 export const activityQuery = () => queryOptions({ ...apiQuery('activity.list', { limit: ACTIVITY_SHOWN }), staleTime: Infinity })
 
-/** Nothing pushes type settings or schedules (another console or the CLI may change them): re-read on a timer. */
-const TYPES_POLL_MS = 2000
-const SCHEDULES_POLL_MS = 2000
-export const typesQuery = (connectionId: string) => queryOptions({ ...apiQuery('types.list', { connectionId }), refetchInterval: TYPES_POLL_MS })
-export const schedulesQuery = (connectionId: string) => queryOptions({ ...apiQuery('schedules.list', { connectionId }), refetchInterval: SCHEDULES_POLL_MS })
-
 const EMPTY: never[] = []
 
 /** The pushed lists, read through a selector so a component re-renders only when its slice changes. */

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react'
-import type { ApiParams } from '../../../../api/contract.ts'
+import { apiInputs, workerDefinitionInput, type ApiParams } from '../../../../api/contract.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { JsonField } from '../../components/JsonField.tsx'
@@ -9,9 +9,8 @@ import { useConnections, useWorkerDefList } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
 import { BulkEnqueue } from './BulkEnqueue.tsx'
-import { TASK_TYPE_RE, TASK_TYPE_RULE } from '../../../../core/task.ts'
-
-const INT_RE = /^-?\d+$/
+import { TASK_TYPE_RULE } from '../../../../core/task.ts'
+import { noteFor, numberField, schemaIssues } from '../../lib/form-check.ts'
 
 export function EnqueueView() {
   const connectionId = useUi((s) => s.connectionId)
@@ -42,24 +41,22 @@ export function EnqueueView() {
   const [demoCount, setDemoCount] = useState('200')
   const parsed = parseJson(payload, { allowEmpty: true })
 
+  const value = parsed.ok ? parsed.value : undefined
+  const params = { connectionId: connectionId ?? '', type, payload: value === undefined ? null : value, options: { priority: numberField(priority), delayMs: numberField(delay), maxAttempts: numberField(maxAttempts), key: key.trim() || undefined } }
+  // The call's own schema, and the task-type rule of the worker definition schema (the server checks it with validateNewTask).
+  const issues = schemaIssues(apiInputs['tasks.enqueue'], params)
   const bad = {
-    type: type && !TASK_TYPE_RE.test(type) ? `a task type is ${TASK_TYPE_RULE}` : null,
-    priority: priority && !INT_RE.test(priority) ? 'a whole number; higher runs first' : null,
-    delay: delay && !/^\d+$/.test(delay) ? 'milliseconds, 0 or more' : null,
-    maxAttempts: maxAttempts && (!/^\d+$/.test(maxAttempts) || Number(maxAttempts) < 1 || Number(maxAttempts) > 1000) ? '1–1000' : null,
+    type: type && !workerDefinitionInput.shape.type.safeParse(type).success ? `a task type is ${TASK_TYPE_RULE}` : null,
+    priority: noteFor(issues, 'options.priority', 'a whole number; higher runs first'),
+    delay: noteFor(issues, 'options.delayMs', 'milliseconds, 0 or more'),
+    maxAttempts: noteFor(issues, 'options.maxAttempts', '1–1000'),
   }
-  const invalid = !type || !parsed.ok || Object.values(bad).some(Boolean)
+  const invalid = !type || !parsed.ok || issues.size > 0 || Object.values(bad).some(Boolean)
+  const demoParams = { connectionId: connectionId ?? '', count: numberField(demoCount) }
+  const demoBad = !apiInputs['tasks.demo'].safeParse(demoParams).success
 
-  const send = useAction(async () => {
-    const options: NonNullable<ApiParams<'tasks.enqueue'>['options']> = {}
-    if (priority) options.priority = Number(priority)
-    if (delay) options.delayMs = Number(delay)
-    if (maxAttempts) options.maxAttempts = Number(maxAttempts)
-    if (key.trim()) options.key = key.trim()
-    const value = parsed.ok ? parsed.value : undefined
-    return call('tasks.enqueue', { connectionId: connectionId!, type, payload: value === undefined ? null : value, options })
-  })
-  const demo = useAction(() => call('tasks.demo', { connectionId: connectionId!, count: Number(demoCount) }))
+  const send = useAction(async () => call('tasks.enqueue', apiInputs['tasks.enqueue'].parse(params) as ApiParams<'tasks.enqueue'>))
+  const demo = useAction(() => call('tasks.demo', apiInputs['tasks.demo'].parse(demoParams)))
 
   if (!connectionId) {
     return (
@@ -120,7 +117,7 @@ export function EnqueueView() {
         </p>
         <div className="actions">
           <input className="narrow-input" value={demoCount} onChange={(e) => setDemoCount(e.target.value)} aria-label="How many" data-testid="demo-count" />
-          <button type="button" className="btn" disabled={demo.busy || !/^\d+$/.test(demoCount) || Number(demoCount) < 1 || Number(demoCount) > 100000} onClick={() => void demo.run()} data-testid="demo-send">
+          <button type="button" className="btn" disabled={demo.busy || demoBad} onClick={() => void demo.run()} data-testid="demo-send">
             {demo.busy ? 'Sending…' : 'Send demo tasks'}
           </button>
           {demo.busy && <span className="spinner" />}
