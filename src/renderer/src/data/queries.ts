@@ -67,3 +67,11 @@ export const taskQuery = (connectionId: string, id: string) =>
 export function useAppInfo<T>(select: (info: ApiResults['app.info']) => T) {
   return useQuery({ ...appInfoQuery(), select }).data
 }
+
+/** Queue counts and the drone registry come from the database and are not pushed: re-read on a timer while shown. */
+export const STATS_POLL_MS = 2000
+export const statsQuery = (connectionId: string, ms = STATS_POLL_MS) => queryOptions({ ...apiQuery('queue.stats', { connectionId }), refetchInterval: ms })
+export const queueDronesQuery = (connectionId: string, ms = STATS_POLL_MS) => queryOptions({ ...apiQuery('queue.drones', { connectionId }), refetchInterval: ms })
+/** Asked of every connection this often: a cheap stats query and the drone registry. */
+export const UNSERVED_POLL_MS = 3000
+export const unservedQuery = (connectionId: string) => queryOptions({ ...apiQuery('queue.unserved', { connectionId }), refetchInterval: UNSERVED_POLL_MS })

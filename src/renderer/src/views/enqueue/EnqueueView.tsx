@@ -1,16 +1,19 @@
-import { useEffect, useState, type FormEvent } from 'react'
+import { useQuery } from '@tanstack/react-query'
+import { useState, type FormEvent } from 'react'
 import { apiInputs, workerDefinitionInput, type ApiParams } from '../../../../api/contract.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { JsonField } from '../../components/JsonField.tsx'
 import { useAction } from '../../components/hooks.ts'
 import { parseJson } from '../../lib/json.ts'
-import { useConnections, useWorkerDefList } from '../../data/queries.ts'
+import { statsQuery, useConnections, useWorkerDefList } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
 import { BulkEnqueue } from './BulkEnqueue.tsx'
 import { TASK_TYPE_RULE } from '../../../../core/task.ts'
 import { noteFor, numberField, schemaIssues } from '../../lib/form-check.ts'
+
+const NO_TYPES: string[] = []
 
 export function EnqueueView() {
   const connectionId = useUi((s) => s.connectionId)
@@ -19,19 +22,8 @@ export function EnqueueView() {
   const openTask = useUi((s) => s.openTask)
   // Empty, never a guess: on a shared queue a pre-filled type enqueues work for someone else's drones (issue 16).
   const [type, setType] = useState('')
-  const [queueTypes, setQueueTypes] = useState<string[]>([])
-  useEffect(() => {
-    if (!connectionId) return
-    let live = true
-    // Suggestions: the types this queue already holds, beside the worker definitions' (best effort).
-    call('queue.stats', { connectionId }).then(
-      (s) => live && setQueueTypes(Object.keys(s.types).sort()),
-      () => undefined,
-    )
-    return () => {
-      live = false
-    }
-  }, [connectionId])
+  // Suggestions: the types this queue already holds, beside the worker definitions' (best effort, read once per visit).
+  const queueTypes = useQuery({ ...statsQuery(connectionId ?? '', 0), enabled: !!connectionId, select: (s) => Object.keys(s.types).sort() }).data ?? NO_TYPES
   const hasExamples = defs.some((d) => d.example)
   const [payload, setPayload] = useState('{}')
   const [priority, setPriority] = useState('')
