@@ -91,7 +91,7 @@ export function FlowView() {
               <li key={`${e.at}-${i}`} className={e.kind === 'failed' || e.kind === 'lease-lost' || e.kind === 'worker-error' ? 'bad-text' : ''}>
                 <span className="muted">{fmtTime(new Date(e.at).toISOString())}</span> <span className="ev-kind">{e.kind}</span>{' '}
                 {'taskId' in e ? (
-                  <button type="button" className="link mono" onClick={() => openTask(e.taskId)}>
+                  <button type="button" className="link mono" onClick={() => openTask(e.taskId, drones.find((d) => d.id === e.droneId)?.connectionId)}>
                     {e.type} {shortId(e.taskId)}
                   </button>
                 ) : (

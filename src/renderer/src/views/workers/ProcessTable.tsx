@@ -90,7 +90,7 @@ export function ProcessTable({ drones }: { drones: DroneView[] }) {
                 {r.p.running.length === 0
                   ? '–'
                   : r.p.running.slice(0, 3).map((id) => (
-                      <button key={id} type="button" className="link mono" onClick={() => openTask(id)}>
+                      <button key={id} type="button" className="link mono" onClick={() => openTask(id, r.drone.connectionId)}>
                         {shortId(id)}
                       </button>
                     ))}
