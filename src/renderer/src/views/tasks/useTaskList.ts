@@ -22,7 +22,13 @@ const QUIET_MS = 5000
  */
 export function useTaskList(connectionId: string | null, filters: TaskFilters, table: RefObject<TaskTableHandle | null>) {
   const qc = useQueryClient()
-  const query = useInfiniteQuery({ ...tasksQuery(connectionId ?? '', filters), enabled: !!connectionId })
+  const query = useInfiniteQuery({
+    ...tasksQuery(connectionId ?? '', filters),
+    enabled: !!connectionId,
+    // A new filter keeps the rows (and the scrollbar sized by their count) until its first page is in, as a
+    // table should not blink empty on every key; another queue's rows are never shown for this one.
+    placeholderData: (prev, prevQuery) => (prevQuery && (prevQuery.queryKey[1] as { connectionId: string }).connectionId === connectionId ? prev : undefined),
+  })
   const rows = useMemo(() => taskRows(query.data), [query.data])
   const [pending, setPending] = useState<{ key: string; count: number }>({ key: '', count: 0 })
   const refreshed = useRef({ at: 0, version: -1 })
