@@ -81,12 +81,14 @@ export function useTaskList(connectionId: string | null, filters: TaskFilters, t
     total: Math.max(first?.total ?? 0, rows.length),
     totalCapped: first?.totalCapped ?? false,
     lastLoadMs: first?.ms ?? null,
-    hasMore: query.hasNextPage,
+    // From the rows shown: TanStack's hasNextPage reads the new filter's own (still empty) data while the
+    // previous rows stand in, which would shrink the scrollbar to those rows for a moment.
+    hasMore: !!query.data?.pages[query.data.pages.length - 1]?.more,
     loading: query.isFetching,
     error: query.error,
     pendingNew: pending.key === key ? pending.count : 0,
     loadMore: () => {
-      if (!query.isFetching && query.hasNextPage) void query.fetchNextPage()
+      if (!query.isFetching && !query.isPlaceholderData && query.hasNextPage) void query.fetchNextPage()
     },
     reload: showNew,
     showNew,
