@@ -17,6 +17,8 @@ import type { ActivityEntry } from './audit.ts'
 import type { BulkJobView } from './bulk-jobs.ts'
 import type { ScheduleView } from './schedules.ts'
 import type { TypeView } from './types.ts'
+import type { DroneHoldingsView, LeasedHoldingsView } from './holdings.ts'
+import type { PostbackMapView } from './postbacks.ts'
 import { typeSettingsSchema, type TypeSettings } from '../core/flow.ts'
 
 const id = z.string().min(1).max(200)
@@ -273,7 +275,16 @@ export const apiInputs = {
   'debug.detach': z.strictObject({ sessionId: id }),
   'debug.sessions': z.strictObject({}),
   /** runs the task once in a scratch worker process (default module: its type's definition); writes nothing to the queue */
-  'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional() }),
+  /** debug: the replay's process waits for the console's debugger, which answers paused before the handler (`session`) */
+  'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional(), debug: z.boolean().optional() }),
+  /** what a drone this console runs holds (its ledger): counts by state and the first `limit` tasks */
+  'drones.holdings': z.strictObject({ id, limit: z.number().int().min(1).max(1000).default(200) }),
+  /** hands a buffered task of a console drone back to the global queue (no attempt used) */
+  'drones.handBack': z.strictObject({ id, taskId: id }),
+  /** any drone's running tasks as the global queue knows them (a drone the console does not run) */
+  'queue.droneHoldings': z.strictObject({ connectionId: id, droneId: id, limit: z.number().int().min(1).max(1000).default(200) }),
+  /** the type-level postback map of the console's drones over the last `windowMs` (at most 10 minutes) */
+  'flow.postbacks': z.strictObject({ windowMs: z.number().int().min(1000).max(600_000).default(60_000) }),
   /** the activity list (operator actions), newest first */
   'activity.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(200), beforeId: z.number().int().positive().optional() }),
 } as const
@@ -339,8 +350,12 @@ export interface ApiResults {
   'debug.command': unknown
   'debug.detach': { detached: boolean }
   'debug.sessions': DebugSessionView[]
-  'tasks.replay': { replayId: string; module: string }
+  'tasks.replay': { replayId: string; module: string; session?: DebugSessionView }
   'activity.list': ActivityEntry[]
+  'drones.holdings': DroneHoldingsView
+  'drones.handBack': { handedBack: true }
+  'queue.droneHoldings': LeasedHoldingsView
+  'flow.postbacks': PostbackMapView
 }
 
 /** Errors cross every transport as this shape; `code` lets the UI say how to fix it. */

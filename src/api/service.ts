@@ -27,6 +27,8 @@ import type { EngineDrone } from './engine.ts'
 import { ApiError, inputError, toApiError } from './errors.ts'
 import { defaultExamplesDir, exampleWorkerPaths } from './examples.ts'
 import { FLOW_WINDOW_MS } from './flow.ts'
+import { droneHoldings, handBack, leasedHoldings } from './holdings.ts'
+import { PostbackMap } from './postbacks.ts'
 import { listScheduleViews } from './schedules.ts'
 import { listTypeViews } from './types.ts'
 import { KeyFileSecretStore, type SecretStore } from './secrets.ts'
@@ -94,6 +96,7 @@ export class ConsoleService {
   private readonly debug = new DebugSessions((sessionId, event) => this.push({ channel: 'debug', sessionId, event }))
   private readonly replays: Replays
   private readonly bulk: BulkJobs
+  private readonly postbacks = new PostbackMap((taskId) => this.drones.heldType(taskId))
   private readonly listeners = new Set<(m: PushMessage) => void>()
   private readonly handlers: Handlers
   private timer: NodeJS.Timeout | undefined
@@ -124,8 +127,13 @@ export class ConsoleService {
       spawner: options.spawner,
       notice: (level, message) => this.notice(level, message),
       watchDrone: options.watchDrone,
+      postbacks: this.postbacks,
     })
-    this.replays = new Replays(options.replay ?? processReplayRunner(options.spawner), (replayId, event) => this.push({ channel: 'replay', replayId, event }))
+    this.replays = new Replays(
+      options.replay ?? processReplayRunner(options.spawner),
+      (replayId, event) => this.push({ channel: 'replay', replayId, event }),
+      (target) => this.debug.attachReplay(target),
+    )
     this.bulk = new BulkJobs({
       progress: (job) => this.push({ channel: 'bulk', job }),
       started: (job, actor) => {
@@ -170,6 +178,7 @@ export class ConsoleService {
     this.definitions.close()
     await this.bulk.stopAll()
     await this.drones.stopAll()
+    this.postbacks.close()
     await this.connections.closeAll()
     this.store.close()
     this.listeners.clear()
@@ -424,8 +433,12 @@ export class ConsoleService {
       'debug.command': (p) => this.debug.send(p.sessionId, p.command),
       'debug.detach': (p) => ({ detached: this.debug.detach(p.sessionId) }),
       'debug.sessions': () => this.debug.list(),
-      'tasks.replay': async (p) => this.replays.start(await replayRequest(await queue(p.connectionId), this.definitions.list(), p)),
+      'tasks.replay': async (p) => this.replays.start(await replayRequest(await queue(p.connectionId), this.definitions.list(), p), p.connectionId),
       'activity.list': (p) => this.store.listActivity(p.limit, p.beforeId),
+      'drones.holdings': (p) => droneHoldings(this.drones.get(p.id), p.limit),
+      'drones.handBack': (p) => handBack(this.drones.get(p.id), p.taskId),
+      'queue.droneHoldings': async (p) => leasedHoldings(await queue(p.connectionId), p.droneId, p.limit),
+      'flow.postbacks': (p) => this.postbacks.view(p.windowMs, this.drones.all().map((d) => d.name)),
     }
   }
 }
