@@ -12,6 +12,7 @@ import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/drive
 import type { Schedule } from '../schedules/definition.ts'
 import { debugCommand, type DebugEvent, type DebugSessionView } from '../debug/protocol.ts'
 import type { ReplayEvent } from './replay.ts'
+import type { ProfileChunk, ProfileView } from './profiles.ts'
 import type { UnservedType, WhyReport } from '../debug/why.ts'
 import type { ActivityEntry } from './audit.ts'
 import type { BulkJobView } from './bulk-jobs.ts'
@@ -154,6 +155,8 @@ export type PushMessage =
   | { channel: 'replay'; replayId: string; event: ReplayEvent }
   | { channel: 'activity'; entry: ActivityEntry }
   | { channel: 'bulk'; job: BulkJobView }
+  /** a CPU profile or heap snapshot started, progressed or finished (src/api/profiles.ts) */
+  | { channel: 'profiles'; profile: ProfileView }
 
 export const listTasksInput = z.strictObject({
   connectionId: id,
@@ -274,6 +277,30 @@ export const apiInputs = {
   'debug.sessions': z.strictObject({}),
   /** runs the task once in a scratch worker process (default module: its type's definition); writes nothing to the queue */
   'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional() }),
+  /**
+   * "Profile the next N tasks" of a type on a drone, or of one of its processes: one CPU profile per
+   * process; with several, each profiles until the type has covered N tasks in all (src/workers/profiling.ts)
+   */
+  'profiles.start': z.strictObject({
+    droneId: id,
+    type: z.string().max(100),
+    workerId: z.string().max(200).optional(),
+    tasks: z.number().int().min(1).max(10_000),
+    /** V8's sampling interval, µs; default 200 */
+    intervalUs: z.number().int().min(50).max(100_000).optional(),
+  }),
+  /** ends a running profile now with the tasks covered so far */
+  'profiles.stop': z.strictObject({ runId: id }),
+  /** a heap snapshot of a worker process (the type's first ready one unless named) */
+  'profiles.heapSnapshot': z.strictObject({ droneId: id, type: z.string().max(100), workerId: z.string().max(200).optional() }),
+  /** stored and running profiles and heap snapshots, newest first */
+  'profiles.list': z.strictObject({}),
+  'profiles.get': z.strictObject({ id }),
+  /** the CPU profiles that covered a task */
+  'profiles.forTask': z.strictObject({ taskId: id }),
+  /** a chunk (1 MiB, base64) of a ready profile's .cpuprofile or .heapsnapshot, from `offset` */
+  'profiles.read': z.strictObject({ id, offset: z.number().int().min(0).default(0) }),
+  'profiles.remove': z.strictObject({ id }),
   /** the activity list (operator actions), newest first */
   'activity.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(200), beforeId: z.number().int().positive().optional() }),
 } as const
@@ -341,6 +368,14 @@ export interface ApiResults {
   'debug.sessions': DebugSessionView[]
   'tasks.replay': { replayId: string; module: string }
   'activity.list': ActivityEntry[]
+  'profiles.start': ProfileView[]
+  'profiles.stop': { stopped: boolean }
+  'profiles.heapSnapshot': ProfileView
+  'profiles.list': ProfileView[]
+  'profiles.get': ProfileView
+  'profiles.forTask': ProfileView[]
+  'profiles.read': ProfileChunk
+  'profiles.remove': { removed: boolean }
 }
 
 /** Errors cross every transport as this shape; `code` lets the UI say how to fix it. */

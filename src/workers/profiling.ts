@@ -32,6 +32,8 @@ export interface ProfileRequest {
   intervalUs?: number
   maxBytes?: number
   maxMs?: number
+  /** told the covered count, in all processes, each time a covered task finishes */
+  onProgress?: (covered: number) => void
 }
 
 /** One process's share of a profile. */
@@ -117,7 +119,9 @@ export function startProfile(pools: ProfiledPool[], req: ProfileRequest): Profil
       if (!p) return
       if (m.t === 'profile-progress' && m.profileId === id) {
         p.done = m.done
-        if (covered() >= wanted) stop()
+        const n = covered()
+        req.onProgress?.(n)
+        if (n >= wanted) stop()
       } else if (m.t === 'chunk' && m.reqId === id) {
         p.chunks.push(m.data)
       } else if (m.t === 'profile-end' && m.profileId === id) {
