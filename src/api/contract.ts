@@ -12,7 +12,7 @@ import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/drive
 import type { Schedule } from '../schedules/definition.ts'
 import { debugCommand, type DebugEvent, type DebugSessionView } from '../debug/protocol.ts'
 import type { ReplayEvent } from './replay.ts'
-import type { ProfileChunk, ProfileView } from './profiles.ts'
+import type { ProfileChunk, ProfileView } from './profile-types.ts'
 import type { UnservedType, WhyReport } from '../debug/why.ts'
 import type { ActivityEntry } from './audit.ts'
 import type { BulkJobView } from './bulk-jobs.ts'

@@ -18,46 +18,13 @@ import { join } from 'node:path'
 import { NotFoundError, errorMessage } from '../core/errors.ts'
 import type { CpuProfilePart } from '../workers/profiling.ts'
 import type { Drones } from './drones.ts'
+import type { ProfileChunk, ProfileView } from './profile-types.ts'
+
+export type { ProfileChunk, ProfileView } from './profile-types.ts'
 
 export const KEEP = { cpu: 50, heap: 5 } as const
 /** Bytes per `profiles.read` answer (base64 makes it a third more on the wire). */
 export const READ_CHUNK_BYTES = 1024 * 1024
-
-export interface ProfileView {
-  id: string
-  kind: 'cpu' | 'heap'
-  /** the request this is part of: a CPU profile of a type gives one view per process, one runId */
-  runId: string
-  state: 'running' | 'ready' | 'failed'
-  droneId: string
-  droneName: string
-  type: string
-  workerId: string
-  pid: number
-  /** cpu: N, the tasks asked for across the run's processes */
-  requested: number | null
-  /** cpu: tasks covered so far by the whole run (while running), then by this process */
-  covered: number
-  /** cpu: the tasks that started and finished under the profiler in this process */
-  taskIds: string[]
-  samples: number
-  /** the file's size, once ready */
-  bytes: number
-  startedAt: string
-  endedAt: string | null
-  /** the download's file name: `<type>-<workerId>-<time>.cpuprofile|.heapsnapshot` */
-  fileName: string
-  error?: string
-}
-
-export interface ProfileChunk {
-  /** base64 of the file's bytes from `offset` */
-  data: string
-  offset: number
-  size: number
-  /** where the next chunk starts; null at the end */
-  next: number | null
-}
 
 interface LiveRun {
   stop(): void
