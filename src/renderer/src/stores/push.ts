@@ -2,6 +2,7 @@ import type { PushMessage } from '../../../api/contract.ts'
 import { subscribe } from '../transport/index.ts'
 import { applyReplayEvent } from '../views/debugger/replays.ts'
 import { applyDebugEvent } from '../views/debugger/store.ts'
+import { applyProfile } from '../views/profiles/store.ts'
 import { applyFlowDelta, useFlow } from './flow.ts'
 import { useNotices } from './notices.ts'
 import { useActivity } from './activity.ts'
@@ -35,6 +36,7 @@ function flush(): void {
     else if (m.channel === 'replay') applyReplayEvent(m.replayId, m.event)
     else if (m.channel === 'activity') useActivity.getState().add(m.entry)
     else if (m.channel === 'bulk') useBulk.getState().update(m.job)
+    else if (m.channel === 'profiles') applyProfile(m.profile)
   }
   if (drones) useDrones.getState().replace(drones.drones)
   if (defs) useWorkerDefs.getState().replace(defs.definitions)

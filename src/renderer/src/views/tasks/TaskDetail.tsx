@@ -11,6 +11,7 @@ import { DebugTaskButton } from '../debugger/DebugTaskButton.tsx'
 import { ReplayPanel } from '../debugger/ReplayPanel.tsx'
 import { TaskActions } from './TaskActions.tsx'
 import { WhyPanel } from './WhyPanel.tsx'
+import { TaskProfileLinks } from '../profiles/TaskProfileLinks.tsx'
 
 /** A running or queued task's detail is re-read this often; finished tasks are not polled. */
 const POLL_MS = 1000
@@ -107,6 +108,7 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
           <DebugTaskButton connectionId={connectionId} task={t} />
           <ReplayPanel key={t.id} connectionId={connectionId} task={t} />
           <WhyPanel connectionId={connectionId} id={id} state={t.state} />
+          <TaskProfileLinks taskId={id} state={t.state} />
           {detail.parent && (
             <div>
               parent:{' '}
