@@ -73,7 +73,7 @@ export class BulkJobs {
 
   /** Exact count of the tasks the filter matches now (shown before the operator confirms). */
   async count(queue: Queue, filter: BulkViewFilter): Promise<number> {
-    return queue.driver.taskCount(toBulkFilter(filter))
+    return queue.count(toBulkFilter(filter))
   }
 
   async start(queue: Queue, connectionId: string, verb: BulkVerb, filter: BulkViewFilter, by: Actor): Promise<BulkJobView> {

@@ -394,6 +394,12 @@ export interface SwarmageApi {
 export const API_METHODS = Object.keys(apiInputs) as ApiMethod[]
 export const IPC_PREFIX = 'swarmage:'
 export const IPC_PUSH = 'swarmage:push'
+/**
+ * What main answers on `swarmage:<method>` (src/main/ipc-router.ts), what the preload hands the page
+ * unchanged (structured clone: the error keeps its code as a field, never "[code] message" text) and
+ * what the renderer's bridge transport unwraps. A value either way, never a thrown error.
+ */
+export type IpcReply<M extends ApiMethod = ApiMethod> = { result: ApiResults[M] } | { error: ApiErrorShape }
 
 /** WebSocket frames of the browser console (`swarmage console`, src/console/server.ts) at `/ws?token=…`. */
 export interface ConsoleClientFrame {

@@ -126,7 +126,7 @@ export class Drones {
         throw err
       }
       // One record of the drone: its start time is the registry row's (the database clock), as Cluster shows it.
-      const row = (await queue.driver.droneList({}).catch(() => [])).find((r) => r.id === drone.id)
+      const row = (await queue.drones().catch(() => [])).find((r) => r.id === drone.id)
       if (row) entry.startedAt = row.startedAt
       if (persist) this.store.putDrone({ name, connectionId: params.connectionId, workerIds: params.workerIds })
       return droneView(entry)

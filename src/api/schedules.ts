@@ -18,7 +18,7 @@ export function describeCron(cron: string): string {
 }
 
 export async function listScheduleViews(queue: Queue): Promise<ScheduleView[]> {
-  const [list, now] = await Promise.all([queue.schedules(), queue.driver.now()])
+  const [list, now] = await Promise.all([queue.schedules(), queue.now()])
   return list.map((s) => ({
     ...s,
     description: describeCron(s.cron),

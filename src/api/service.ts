@@ -32,7 +32,7 @@ import { listScheduleViews } from './schedules.ts'
 import { listTypeViews } from './types.ts'
 import { KeyFileSecretStore, type SecretStore } from './secrets.ts'
 import { SettingsStore } from './store.ts'
-import { enqueueBatch, enqueueDemo, enqueueTask, getTask, listTasks } from './tasks.ts'
+import { deleteIfFound, enqueueBatch, enqueueDemo, enqueueTask, getTask, listTasks } from './tasks.ts'
 
 export { ApiError, toApiError } from './errors.ts'
 export { KeyFileSecretStore, type SecretStore } from './secrets.ts'
@@ -297,7 +297,7 @@ export class ConsoleService {
       void (async () => {
         const queue = await this.connections.queue(EMBEDDED_ID)
         // No drone draining the queue (stopped by the operator): do not pile demo tasks up.
-        if ((await queue.driver.taskCount({ state: 'queued', cap: DEMO_BACKLOG_CAP })) >= DEMO_BACKLOG_CAP) return
+        if ((await queue.count({ state: 'queued' }, DEMO_BACKLOG_CAP)) >= DEMO_BACKLOG_CAP) return
         await enqueueDemo(queue, perSecond)
       })()
         .catch((err: unknown) => this.notice('warn', `demo feed: ${errorMessage(err)}`))
@@ -385,7 +385,7 @@ export class ConsoleService {
       'tasks.retry': async (p) => (await queue(p.connectionId)).retry(p.id),
       'tasks.cancel': async (p) => (await queue(p.connectionId)).cancel(p.id),
       'tasks.why': async (p) => (await queue(p.connectionId)).why(p.id),
-      'tasks.delete': async (p) => ({ deleted: await (await queue(p.connectionId)).driver.taskDelete({ id: p.id }) }),
+      'tasks.delete': async (p) => ({ deleted: await deleteIfFound(await queue(p.connectionId), p.id) }),
       'tasks.enqueue': async (p) => enqueueTask(await queue(p.connectionId), p),
       'tasks.enqueueMany': async (p) => enqueueBatch(await queue(p.connectionId), p),
       'tasks.demo': async (p) => enqueueDemo(await queue(p.connectionId), p.count),
@@ -401,7 +401,7 @@ export class ConsoleService {
       'tasks.bulkAbort': (p) => ({ aborted: this.bulk.abort(p.jobId) }),
       'tasks.bulkJobs': () => this.bulk.list(),
       'queue.stats': async (p) => (await queue(p.connectionId)).stats(),
-      'queue.drones': async (p) => (await queue(p.connectionId)).driver.droneList({}),
+      'queue.drones': async (p) => (await queue(p.connectionId)).drones(),
       'queue.unserved': async (p) => (await queue(p.connectionId)).unserved(),
       'schedules.list': async (p) => listScheduleViews(await queue(p.connectionId)),
       'schedules.set': async (p) => (await queue(p.connectionId)).setSchedule(p.name, p.schedule),

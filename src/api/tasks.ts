@@ -22,7 +22,7 @@ export async function listTasks(queue: Queue, p: {
   if (p.search) filter.search = p.search
   const [tasks, total] = await Promise.all([
     queue.list({ ...filter, limit: p.limit, ...(p.before ? { before: p.before } : {}) }),
-    queue.driver.taskCount({ ...filter, cap: TOTAL_CAP }),
+    queue.count(filter, TOTAL_CAP),
   ])
   return { tasks, total: Math.min(total, TOTAL_CAP), totalCapped: total >= TOTAL_CAP }
 }
@@ -66,4 +66,15 @@ export async function enqueueBatch(queue: Queue, p: { tasks: NewTask[]; lines?: 
   if (p.dryRun) return { count: p.tasks.length, ids: [] }
   const ids = await queue.enqueueMany(p.tasks)
   return { count: ids.length, ids }
+}
+
+/** The console's delete: false when the task is already gone (pruned, or deleted from another tab), not an error. */
+export async function deleteIfFound(queue: Queue, id: string): Promise<boolean> {
+  try {
+    await queue.delete(id)
+    return true
+  } catch (err) {
+    if (err instanceof NotFoundError) return false
+    throw err
+  }
 }

@@ -41,10 +41,8 @@ export async function listTypeViews(queue: Queue): Promise<TypeView[]> {
       const rate = s.rate === null ? null : parseRate(s.rate)
       const groupRate = s.groupRate === null ? null : parseRate(s.groupRate, 'groupRate')
       const grouped = s.groupMaxRunning !== null || groupRate !== null
-      const use: TypeFlowUse =
-        s === EMPTY_TYPE_SETTINGS || !queue.driver.typeFlowUse
-          ? { running: counts?.running ?? 0, runnable: counts?.queued ?? 0, starts: 0, groups: [] }
-          : await queue.driver.typeFlowUse({ type, rateMs: rate?.windowMs ?? 0, groupRateMs: groupRate?.windowMs ?? 0, groups: grouped })
+      const measured = s === EMPTY_TYPE_SETTINGS ? null : await queue.typeUse(type, { rateMs: rate?.windowMs ?? 0, groupRateMs: groupRate?.windowMs ?? 0, groups: grouped })
+      const use: TypeFlowUse = measured ?? { running: counts?.running ?? 0, runnable: counts?.queued ?? 0, starts: 0, groups: [] }
       return typeView(type, counts?.queued ?? 0, counts?.running ?? 0, s, use, rate?.n ?? null, groupRate?.n ?? null)
     }),
   )

@@ -42,8 +42,3 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message
   return String(err)
 }
-
-export function toTaskError(err: unknown): { message: string; stack?: string } {
-  if (err instanceof Error) return err.stack ? { message: err.message, stack: err.stack } : { message: err.message }
-  return { message: typeof err === 'string' ? err : JSON.stringify(err) ?? String(err) }
-}

@@ -123,7 +123,9 @@ export interface Completion extends LeaseRef {
 
 /**
  * The task state machine, in one place. Drivers implement these transitions in SQL; this table is what
- * they implement and what the docs draw (docs/architecture.md#task-state-machine).
+ * they implement and what the docs draw (docs/architecture.md#task-state-machine). Read by the shared
+ * rules (src/queue/rules.ts) and by the conformance suite, which runs every row on every driver
+ * (test/queue/conformance/transitions.ts).
  */
 export const TRANSITIONS: Readonly<Record<string, { from: TaskState[]; to: TaskState }>> = {
   claim: { from: ['queued'], to: 'running' },
@@ -135,11 +137,6 @@ export const TRANSITIONS: Readonly<Record<string, { from: TaskState[]; to: TaskS
   leaseExpiredExhausted: { from: ['running'], to: 'failed' },
   cancel: { from: ['queued', 'running'], to: 'cancelled' },
   manualRetry: { from: ['failed', 'cancelled'], to: 'queued' },
-}
-
-export function canTransition(name: keyof typeof TRANSITIONS, from: TaskState): boolean {
-  const t = TRANSITIONS[name]
-  return t !== undefined && t.from.includes(from)
 }
 
 export function isFinal(state: TaskState): boolean {

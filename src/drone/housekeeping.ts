@@ -1,14 +1,10 @@
 import { hostname } from 'node:os'
 import type { GlobalQueueDriver } from '../queue/driver.ts'
+import { MAINTENANCE_INTERVAL_MS, rescueExpired, runMaintenance, type MaintenanceDriver } from '../queue/maintenance.ts'
 import { Periodic } from './service.ts'
 
-/** Expired leases are rescued this long after expiry: room for a drone whose extension is just late. */
-export const RESCUE_GRACE_MS = 2_000
-const RESCUE_LIMIT = 1_000
-/** Rescue period: a dead drone's tasks come back within leaseMs + RESCUE_GRACE_MS + this. */
+/** Rescue period: a dead drone's tasks come back within leaseMs + RESCUE_GRACE_MS (src/queue/maintenance.ts) + this. */
 const RESCUE_MAX_MS = 5_000
-const MAINTENANCE_MS = 60_000
-const MAINTENANCE_BATCH = 1_000
 
 type OnError = (err: unknown, where: string) => void
 
@@ -37,20 +33,20 @@ export function rescueService(p: { driver: Pick<GlobalQueueDriver, 'taskRescue'>
     name: 'rescuer',
     intervalMs: () => Math.min(RESCUE_MAX_MS, Math.max(250, Math.floor(p.leaseMs / 2))),
     run: async () => {
-      const { requeued } = await p.driver.taskRescue({ graceMs: RESCUE_GRACE_MS, limit: RESCUE_LIMIT })
+      const { requeued } = await rescueExpired(p.driver)
       if (requeued.length > 0) p.onRequeued()
     },
     onError: p.onError,
   })
 }
 
-/** Pruning and forgetting silent drones; the queue lets one holder at a time do it. */
-export function maintenanceService(p: { driver: Pick<GlobalQueueDriver, 'maintenanceRun'>; droneId: string; onError: OnError }): Periodic {
+/** Pruning and forgetting silent drones (the policy: src/queue/maintenance.ts); one holder at a time. */
+export function maintenanceService(p: { driver: MaintenanceDriver; droneId: string; onError: OnError }): Periodic {
   return new Periodic({
     name: 'maintenance',
-    intervalMs: () => MAINTENANCE_MS,
+    intervalMs: () => MAINTENANCE_INTERVAL_MS,
     run: async () => {
-      await p.driver.maintenanceRun({ holder: p.droneId, batchSize: MAINTENANCE_BATCH })
+      await runMaintenance(p.driver, { holder: p.droneId })
     },
     onError: p.onError,
     runOnStart: false,

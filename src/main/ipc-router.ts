@@ -9,7 +9,7 @@
  * "Error invoking remote method …" with its code lost.
  */
 import type { IpcMainInvokeEvent, WebContents } from 'electron'
-import { API_METHODS, IPC_PREFIX, apiInputs, type ApiErrorShape, type ApiMethod } from '../api/contract.ts'
+import { API_METHODS, IPC_PREFIX, apiInputs, type ApiMethod, type ApiResults, type IpcReply } from '../api/contract.ts'
 import { inputError, toApiError } from '../api/errors.ts'
 
 /** What the router needs of ipcMain (the real one in index.ts; a stand-in in tests). */
@@ -23,8 +23,6 @@ export interface ApiHandler {
   /** `actor`: who calls, for the console's activity list; always `{ via: 'ipc' }` here. */
   handle(method: ApiMethod, rawParams: unknown, actor: { via: 'ipc' }): Promise<unknown>
 }
-
-export type IpcReply = { result: unknown } | { error: ApiErrorShape }
 
 export interface RouterOptions {
   ipcMain: IpcMainLike
@@ -48,7 +46,7 @@ export function registerApiRoutes(options: RouterOptions): () => void {
       const parsed = apiInputs[method].safeParse(rawParams ?? {})
       if (!parsed.success) return { error: inputError(method, parsed.error).toShape() }
       try {
-        return { result: await service.handle(method, rawParams ?? {}, { via: 'ipc' }) }
+        return { result: (await service.handle(method, rawParams ?? {}, { via: 'ipc' })) as ApiResults[ApiMethod] }
       } catch (err) {
         return { error: toApiError(err) }
       }

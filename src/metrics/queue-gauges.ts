@@ -52,7 +52,7 @@ export class QueueGauges {
     const e = this.options.electedBy
     if (!e) return true
     const me = e.droneId()
-    const live = await this.queue.driver.droneList({ seenWithinMs: e.liveWithinMs })
+    const live = await this.queue.drones({ seenWithinMs: e.liveWithinMs })
     // Not registered yet (before its first heartbeat) or the only one: it reads.
     return live.every((d) => d.id >= me)
   }

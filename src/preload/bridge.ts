@@ -1,13 +1,14 @@
 /**
  * Builds `window.swarmage` from the contract's method list: one function per method, nested by noun,
- * each invoking `swarmage:<method>` and unwrapping main's `{ result } | { error }` reply. Kept apart
+ * each invoking `swarmage:<method>` and handing main's `{ result } | { error }` reply to the page as it came. Kept apart
  * from index.ts (which only hands it to contextBridge) so tests build it with a stand-in ipcRenderer.
  *
  * The page never sees ipcRenderer, an IPC event (its `sender` is ipcRenderer) or a channel name it
  * could choose: only these functions and `onPush`.
  */
 import { API_METHODS, IPC_PREFIX, IPC_PUSH, type ApiMethod, type PushMessage } from '../api/contract.ts'
-import type { IpcReply, SwarmageBridge } from './types.ts'
+import type { IpcReply } from '../api/contract.ts'
+import type { SwarmageBridge } from './types.ts'
 
 export interface IpcRendererLike {
   invoke(channel: string, ...args: unknown[]): Promise<unknown>
@@ -16,12 +17,12 @@ export interface IpcRendererLike {
 }
 
 export function buildBridge(ipc: IpcRendererLike): SwarmageBridge {
-  const bridge: Record<string, Record<string, (params: unknown) => Promise<unknown>> | SwarmageBridge['onPush']> = {}
+  const bridge: Record<string, Record<string, (params: unknown) => Promise<IpcReply>> | SwarmageBridge['onPush']> = {}
   for (const method of API_METHODS) {
     const dot = method.indexOf('.')
     const noun = method.slice(0, dot)
     const verb = method.slice(dot + 1)
-    const domain = (bridge[noun] ??= {}) as Record<string, (params: unknown) => Promise<unknown>>
+    const domain = (bridge[noun] ??= {}) as Record<string, (params: unknown) => Promise<IpcReply>>
     domain[verb] = (params: unknown) => call(ipc, method, params)
   }
   bridge.onPush = (listener: (message: PushMessage) => void) => {
@@ -37,12 +38,9 @@ export function buildBridge(ipc: IpcRendererLike): SwarmageBridge {
   return bridge as unknown as SwarmageBridge
 }
 
-async function call(ipc: IpcRendererLike, method: ApiMethod, params: unknown): Promise<unknown> {
+/** Main's reply as it came: the renderer's bridge transport reads `{ result }` or `{ error }` itself. */
+async function call(ipc: IpcRendererLike, method: ApiMethod, params: unknown): Promise<IpcReply> {
   const reply = (await ipc.invoke(IPC_PREFIX + method, params ?? {})) as IpcReply | undefined
-  if (reply && 'error' in reply) {
-    // The renderer's transport reads "[code] message" back into an ApiError (errors.ts there).
-    throw new Error(`[${reply.error.code}] ${reply.error.message}`)
-  }
-  if (!reply || !('result' in reply)) throw new Error(`[internal] ${method}: the app answered with no result`)
-  return reply.result
+  if (reply && typeof reply === 'object' && ('result' in reply || 'error' in reply)) return reply
+  return { error: { code: 'internal', message: `${method}: the app answered with no result` } }
 }

@@ -56,8 +56,10 @@ export interface GlobalQueueDriver {
   /** Extends the leases still held; returns the ids whose lease is lost (expired, rescued, cancelled, deleted). */
   taskLeaseExtend(params: { droneId: string; leases: LeaseRef[]; leaseMs: number }): Promise<{ lost: string[] }>
   /**
-   * Puts running tasks whose lease expired more than `graceMs` ago back in the queue (the attempt
-   * counts), or marks them failed when their attempts are exhausted.
+   * One batch (at most `limit`): running tasks whose lease expired more than `graceMs` ago go back to
+   * the queue (TRANSITIONS.leaseExpired; the attempt counts), or to failed when their attempts are
+   * exhausted (leaseExpiredExhausted), each with a 'lease-expired' attempt whose error is
+   * leaseExpiredMessage (src/queue/maintenance.ts). The loop and its timing are the caller's.
    */
   taskRescue(params: { graceMs: number; limit: number }): Promise<{ requeued: string[]; failed: string[] }>
   /** queued|running → cancelled. Returns the task after, or null when not found. Refuses final states with InputError. */
@@ -87,11 +89,21 @@ export interface GlobalQueueDriver {
   droneList(params?: { seenWithinMs?: number }): Promise<DroneInfo[]>
 
   /**
-   * Runs one maintenance pass if no other process holds the maintenance lease: prunes finished tasks
-   * older than the retention in batches, forgets drones silent for a day. Returns null when another
-   * holder has it.
+   * Maintenance primitives: one step each, no loop and no timing of their own. The policy (how often,
+   * how many batches, how long a lease and a silence last) is src/queue/maintenance.ts, the same for
+   * every driver.
+   *
+   * Takes or renews the maintenance lease for `leaseMs` (database clock): true when `holder` has it
+   * now (it was free, expired, or already `holder`'s), false while another holder's lease runs.
    */
-  maintenanceRun(params: { holder: string; batchSize: number }): Promise<{ pruned: number } | null>
+  maintenanceLeaseTake(params: { holder: string; leaseMs: number }): Promise<boolean>
+  /**
+   * Deletes at most `limit` tasks in a final state that finished more than `retentionMs` ago, with
+   * their logs and attempts, in one short transaction; returns how many.
+   */
+  taskPrune(params: { retentionMs: number; limit: number }): Promise<number>
+  /** Forgets drones not seen for `silentMs` (and whatever else of the driver's own only ages, e.g. wake-up rows). */
+  droneForget(params: { silentMs: number }): Promise<void>
   /**
    * Flow control (CONTRACT.md "Flow control"): every type that has settings. Optional for plug-in
    * drivers; without it the queue refuses flow settings.

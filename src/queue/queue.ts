@@ -2,13 +2,14 @@ import { InputError, NotFoundError } from '../core/errors.ts'
 import type { EnqueueOptions, NewTask, Task, TaskInsert, TaskState } from '../core/task.ts'
 import { TASK_STATES } from '../core/task.ts'
 import { assertTaskType, DEFAULT_MAX_PAYLOAD_BYTES, validateNewTask, type Limits } from '../core/validate.ts'
-import { EMPTY_TYPE_SETTINGS, validateTypeSettings, type TypeSettings, type TypeSettingsPatch } from '../core/flow.ts'
+import { EMPTY_TYPE_SETTINGS, validateTypeSettings, type TypeFlowUse, type TypeSettings, type TypeSettingsPatch } from '../core/flow.ts'
 import { ScheduleApi } from '../schedules/api.ts'
 import type { Schedule, ScheduleDefinition } from '../schedules/definition.ts'
 import { tracedEnqueue } from '../tracing/tracing.ts'
 import { explain, unservedTypes, type UnservedType, type WhyReport } from '../debug/why.ts'
 import { bulkAction, type BulkFilter, type BulkOptions, type BulkProgress, type BulkVerb } from './bulk/bulk.ts'
-import type { GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
+import { assertRetentionMs } from './maintenance.ts'
+import type { DroneInfo, GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
 
 /** Transactional enqueue (PostgreSQL): `client` is a `pg` Client/PoolClient with an open transaction. */
 export interface TxOptions {
@@ -24,6 +25,12 @@ export interface QueueOptions {
 }
 
 
+function assertListState(state: string | undefined): void {
+  if (state !== undefined && !TASK_STATES.includes(state as TaskState)) {
+    throw new InputError(`unknown state "${state}": expected one of ${TASK_STATES.join(', ')}`)
+  }
+}
+
 /**
  * The public queue API (CONTRACT.md#the-library): validation at the door, then the driver. Nothing
  * reaches the driver unvalidated, so every entry (library, CLI, console, postback) shares the limits.
@@ -32,6 +39,10 @@ export class Queue {
   readonly limits: Limits
   private readonly enqueueListeners = new Set<EnqueueListener>()
   constructor(
+    /**
+     * The driver's primitives, for the engine only: the drone (claims, completions, leases) and
+     * tests. Everything else, console and CLI included, goes through the methods below.
+     */
     readonly driver: GlobalQueueDriver,
     readonly address: string,
     options: QueueOptions = {},
@@ -119,11 +130,18 @@ export class Queue {
     return task
   }
 
-  list(params: Partial<TaskListParams> = {}): Promise<Task[]> {
-    if (params.state !== undefined && !TASK_STATES.includes(params.state as TaskState)) {
-      throw new InputError(`unknown state "${params.state}": expected one of ${TASK_STATES.join(', ')}`)
-    }
+  async list(params: Partial<TaskListParams> = {}): Promise<Task[]> {
+    assertListState(params.state)
     return this.driver.taskList({ ...params, limit: params.limit ?? 100 })
+  }
+
+  /**
+   * How many tasks match a filter (the list's filter without paging), counted up to `cap` when given
+   * (a count of millions costs seconds; paging UIs show "10,000+").
+   */
+  async count(filter: Omit<TaskListParams, 'limit' | 'before'> = {}, cap?: number): Promise<number> {
+    assertListState(filter.state)
+    return this.driver.taskCount(cap === undefined ? filter : { ...filter, cap })
   }
 
   children(id: string): Promise<string[]> {
@@ -173,6 +191,30 @@ export class Queue {
     return unservedTypes(stats, now.getTime())
   }
 
+  /** Registered drones (the heartbeat rows), those seen within `seenWithinMs` when given. */
+  drones(options: { seenWithinMs?: number } = {}): Promise<DroneInfo[]> {
+    return this.driver.droneList(options)
+  }
+
+  /** The database clock: what leases, run times and schedules are measured on. */
+  now(): Promise<Date> {
+    return this.driver.now()
+  }
+
+  /** The backend's version and one round trip (`swarmage migrate`, the console's connection test). */
+  ping(): Promise<{ version: string; roundTripMs: number }> {
+    return this.driver.ping()
+  }
+
+  /**
+   * A type's current use of its flow limits (the console's Types view), or null when this queue
+   * cannot tell (a plug-in without typeFlowUse). Windows in ms, 0 = no such rate.
+   */
+  async typeUse(type: string, params: { rateMs: number; groupRateMs: number; groups: boolean }): Promise<TypeFlowUse | null> {
+    if (!this.driver.typeFlowUse) return null
+    return this.driver.typeFlowUse({ type, ...params })
+  }
+
   stats(): Promise<QueueStats> {
     return this.driver.statsGet()
   }
@@ -181,10 +223,8 @@ export class Queue {
     return this.driver.settingsGet()
   }
 
-  setSettings(settings: Partial<QueueSettings>): Promise<QueueSettings> {
-    if (settings.retentionMs !== undefined && (!Number.isInteger(settings.retentionMs) || settings.retentionMs < 0)) {
-      throw new InputError('retentionMs must be a non-negative integer')
-    }
+  async setSettings(settings: Partial<QueueSettings>): Promise<QueueSettings> {
+    if (settings.retentionMs !== undefined) assertRetentionMs(settings.retentionMs)
     return this.driver.settingsSet(settings)
   }
 
@@ -213,39 +253,44 @@ export class Queue {
     return next
   }
 
-  /** Schedules (CONTRACT.md#schedules-recurring-tasks; src/schedules). */
-  private get scheduleApi(): ScheduleApi {
-    return new ScheduleApi(this.driver, this.limits)
+  /**
+   * Schedules (CONTRACT.md#schedules-recurring-tasks; src/schedules): the public methods below, and
+   * the stored records and compare-and-set the schedulers drive (src/schedules/scheduler.ts).
+   */
+  get scheduling(): ScheduleApi {
+    this.scheduleApi ??= new ScheduleApi(this.driver, this.limits)
+    return this.scheduleApi
   }
+  private scheduleApi: ScheduleApi | undefined
 
   /** Creates or replaces a schedule; keeps its paused state, last run and (same cron and zone) next tick. */
   setSchedule(name: string, def: ScheduleDefinition): Promise<Schedule> {
-    return this.scheduleApi.set(name, def)
+    return this.scheduling.set(name, def)
   }
 
   schedules(): Promise<Schedule[]> {
-    return this.scheduleApi.list()
+    return this.scheduling.list()
   }
 
   schedule(name: string): Promise<Schedule | null> {
-    return this.scheduleApi.get(name)
+    return this.scheduling.get(name)
   }
 
   removeSchedule(name: string): Promise<void> {
-    return this.scheduleApi.remove(name)
+    return this.scheduling.remove(name)
   }
 
   pauseSchedule(name: string): Promise<Schedule> {
-    return this.scheduleApi.setPaused(name, true)
+    return this.scheduling.setPaused(name, true)
   }
 
   resumeSchedule(name: string): Promise<Schedule> {
-    return this.scheduleApi.setPaused(name, false)
+    return this.scheduling.setPaused(name, false)
   }
 
   /** Enqueues one task of the schedule now; returns its id. */
   runSchedule(name: string): Promise<string> {
-    return this.scheduleApi.run(name)
+    return this.scheduling.run(name)
   }
 
   migrate(): Promise<{ applied: number[] }> {

@@ -5,13 +5,9 @@ import { TASK_STATES, TRANSITIONS, type TaskState } from '../core/task.ts'
  * Policy every driver shares, above the SQL: which manual actions a task's state allows (derived from
  * TRANSITIONS in src/core/task.ts, the one table of the task state machine) and the words a refusal
  * uses, so the SQLite and PostgreSQL drivers (and a plug-in built on these) answer alike. The
- * conformance suite checks every driver against the same table (test/queue/conformance/lifecycle.ts).
+ * conformance suite checks every driver against the same table (test/queue/conformance/lifecycle.ts). The maintenance policy
+ * (loops, bounds, timings, the lease-expired message) is its sibling, src/queue/maintenance.ts.
  */
-
-/** One drone at a time prunes (the maintenance lease row); a holder that died frees it after this long. */
-export const MAINTENANCE_LEASE_MS = 60_000
-/** Bounds one maintenance pass (batches × batchSize rows); the rest waits for the next pass. */
-export const MAINTENANCE_MAX_BATCHES = 100
 
 export type TaskAction = 'cancel' | 'retry' | 'delete'
 

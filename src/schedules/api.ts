@@ -1,7 +1,7 @@
 import { InputError, NotFoundError } from '../core/errors.ts'
 import type { TaskInsert } from '../core/task.ts'
 import { validateNewTask, type Limits } from '../core/validate.ts'
-import type { GlobalQueueDriver, ScheduleRecord } from '../queue/driver.ts'
+import type { GlobalQueueDriver, ScheduleFire, ScheduleRecord } from '../queue/driver.ts'
 import { assertScheduleName, nextTick, validateSchedule, type Schedule, type ScheduleDefinition } from './definition.ts'
 import { tickKey } from './key.ts'
 
@@ -35,10 +35,19 @@ export function tickTask(r: ScheduleRecord, tick: Date, limits: Limits): TaskIns
   )
 }
 
-/** Queue.setSchedule & co. (src/queue/queue.ts delegates here). */
+/** What schedules need of a driver: its schedule rows and its clock. */
+export type ScheduleStore = Pick<
+  GlobalQueueDriver,
+  'scheduleUpsert' | 'scheduleGet' | 'scheduleList' | 'scheduleRemove' | 'scheduleSetPaused' | 'scheduleFire' | 'now'
+>
+
+/**
+ * Queue.setSchedule & co. (src/queue/queue.ts delegates here), and the stored records with their
+ * revisions for the schedulers (`queue.scheduling`), so neither reaches past the Queue to its driver.
+ */
 export class ScheduleApi {
   constructor(
-    private readonly driver: GlobalQueueDriver,
+    private readonly driver: ScheduleStore,
     private readonly limits: Limits,
   ) {}
 
@@ -81,5 +90,15 @@ export class ScheduleApi {
     if (!fired) throw new NotFoundError(`no schedule named ${name}`)
     if (taskIds.length !== 1) throw new InputError(`schedule ${name} enqueued no task`)
     return taskIds[0]!
+  }
+
+  /** The stored schedules as the schedulers read them: revisions, raw next and last ticks. */
+  records(): Promise<ScheduleRecord[]> {
+    return this.driver.scheduleList()
+  }
+
+  /** The schedulers' compare-and-set advance (GlobalQueueDriver.scheduleFire). */
+  fire(params: ScheduleFire): Promise<{ fired: boolean; taskIds: string[] }> {
+    return this.driver.scheduleFire(params)
   }
 }

@@ -44,7 +44,7 @@ export class Scheduler {
     private readonly queue: Queue,
     private readonly options: SchedulerOptions = {},
   ) {
-    this.clock = options.clock ?? { now: () => queue.driver.now() }
+    this.clock = options.clock ?? { now: () => queue.now() }
     this.pollMs = options.pollMs ?? 1000
     this.toleranceMs = options.lateToleranceMs ?? 10_000
   }
@@ -79,7 +79,7 @@ export class Scheduler {
 
   /** One pass over every schedule; returns how long to wait before the next. Tests call it with an injected clock. */
   async pass(): Promise<number> {
-    const list = await this.queue.driver.scheduleList()
+    const list = await this.queue.scheduling.records()
     // No schedules: one read of an empty table per poll, and no clock round trip (no cost when unused).
     if (list.length === 0) return this.pollMs
     const now = await this.clock.now()
@@ -94,13 +94,13 @@ export class Scheduler {
 
   /** Acts on one schedule; returns its next tick (null when it has none, or it moved under us). */
   private async advance(r: ScheduleRecord, now: Date): Promise<Date | null> {
-    const driver = this.queue.driver
+    const store = this.queue.scheduling
     if (r.nextTick === null) {
       // Anchor a new, changed or resumed schedule: its first tick is the next one after now.
       const first = nextTick(r.cron, r.timezone, now)
       // An expression with no future tick (e.g. Feb 30) stays unanchored rather than rewritten every pass.
       if (first === null) return null
-      await driver.scheduleFire({ name: r.name, revision: r.revision, nextTick: first, tasks: [] })
+      await store.fire({ name: r.name, revision: r.revision, nextTick: first, tasks: [] })
       return first
     }
     const due = new Date(r.nextTick)
@@ -120,7 +120,7 @@ export class Scheduler {
       run = last !== null && !FINAL_STATES.includes(last.state) ? [] : [ticks.at(-1)!]
     }
     const following = nextTick(r.cron, r.timezone, now)
-    await driver.scheduleFire({
+    await store.fire({
       name: r.name,
       revision: r.revision,
       nextTick: following,

@@ -163,6 +163,8 @@ describe('console service', () => {
     expect(retried.state).toBe('queued')
     expect(retried.priority).toBe(3)
     expect(await service.call('tasks.delete', { connectionId: EMBEDDED_ID, id })).toEqual({ deleted: true })
+    // Gone already (pruned, or deleted from another tab): false, not an error.
+    expect(await service.call('tasks.delete', { connectionId: EMBEDDED_ID, id })).toEqual({ deleted: false })
     expect((await apiError(service.call('tasks.retry', { connectionId: EMBEDDED_ID, id }))).code).toBe('not-found')
     const bad = await apiError(service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'bad type!', payload: {} }))
     expect(bad.code).toBe('input')

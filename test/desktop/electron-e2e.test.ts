@@ -42,7 +42,7 @@ describe('Electron app', () => {
         require: typeof w.require,
         process: typeof w.process,
         nouns: Object.keys(w.swarmage).sort(),
-        info: await w.swarmage.app.info({}),
+        info: (await w.swarmage.app.info({})).result,
       }
     })
     expect(facts.require).toBe('undefined')
@@ -59,7 +59,7 @@ describe('Electron app', () => {
       .poll(
         () =>
           page.evaluate(async () => {
-            const drones = (await (window as any).swarmage.drones.list({})) as Array<{ processes: Array<{ pid: number | null }> }>
+            const drones = (await (window as any).swarmage.drones.list({})).result as Array<{ processes: Array<{ pid: number | null }> }>
             return drones.flatMap((d) => d.processes).filter((p) => p.pid !== null).length
           }),
         { timeout: 30_000 },

@@ -73,14 +73,22 @@ describe('preload bridge', () => {
     walk(bridge)
   })
 
-  it('a method invokes swarmage:<method> with its params and resolves with the result', async () => {
-    await expect(bridge.tasks.list({ connectionId: 'embedded', limit: 5 })).resolves.toEqual({ echo: { connectionId: 'embedded', limit: 5 } })
+  it("a method invokes swarmage:<method> with its params and resolves with main's reply as it came", async () => {
+    await expect(bridge.tasks.list({ connectionId: 'embedded', limit: 5 })).resolves.toEqual({ result: { echo: { connectionId: 'embedded', limit: 5 } } })
     expect(fake.invoked.at(-1)).toEqual({ channel: `${IPC_PREFIX}tasks.list`, args: [{ connectionId: 'embedded', limit: 5 }] })
   })
 
-  it("an { error } reply rejects with '[code] message', the form the renderer decodes", async () => {
-    fake.replies.set(`${IPC_PREFIX}tasks.get`, { error: { code: 'not-found', message: 'no task 42' } })
-    await expect(bridge.tasks.get({ connectionId: 'embedded', id: '42' })).rejects.toThrow('[not-found] no task 42')
+  it('an { error } reply reaches the page as the same object, its code a field (no "[code] message" text to parse back)', async () => {
+    const error = { code: 'not-found', message: '[input] looks like a code but is the message' }
+    fake.replies.set(`${IPC_PREFIX}tasks.get`, { error })
+    await expect(bridge.tasks.get({ connectionId: 'embedded', id: '42' })).resolves.toEqual({ error })
+  })
+
+  it('a reply that is neither { result } nor { error } becomes an internal { error } naming the method', async () => {
+    fake.replies.set(`${IPC_PREFIX}tasks.cancel`, { ok: true })
+    await expect(bridge.tasks.cancel({ connectionId: 'embedded', id: '42' })).resolves.toEqual({
+      error: { code: 'internal', message: 'tasks.cancel: the app answered with no result' },
+    })
   })
 
   it('onPush delivers each message of a batch, without the IPC event, until unsubscribed', () => {

@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi, type MockIns
 import { IPC_PREFIX } from '../../src/api/contract.ts'
 import { ConsoleService } from '../../src/api/service.ts'
 import { desktopApi } from '../../src/main/desktop-api.ts'
-import { registerApiRoutes, type IpcReply } from '../../src/main/ipc-router.ts'
+import type { IpcReply } from '../../src/api/contract.ts'
+import { registerApiRoutes } from '../../src/main/ipc-router.ts'
 import { SafeStorageSecretStore } from '../../src/main/secrets.ts'
 import { tempDir } from '../helpers.ts'
 

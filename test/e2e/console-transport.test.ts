@@ -64,7 +64,7 @@ describe('console transports', () => {
     await page.addInitScript((token) => {
       const ws = new WebSocket(`ws://${location.host}/ws?token=${token}`)
       const open = new Promise((r) => ws.addEventListener('open', r))
-      const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>()
+      const pending = new Map<number, (reply: unknown) => void>()
       const listeners = new Set<(m: unknown) => void>()
       let next = 1
       ws.addEventListener('message', (ev) => {
@@ -72,14 +72,14 @@ describe('console transports', () => {
         if (f.push) return listeners.forEach((l) => l(f.push))
         const p = pending.get(f.id)
         pending.delete(f.id)
-        if (f.error) p?.reject(Object.assign(new Error(f.error.message), { code: f.error.code }))
-        else p?.resolve(f.result)
+        // As the preload does: main's reply object, { result } or { error }, handed over unchanged.
+        p?.(f.error ? { error: f.error } : { result: f.result })
       })
       const callApi = async (method: string, params: unknown) => {
         await open
         const id = next++
-        return new Promise((resolve, reject) => {
-          pending.set(id, { resolve, reject })
+        return new Promise((resolve) => {
+          pending.set(id, resolve)
           ws.send(JSON.stringify({ id, method, params }))
         })
       }

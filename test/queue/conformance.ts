@@ -5,6 +5,8 @@ import { flowCases } from './conformance/flow.ts'
 import { leaseCases } from './conformance/leases.ts'
 import { lifecycleCases } from './conformance/lifecycle.ts'
 import { listingCases } from './conformance/listing.ts'
+import { maintenanceCases } from './conformance/maintenance.ts'
+import { transitionCases } from './conformance/transitions.ts'
 
 /**
  * The driver conformance suite (after River's riverdrivertest): every GlobalQueueDriver passes the
@@ -33,6 +35,8 @@ export function driverConformance(name: string, open: () => Promise<ConformanceT
     listingCases(h)
     adminCases(h)
     flowCases(h)
+    maintenanceCases(h)
+    transitionCases(h)
   })
 }
 

@@ -7,6 +7,7 @@ import { PostgresDriver } from '../../src/queue/postgres/driver.ts'
 import { quoteIdent } from '../../src/queue/postgres/ident.ts'
 import { LATEST_VERSION, MIGRATIONS } from '../../src/queue/postgres/migrations.ts'
 import { TEST_PG, uniqueSchema, until } from '../helpers.ts'
+import { runMaintenance } from '../../src/queue/maintenance.ts'
 
 const schemas: string[] = []
 const drivers: PostgresDriver[] = []
@@ -115,7 +116,7 @@ describe('PostgreSQL schema', () => {
         refused: [],
       })
       expect((await d.taskList({ limit: 5, search: "it's" })).map((t) => t.state)).toEqual(['succeeded'])
-      expect(await d.maintenanceRun({ holder: 'w', batchSize: 10 })).toEqual({ pruned: 0 })
+      expect(await runMaintenance(d, { holder: 'w', batchSize: 10 })).toEqual({ pruned: 0 })
       await until(() => signals.some((s) => s.kind === 'tasks' && s.types?.includes('weird') === true), 5000, 'the wake-up on the weird channel')
     } finally {
       await sub.close()

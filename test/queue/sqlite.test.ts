@@ -9,6 +9,7 @@ import { LATEST_VERSION, MIGRATIONS } from '../../src/queue/sqlite/migrations.ts
 import { tempDir } from '../helpers.ts'
 import { driverConformance } from './conformance.ts'
 import { runFixture } from './fixtures/spawn.ts'
+import { runMaintenance } from '../../src/queue/maintenance.ts'
 
 driverConformance('sqlite', async () => {
   const tmp = tempDir('swarmage-sqlite-')
@@ -96,7 +97,7 @@ describe('SQLite driver specifics', () => {
     } finally {
       raw.close()
     }
-    expect(await driver.maintenanceRun({ holder: 'm', batchSize: 10 })).toEqual({ pruned: 0 })
+    expect(await runMaintenance(driver, { holder: 'm', batchSize: 10 })).toEqual({ pruned: 0 })
     expect((await driver.droneList()).map((d) => d.id)).toEqual(['live'])
   })
 

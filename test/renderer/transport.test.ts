@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { parseJson, prettyClipped } from '../../src/renderer/src/lib/json.ts'
 import { ApiError, fixHint, toApiError } from '../../src/renderer/src/transport/errors.ts'
+import { createBridgeTransport, type PreloadBridge } from '../../src/renderer/src/transport/bridge.ts'
+import type { IpcReply } from '../../src/api/contract.ts'
 import { backoffMs, socketUrl } from '../../src/renderer/src/transport/websocket.ts'
 import { fmtAgo, fmtCount, fmtMs } from '../../src/renderer/src/lib/format.ts'
 
@@ -19,17 +21,41 @@ describe('renderer transport helpers', () => {
     }
   })
 
-  it('reads the error code back from every transport shape', () => {
-    expect(toApiError(new Error('[schema] the schema is missing')).code).toBe('schema')
-    expect(toApiError(new Error('[schema] the schema is missing')).message).toBe('the schema is missing')
-    const ipc = toApiError(new Error("Error invoking remote method 'swarmage:tasks.get': Error: [not-found] no task with id x"))
-    expect([ipc.code, ipc.message]).toEqual(['not-found', 'no task with id x'])
+  it('reads the error code from the error object, never from its text', () => {
+    // Text that looks like a code stays text: codes travel as fields on every transport now.
+    expect([toApiError(new Error('[schema] words')).code, toApiError(new Error('[schema] words')).message]).toEqual(['internal', '[schema] words'])
+    const ipc = toApiError(new Error("Error invoking remote method 'swarmage:tasks.get': Error: No handler registered for 'swarmage:tasks.get'"))
+    expect([ipc.code, ipc.message]).toEqual(['internal', "No handler registered for 'swarmage:tasks.get'"])
     expect(toApiError({ code: 'input', message: 'type: bad' }).code).toBe('input')
-    expect(toApiError(new Error('{"code":"forbidden","message":"no"}')).code).toBe('forbidden')
+    expect(toApiError({ code: 'made-up', message: 'x' }).code).toBe('internal')
     expect(toApiError('plain').code).toBe('internal')
     const e = new ApiError('transport', 'gone')
     expect(toApiError(e)).toBe(e)
     expect(fixHint('schema')).toContain('Migrate')
+  })
+})
+
+describe("the bridge transport (desktop): main's reply object, read as it came from the preload", () => {
+  const bridgeAnswering = (reply: () => Promise<IpcReply>): PreloadBridge => ({ onPush: () => () => undefined, tasks: { get: reply } })
+
+  it("resolves with the result and rejects with the error object's own code and message", async () => {
+    const ok = createBridgeTransport(bridgeAnswering(async () => ({ result: { id: 'x' } }) as IpcReply))
+    await expect(ok.call('tasks.get', { connectionId: 'c', id: 'x' })).resolves.toEqual({ id: 'x' })
+    const refused = createBridgeTransport(bridgeAnswering(async () => ({ error: { code: 'not-found', message: '[input] not a code: text' } })))
+    const err = (await refused.call('tasks.get', { connectionId: 'c', id: 'x' }).catch((e: unknown) => e)) as ApiError
+    expect(err).toBeInstanceOf(ApiError)
+    expect([err.code, err.message, err.method]).toEqual(['not-found', '[input] not a code: text', 'tasks.get'])
+  })
+
+  it('an IPC failure (no handler in main) and a method the bridge lacks are internal errors naming the method', async () => {
+    const broken = createBridgeTransport(
+      bridgeAnswering(() => Promise.reject(new Error("Error invoking remote method 'swarmage:tasks.get': Error: No handler registered for 'swarmage:tasks.get'"))),
+    )
+    const err = (await broken.call('tasks.get', { connectionId: 'c', id: 'x' }).catch((e: unknown) => e)) as ApiError
+    expect([err.code, err.message, err.method]).toEqual(['internal', "No handler registered for 'swarmage:tasks.get'", 'tasks.get'])
+    const missing = (await broken.call('tasks.list', { connectionId: 'c', limit: 1 }).catch((e: unknown) => e)) as ApiError
+    expect([missing.code, missing.method]).toEqual(['internal', 'tasks.list'])
+    expect(missing.message).toMatch(/has no method tasks.list/)
   })
 })
 

@@ -39,7 +39,7 @@ export function registerAdminCommands(program: Command): void {
       ctx,
       async (queue) => {
         const { applied } = await queue.migrate()
-        const { version } = await queue.driver.ping()
+        const { version } = await queue.ping()
         const where = redact(queue.address)
         if (ctx.out.json) return ctx.out.doc({ queue: where, applied, version })
         ctx.out.text(applied.length ? `applied migration${applied.length === 1 ? '' : 's'} ${applied.join(', ')} to ${where}` : `schema is up to date at ${where}`)

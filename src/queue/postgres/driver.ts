@@ -23,8 +23,8 @@ import {
   type ScheduleRecord,
 } from '../driver.ts'
 import type { ScheduleSpec } from '../../schedules/definition.ts'
-import { MAINTENANCE_LEASE_MS, MAINTENANCE_MAX_BATCHES } from '../rules.ts'
-import { isRetryablePgError, wrapPgError } from './errors.ts'
+import { LEASE_EXPIRED_FORMAT } from '../maintenance.ts'
+import { isRetryablePgError, queryRows, statementLabel, wrapPgError } from './errors.ts'
 import { channelFor, isUuid, textSafe } from './ident.ts'
 import { PgListener } from './listener.ts'
 import { check, migrate } from './migrations.ts'
@@ -97,7 +97,8 @@ export class PostgresDriver implements GlobalQueueDriver {
     void old.end().catch(() => undefined)
   }
 
-  private onQueryError(err: unknown): void {
+  /** Every failed query reports here (queryRows): a connection fault or a timeout rotates the pool. */
+  private readonly onError = (err: unknown): void => {
     if (isRetryablePgError(err) || (err instanceof Error && /timeout/i.test(err.message))) this.rotatePool()
   }
 
@@ -147,13 +148,8 @@ export class PostgresDriver implements GlobalQueueDriver {
     return this.schedules.fire(params)
   }
 
-  private async run<R>(stmt: Statement, values: unknown[]): Promise<R[]> {
-    try {
-      return (await this.pool.query({ name: stmt.name, text: stmt.text, values })).rows as R[]
-    } catch (err) {
-      this.onQueryError(err)
-      throw wrapPgError(err, stmt.name.replace(/^swarmage_/, ''))
-    }
+  private run<R>(stmt: Statement, values: unknown[]): Promise<R[]> {
+    return queryRows<R>(this.pool, stmt, values, statementLabel(stmt), this.onError)
   }
 
   async schemaMigrate(): Promise<{ applied: number[] }> {
@@ -196,13 +192,7 @@ export class PostgresDriver implements GlobalQueueDriver {
     const q = client as pg.ClientBase
     // Unnamed statements: the caller's connection may already hold prepared statements of the same
     // name for another schema. All chunks run in the caller's transaction: all or nothing.
-    const exec: Exec = async <R>(stmt: Statement, values: unknown[]) => {
-      try {
-        return (await q.query({ text: stmt.text, values })).rows as R[]
-      } catch (err) {
-        throw wrapPgError(err, stmt.name.replace(/^swarmage_/, ''))
-      }
-    }
+    const exec: Exec = <R>(stmt: Statement, values: unknown[]) => queryRows<R>(q, { text: stmt.text }, values, statementLabel(stmt))
     const ids: string[] = []
     for (const chunk of chunkByBytes(tasks)) ids.push(...(await insertTasks(exec, this.sql, chunk)))
     return ids
@@ -213,17 +203,10 @@ export class PostgresDriver implements GlobalQueueDriver {
     try {
       client = await this.pool.connect()
     } catch (err) {
-      this.onQueryError(err)
+      this.onError(err)
       throw wrapPgError(err, 'connect')
     }
-    const exec: Exec = async <R>(stmt: Statement, values: unknown[]) => {
-      try {
-        return (await client.query({ name: stmt.name, text: stmt.text, values })).rows as R[]
-      } catch (err) {
-        this.onQueryError(err)
-        throw wrapPgError(err, stmt.name.replace(/^swarmage_/, ''))
-      }
-    }
+    const exec: Exec = <R>(stmt: Statement, values: unknown[]) => queryRows<R>(client, stmt, values, statementLabel(stmt), this.onError)
     // pg-pool listens for errors on idle clients only: a connection ended while checked out (the server
     // ended an idle-in-transaction session, flow.ts; pg_terminate_backend; a restart) would otherwise
     // be an uncaught 'error' event that kills the drone. The query in flight reports it.
@@ -231,13 +214,9 @@ export class PostgresDriver implements GlobalQueueDriver {
     client.on('error', ignore)
     let broken: Error | undefined
     try {
-      await client.query('BEGIN').catch((err: unknown) => {
-        throw wrapPgError(err, 'begin')
-      })
+      await queryRows(client, { text: 'BEGIN' }, [], 'begin')
       const result = await body(exec)
-      await client.query('COMMIT').catch((err: unknown) => {
-        throw wrapPgError(err, 'commit')
-      })
+      await queryRows(client, { text: 'COMMIT' }, [], 'commit')
       return result
     } catch (err) {
       await client.query('ROLLBACK').catch((e: unknown) => {
@@ -354,7 +333,7 @@ export class PostgresDriver implements GlobalQueueDriver {
   }
 
   async taskRescue({ graceMs, limit }: { graceMs: number; limit: number }): Promise<{ requeued: string[]; failed: string[] }> {
-    const rows = await this.run<{ id: string; state: string }>(this.sql.rescue, [graceMs, limit])
+    const rows = await this.run<{ id: string; state: string }>(this.sql.rescue, [graceMs, limit, LEASE_EXPIRED_FORMAT])
     return { requeued: rows.filter((r) => r.state === 'queued').map((r) => r.id), failed: rows.filter((r) => r.state === 'failed').map((r) => r.id) }
   }
 
@@ -418,20 +397,17 @@ export class PostgresDriver implements GlobalQueueDriver {
     return (await this.run<DroneRow>(this.sql.droneList, [params?.seenWithinMs ?? null])).map(toDrone)
   }
 
-  async maintenanceRun({ holder, batchSize: asked }: { holder: string; batchSize: number }): Promise<{ pruned: number } | null> {
-    const batchSize = Math.max(1, Math.floor(asked))
-    const took = await this.run(this.sql.leaseTake, [holder, MAINTENANCE_LEASE_MS])
-    if (took.length === 0) return null
-    const { retentionMs } = await this.settingsGet()
-    let pruned = 0
-    // Small batches: each is its own short transaction, so pruning never holds many row locks.
-    for (let i = 0; i < MAINTENANCE_MAX_BATCHES; i++) {
-      const [row] = await this.run<{ n: number }>(this.sql.prune, [retentionMs, batchSize])
-      pruned += row?.n ?? 0
-      if ((row?.n ?? 0) < batchSize) break
-    }
-    await this.run(this.sql.dronePrune, [])
-    return { pruned }
+  async maintenanceLeaseTake({ holder, leaseMs }: { holder: string; leaseMs: number }): Promise<boolean> {
+    return (await this.run(this.sql.leaseTake, [holder, leaseMs])).length > 0
+  }
+
+  async taskPrune({ retentionMs, limit }: { retentionMs: number; limit: number }): Promise<number> {
+    const [row] = await this.run<{ n: number }>(this.sql.prune, [retentionMs, Math.max(1, Math.floor(limit))])
+    return row?.n ?? 0
+  }
+
+  async droneForget({ silentMs }: { silentMs: number }): Promise<void> {
+    await this.run(this.sql.dronePrune, [silentMs])
   }
 
   async settingsGet(): Promise<QueueSettings> {
@@ -444,8 +420,8 @@ export class PostgresDriver implements GlobalQueueDriver {
   }
 
   async settingsSet(params: Partial<QueueSettings>): Promise<QueueSettings> {
+    // Validated once, at the door (Queue.setSettings).
     if (params.retentionMs !== undefined) {
-      if (!Number.isInteger(params.retentionMs) || params.retentionMs < 0) throw new InputError('retentionMs must be a non-negative integer')
       await this.run(this.sql.settingSet, ['retentionMs', JSON.stringify(params.retentionMs)])
     }
     return this.settingsGet()
@@ -488,12 +464,7 @@ export class PostgresDriver implements GlobalQueueDriver {
   }
 
   /** Unnamed (not prepared) queries: those whose text varies, and one-offs. */
-  private async query<R>(text: string, values: unknown[], what: string): Promise<R[]> {
-    try {
-      return (await this.pool.query(text, values)).rows as R[]
-    } catch (err) {
-      this.onQueryError(err)
-      throw wrapPgError(err, what)
-    }
+  private query<R>(text: string, values: unknown[], what: string): Promise<R[]> {
+    return queryRows<R>(this.pool, { text }, values, what, this.onError)
   }
 }

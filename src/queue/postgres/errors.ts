@@ -1,3 +1,4 @@
+import type pg from 'pg'
 import { InputError, SwarmageError, errorMessage } from '../../core/errors.ts'
 
 /**
@@ -59,4 +60,33 @@ export function wrapPgError(err: unknown, what: string): SwarmageError {
 export function pgCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code
   return typeof code === 'string' ? code : undefined
+}
+
+/** A pool, a pooled client or a caller's client: whatever a statement runs on. */
+export type Queryable = Pick<pg.Pool | pg.ClientBase, 'query'>
+
+/**
+ * The driver's one query path: every statement (named or not, on the pool, in a transaction or on a
+ * caller's connection) runs here, so a failure is classified, reported to `onError` (the driver rotates
+ * its pool on connection faults) and wrapped with what was running, in one place.
+ */
+export async function queryRows<R>(
+  on: Queryable,
+  query: { name?: string; text: string },
+  values: unknown[],
+  what: string,
+  onError?: (err: unknown) => void,
+): Promise<R[]> {
+  try {
+    const config = query.name === undefined ? { text: query.text, values } : { name: query.name, text: query.text, values }
+    return (await on.query(config)).rows as R[]
+  } catch (err) {
+    onError?.(err)
+    throw wrapPgError(err, what)
+  }
+}
+
+/** How a statement is named in an error: its prepared name without the common prefix. */
+export function statementLabel(stmt: { name: string }): string {
+  return stmt.name.replace(/^swarmage_/, '')
 }

@@ -317,7 +317,7 @@ export function buildStatements(schema: string) {
       RETURNING t.id::text AS id`,
     ),
 
-    /** Requeues (or fails, when attempts are exhausted) tasks whose lease ran out more than $1 ms ago. */
+    /** Requeues (or fails, when attempts are exhausted) at most $2 tasks whose lease ran out more than $1 ms ago. */
     rescue: st(
       'rescue',
       `WITH r AS (
@@ -328,7 +328,8 @@ export function buildStatements(schema: string) {
           state = CASE WHEN t.attempts >= t.max_attempts THEN 'failed' ELSE 'queued' END,
           run_at = CASE WHEN t.attempts >= t.max_attempts THEN t.run_at ELSE now() END,
           finished_at = CASE WHEN t.attempts >= t.max_attempts THEN now() ELSE NULL END,
-          error = json_build_object('message', 'lease expired: drone ' || coalesce(t.drone, '?') || ' stopped renewing it'),
+          -- $3: LEASE_EXPIRED_FORMAT (src/queue/maintenance.ts), the words both backends use.
+          error = json_build_object('message', format($3::text, coalesce(t.drone, '(unknown)'), t.attempts)),
           drone = CASE WHEN t.attempts >= t.max_attempts THEN t.drone ELSE NULL END,
           started_at = CASE WHEN t.attempts >= t.max_attempts THEN t.started_at ELSE NULL END,
           lease_expires_at = NULL, claimed_by = NULL, worker_pid = NULL
@@ -421,7 +422,7 @@ export function buildStatements(schema: string) {
       `SELECT id, name, host, pid, started_at, last_seen, info FROM ${S}.drones
       WHERE $1::float8 IS NULL OR last_seen >= now() - $1::float8 * ${MS} ORDER BY name, started_at, id`,
     ),
-    dronePrune: st('drone_prune', `DELETE FROM ${S}.drones WHERE last_seen < now() - interval '1 day'`),
+    dronePrune: st('drone_prune', `DELETE FROM ${S}.drones WHERE last_seen < now() - $1::float8 * ${MS}`),
 
     /** Takes or renews the maintenance lease: free, expired, or already ours. */
     leaseTake: st(

@@ -25,7 +25,6 @@ import {
 } from '../driver.ts'
 import type { ScheduleSpec } from '../../schedules/definition.ts'
 import { isUnlimited, parseRate, type TypeFlowUse, type TypeSettings } from '../../core/flow.ts'
-import { MAINTENANCE_LEASE_MS, MAINTENANCE_MAX_BATCHES } from '../rules.ts'
 import { cancelTask, deleteTask, retryTask } from './actions.ts'
 import { claimLimited, flowUse, toTypeSettings } from './flow.ts'
 import { checkSchema, migrate } from './migrations.ts'
@@ -41,7 +40,6 @@ export const WAL_AUTOCHECKPOINT_PAGES = 10_000
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 /** How long a lock may be waited for before a write gives up with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000
-const DRONE_FORGET_MS = 24 * 3600_000
 const DEFAULT_LOG_LIMIT = 1000
 /** Prune old signal rows once every this many signal writes (cheap: indexed by id, rows are tiny). */
 const SIGNAL_PRUNE_EVERY = 256
@@ -417,40 +415,39 @@ export class SqliteDriver implements GlobalQueueDriver {
     return this.s.droneList.all(since).map(toDrone)
   }
 
-  async maintenanceRun({ holder, batchSize }: { holder: string; batchSize: number }): Promise<{ pruned: number } | null> {
+  async maintenanceLeaseTake({ holder, leaseMs }: { holder: string; leaseMs: number }): Promise<boolean> {
     const s = this.s
-    const now = Date.now()
-    const held = this.write(() => {
+    return this.write(() => {
+      const now = Date.now()
       const lease = s.leaseGet.get()
       if (lease && lease.holder !== holder && lease.expires_at > now) return false
-      s.leaseSet.run({ holder, expires: now + MAINTENANCE_LEASE_MS })
+      s.leaseSet.run({ holder, expires: now + leaseMs })
       return true
     })
-    if (!held) return null
-    const { retentionMs } = await this.settingsGet()
-    const cutoff = now - retentionMs
-    const limit = Math.max(1, Math.floor(batchSize))
-    let pruned = 0
-    // One transaction per batch, so drones claiming meanwhile wait for one batch at most; bounded
-    // like every driver's pass (it was unbounded here: a huge backlog held the loop for minutes).
-    for (let batch = 0; batch < MAINTENANCE_MAX_BATCHES; batch++) {
-      const n = this.write(() => {
-        const ids = s.prunable.all({ cutoff, limit })
-        if (ids.length === 0) return 0
-        const json = JSON.stringify(ids)
-        s.pruneLogs.run(json)
-        s.pruneAttempts.run(json)
-        s.pruneTasks.run(json)
-        return ids.length
-      })
-      pruned += n
-      if (n < limit) break
-    }
+  }
+
+  async taskPrune({ retentionMs, limit }: { retentionMs: number; limit: number }): Promise<number> {
+    const s = this.s
+    return this.write(() => {
+      const ids = s.prunable.all({ cutoff: Date.now() - retentionMs, limit: Math.max(1, Math.floor(limit)) })
+      if (ids.length === 0) return 0
+      const json = JSON.stringify(ids)
+      s.pruneLogs.run(json)
+      s.pruneAttempts.run(json)
+      s.pruneTasks.run(json)
+      return ids.length
+    })
+  }
+
+  async droneForget({ silentMs }: { silentMs: number }): Promise<void> {
+    const s = this.s
     this.write(() => {
-      s.dronePrune.run(now - DRONE_FORGET_MS)
+      const now = Date.now()
+      s.dronePrune.run(now - silentMs)
+      // Wake-up rows older than any reader's window: pruned every SIGNAL_PRUNE_EVERY writes too, but
+      // a queue that went quiet would keep its last few hundred until this.
       s.signalPrune.run(now - SIGNAL_TTL_MS)
     })
-    return { pruned }
   }
 
   async settingsGet(): Promise<QueueSettings> {

@@ -1,5 +1,6 @@
 import type { Completion } from '../../core/task.ts'
 import type { TaskAttempt } from '../driver.ts'
+import { leaseExpiredMessage } from '../maintenance.ts'
 import type { HeldRow } from './rows.ts'
 import type { Statements } from './statements.ts'
 
@@ -73,7 +74,7 @@ export function rescueExpired(
   const failed: string[] = []
   const types = new Set<string>()
   for (const row of s.rescuable.all(params)) {
-    const error = JSON.stringify({ message: `lease expired: drone ${row.drone ?? '(unknown)'} stopped renewing it (attempt ${row.attempts})` })
+    const error = JSON.stringify({ message: leaseExpiredMessage(row.drone, row.attempts) })
     s.insertAttempt.run({ taskId: row.id, leaseSeq: row.lease_seq, attempt: row.attempts, drone: row.drone, workerPid: null, startedAt: row.started_at, now, outcome: 'lease-expired', error })
     if (row.attempts >= row.max_attempts) {
       s.fail.run({ id: row.id, error, now, workerPid: null })

@@ -3,9 +3,8 @@ import { Help } from './components/Help.tsx'
 import { Nav } from './components/Nav.tsx'
 import { Notices } from './components/Notices.tsx'
 import { TopBar } from './components/TopBar.tsx'
-import { reloadAll } from './stores/resources.ts'
 import { useUi } from './stores/ui.ts'
-import { useTransportStatus } from './transport/index.ts'
+import { useKeepConnectionSelected } from './data/selection.ts'
 import { ActivityView } from './views/activity/ActivityView.tsx'
 import { ClusterView } from './views/cluster/ClusterView.tsx'
 import { ConnectionsView } from './views/connections/ConnectionsView.tsx'
@@ -62,18 +61,13 @@ function CurrentView() {
 
 export function App() {
   const theme = useUi((s) => s.theme)
-  const opens = useTransportStatus((s) => s.opens)
   const view = useUi((s) => s.view)
+  useKeepConnectionSelected()
 
   useEffect(() => {
     if (theme === 'system') delete document.documentElement.dataset.theme
     else document.documentElement.dataset.theme = theme
   }, [theme])
-
-  // Every (re)connect reloads the lists: pushes missed while disconnected are not replayed.
-  useEffect(() => {
-    if (opens > 0) reloadAll()
-  }, [opens])
 
   return (
     <div className="app" data-testid="app" data-view={view}>

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_SETTINGS } from '../../../src/queue/driver.ts'
 import { ISO_RE, isTasks, type Harness } from './harness.ts'
-import { MAINTENANCE_MAX_BATCHES } from '../../../src/queue/rules.ts'
 
-/** Drones, maintenance, settings, signals, clock and connection. */
+/** Drones, settings, signals, clock and connection (maintenance: maintenance.ts). */
 export function adminCases(h: Harness): void {
   describe('drones', () => {
     it('upserts (heartbeat), lists and removes drones', async () => {
@@ -30,56 +29,6 @@ export function adminCases(h: Harness): void {
       await h.d.droneUpsert({ drone: { id: 'new', name: 'new', host: 'h', pid: 2 } })
       expect((await h.d.droneList({ seenWithinMs: 500 })).map((d) => d.id)).toEqual(['new'])
       expect((await h.d.droneList({ seenWithinMs: 3_600_000 })).map((d) => d.id).sort()).toEqual(['new', 'old'])
-    })
-  })
-
-  describe('maintenance', () => {
-    it('runs for one holder at a time', async () => {
-      const peer = await h.peer()
-      expect(await h.d.maintenanceRun({ holder: 'drone-a', batchSize: 100 })).toEqual({ pruned: 0 })
-      expect(await peer.maintenanceRun({ holder: 'drone-b', batchSize: 100 })).toBeNull()
-      expect(await h.d.maintenanceRun({ holder: 'drone-b', batchSize: 100 })).toBeNull()
-      expect(await peer.maintenanceRun({ holder: 'drone-a', batchSize: 100 })).toEqual({ pruned: 0 })
-    })
-
-    it('bounds one maintenance pass to MAINTENANCE_MAX_BATCHES batches; the next pass goes on', async () => {
-      const ids = await h.insertMany([...Array(MAINTENANCE_MAX_BATCHES + 2)].map((_, i) => ({ type: 'mb', payload: i })))
-      for (const id of ids) await h.d.taskCancel({ id })
-      await h.d.settingsSet({ retentionMs: 0 })
-      const lastFinish = Date.parse((await h.d.taskGet({ id: ids.at(-1)! }))!.finishedAt!)
-      await h.clockPast(lastFinish, 2)
-      expect(await h.d.maintenanceRun({ holder: 'mb', batchSize: 1 })).toEqual({ pruned: MAINTENANCE_MAX_BATCHES })
-      expect(await h.d.maintenanceRun({ holder: 'mb', batchSize: 1 })).toEqual({ pruned: 2 })
-      expect(await h.d.taskCount({ type: 'mb' })).toBe(0)
-    })
-
-    it('prunes finished tasks older than the retention, in batches, with their logs and attempts', async () => {
-      const ids = await h.insertMany([...Array(6)].map((_, i) => ({ type: 'mt', payload: i })))
-      const cs = await h.claim('mt', 4)
-      await h.succeed(cs[0]!)
-      await h.succeed(cs[1]!)
-      await h.fail(cs[2]!, null)
-      const queued = ids.filter((id) => !cs.some((c) => c.id === id))
-      await h.d.taskCancel({ id: queued[0]! })
-      const finished = [cs[0]!.id, cs[1]!.id, cs[2]!.id, queued[0]!]
-      const running = cs[3]!.id
-      await h.d.taskLogInsertMany({ logs: finished.map((taskId) => ({ taskId, attempt: 1, level: 'info' as const, message: 'x', at: new Date().toISOString() })) })
-
-      expect(await h.d.maintenanceRun({ holder: 'm', batchSize: 2 })).toEqual({ pruned: 0 })
-      expect(await h.d.taskCount({})).toBe(6)
-
-      expect(await h.d.settingsSet({ retentionMs: 0 })).toEqual({ retentionMs: 0 })
-      const lastFinish = Math.max(...(await Promise.all(finished.map(async (id) => Date.parse((await h.d.taskGet({ id }))!.finishedAt!)))))
-      await h.clockPast(lastFinish, 2)
-      expect(await h.d.maintenanceRun({ holder: 'm', batchSize: 3 })).toEqual({ pruned: 4 })
-      for (const id of finished) {
-        expect(await h.d.taskGet({ id })).toBeNull()
-        expect(await h.d.taskLogList({ id })).toEqual([])
-        expect(await h.d.taskAttemptList({ id })).toEqual([])
-      }
-      expect(await h.state(running)).toBe('running')
-      expect(await h.state(queued[1]!)).toBe('queued')
-      expect(await h.d.maintenanceRun({ holder: 'm', batchSize: 3 })).toEqual({ pruned: 0 })
     })
   })
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ClaimedTask } from '../../../src/core/task.ts'
+import { leaseExpiredMessage } from '../../../src/queue/maintenance.ts'
 import { type Harness } from './harness.ts'
 
 /** Leases: extension, loss, rescue, and claims racing between two driver instances. */
@@ -44,7 +45,7 @@ export function leaseCases(h: Harness): void {
       expect(await h.d.taskRescue({ graceMs: 0, limit: 10 })).toEqual({ requeued: [id], failed: [] })
       const task = (await h.d.taskGet({ id }))!
       expect(task).toMatchObject({ state: 'queued', attempts: 1, finishedAt: null })
-      expect(task.error!.message).toMatch(/^lease expired/)
+      expect(task.error!.message).toBe(leaseExpiredMessage('drone-one', 1))
       expect(await h.succeed(c)).toEqual([id])
       const attempts = await h.d.taskAttemptList({ id })
       expect(attempts).toMatchObject([{ taskId: id, attempt: 1, outcome: 'lease-expired', drone: 'drone-one', error: { message: expect.stringMatching(/^lease expired/) } }])

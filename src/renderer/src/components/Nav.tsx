@@ -1,10 +1,10 @@
 import { useUi, viewDigit, VIEWS } from '../stores/ui.ts'
-import { useDrones } from '../stores/resources.ts'
+import { useDrones } from '../data/queries.ts'
 
 export function Nav() {
   const view = useUi((s) => s.view)
   const go = useUi((s) => s.go)
-  const running = useDrones((s) => s.items.filter((d) => d.state === 'running').length)
+  const running = useDrones((items) => items.filter((d) => d.state === 'running').length).data ?? 0
   return (
     <nav className="nav" data-testid="nav" aria-label="Views">
       <div className="brand">

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react'
 import { useTransportStatus } from '../transport/index.ts'
-import { useConnections } from '../stores/resources.ts'
+import { useConnectionList } from '../data/queries.ts'
 import { useUi, type Theme } from '../stores/ui.ts'
 
 function LinkStatus() {
@@ -28,7 +28,7 @@ function LinkStatus() {
 }
 
 export function TopBar() {
-  const connections = useConnections((s) => s.items)
+  const connections = useConnectionList()
   const connectionId = useUi((s) => s.connectionId)
   const select = useUi((s) => s.selectConnection)
   const theme = useUi((s) => s.theme)

@@ -1,36 +1,21 @@
 import { create } from 'zustand'
-import type { ApiResults } from '../../../api/contract.ts'
+import { navigate } from '../router/navigate.ts'
+import type { ViewId } from '../router/views.ts'
 
-export const VIEWS = [
-  { id: 'connections', label: 'Connections', key: 'c' },
-  { id: 'workers', label: 'Workers', key: 'w' },
-  { id: 'drones', label: 'Drones', key: 'd' },
-  { id: 'flow', label: 'Flow', key: 'f' },
-  { id: 'tasks', label: 'Tasks', key: 't' },
-  { id: 'enqueue', label: 'Enqueue', key: 'e' },
-  { id: 'cluster', label: 'Cluster', key: 'k' },
-  { id: 'schedules', label: 'Schedules', key: 's' },
-  { id: 'types', label: 'Types', key: 'y' },
-  { id: 'debugger', label: 'Debugger', key: 'b' },
-  { id: 'profiles', label: 'Profiles', key: 'p' },
-  { id: 'activity', label: 'Activity', key: 'a' },
-] as const
-export type ViewId = (typeof VIEWS)[number]['id']
+export { VIEWS, viewDigit, type ViewId } from '../router/views.ts'
 
-/** The digit that switches to the view at this index: 1–9 for the first nine, none past them. */
-export function viewDigit(index: number): string | null {
-  return index < 9 ? String(index + 1) : null
-}
 export type Theme = 'system' | 'dark' | 'light'
 
 interface UiState {
+  /** the view and the task open in Tasks mirror the address (router/hash-router.ts): change them with go/openTask */
   view: ViewId
   theme: Theme
   /** the connection Tasks, Enqueue and Cluster work on */
   connectionId: string | null
-  /** task open in the detail panel */
+  /** task open in the detail panel (`#/tasks/ID`) */
   taskId: string | null
-  info: ApiResults['app.info'] | null
+  /** the task left open when the operator went to another view */
+  lastTaskId: string | null
   showHelp: boolean
   go(view: ViewId): void
   setTheme(theme: Theme): void
@@ -43,21 +28,30 @@ function storedTheme(): Theme {
   return t === 'dark' || t === 'light' ? t : 'system'
 }
 
-export const useUi = create<UiState>((set) => ({
+/** The selected connection survives reloads (per browser profile). */
+export function rememberConnection(id: string | null): void {
+  if (id) globalThis.localStorage?.setItem('swarmage.connection', id)
+}
+
+export const useUi = create<UiState>((set, get) => ({
   view: 'flow',
   theme: storedTheme(),
   connectionId: globalThis.localStorage?.getItem('swarmage.connection') ?? null,
   taskId: null,
-  info: null,
+  lastTaskId: null,
   showHelp: false,
-  go: (view) => set({ view }),
+  // The task detail is a panel beside the list: going back to Tasks shows the task left open there (closing it forgets it).
+  go: (view) => navigate(view === 'tasks' && get().lastTaskId ? { view, id: get().lastTaskId, connection: get().connectionId } : { view }),
   setTheme: (theme) => {
     globalThis.localStorage?.setItem('swarmage.theme', theme)
     set({ theme })
   },
   selectConnection: (connectionId) => {
-    if (connectionId) globalThis.localStorage?.setItem('swarmage.connection', connectionId)
-    set({ connectionId, taskId: null })
+    rememberConnection(connectionId)
+    set({ connectionId, lastTaskId: null })
+    // A task id means nothing in another queue: its detail closes.
+    if (get().taskId) navigate({ view: 'tasks' })
   },
-  openTask: (taskId) => set(taskId ? { taskId, view: 'tasks' } : { taskId: null }),
+  // A task link names its queue, so the address alone reopens it (pasted into a chat, or after Back).
+  openTask: (taskId) => navigate(taskId ? { view: 'tasks', id: taskId, connection: get().connectionId } : { view: get().view }),
 }))

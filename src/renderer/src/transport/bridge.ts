@@ -1,5 +1,5 @@
-import type { ApiMethod, ApiParams, ApiResults, PushMessage, SwarmageApi } from '../../../api/contract.ts'
-import { toApiError } from './errors.ts'
+import type { ApiMethod, ApiParams, ApiResults, IpcReply, PushMessage, SwarmageApi } from '../../../api/contract.ts'
+import { ApiError, toApiError } from './errors.ts'
 import { useTransportStatus } from './status.ts'
 
 /** What the preload exposes: `window.swarmage.tasks.list(params)` per contract key, plus onPush. */
@@ -8,9 +8,12 @@ export interface PreloadBridge {
   [noun: string]: unknown
 }
 
-type DomainMethod = (params: unknown) => Promise<unknown>
+type DomainMethod = (params: unknown) => Promise<IpcReply>
 
-/** The desktop transport: IPC through the preload's domain methods. Always "open". */
+/**
+ * The desktop transport: IPC through the preload's domain methods, which resolve with main's reply
+ * object unchanged (src/preload/bridge.ts): its error's code is a field, read as is. Always "open".
+ */
 export function createBridgeTransport(bridge: PreloadBridge): SwarmageApi {
   useTransportStatus.setState({ kind: 'bridge', state: 'open', attempt: 0, retryAt: null, lastError: null, opens: 1 })
   return {
@@ -18,12 +21,16 @@ export function createBridgeTransport(bridge: PreloadBridge): SwarmageApi {
       const dot = method.indexOf('.')
       const domain = bridge[method.slice(0, dot)] as Record<string, DomainMethod> | undefined
       const fn = domain?.[method.slice(dot + 1)]
-      if (typeof fn !== 'function') throw toApiError({ code: 'internal', message: `the desktop bridge has no method ${method}: the app and console versions differ` }, method)
+      if (typeof fn !== 'function') throw new ApiError('internal', `the desktop bridge has no method ${method}: the app and console versions differ`, method)
+      let reply: IpcReply
       try {
-        return (await fn(params)) as ApiResults[M]
+        reply = await fn(params)
       } catch (err) {
+        // Only IPC itself fails here (no handler in main, a closed window): main answers values.
         throw toApiError(err, method)
       }
+      if ('error' in reply) throw new ApiError(reply.error.code, reply.error.message, method)
+      return reply.result as ApiResults[M]
     },
     subscribe(listener) {
       return bridge.onPush(listener)

@@ -17,36 +17,19 @@ export class ApiError extends Error {
 const CODES: ReadonlySet<string> = new Set(['input', 'not-found', 'schema', 'internal', 'forbidden', 'connection', 'transport'])
 
 /**
- * Normalises whatever a transport rejected with. Electron wraps errors thrown in IPC handlers as
- * "Error invoking remote method 'swarmage:x.y': Error: msg"; the shell may also encode the shape
- * as JSON in the message. Both are unwrapped so the UI shows the server's own words.
+ * Normalises whatever a call rejected with. Both transports hand over the server's `{ code, message }`
+ * as an ApiError already (the WebSocket frame's error, the preload's reply object); what is left is an
+ * IPC failure, which Electron words as "Error invoking remote method 'swarmage:x.y': Error: msg"
+ * (unwrapped to the message), and anything else thrown on the way (internal).
  */
 export function toApiError(err: unknown, method?: string): ApiError {
   if (err instanceof ApiError) return err
   const raw = err as { code?: unknown; message?: unknown } | null
   let message = typeof raw?.message === 'string' ? raw.message : String(err)
-  let code: ApiErrorCode = typeof raw?.code === 'string' && CODES.has(raw.code) ? (raw.code as ApiErrorCode) : 'internal'
+  const code: ApiErrorCode = typeof raw?.code === 'string' && CODES.has(raw.code) ? (raw.code as ApiErrorCode) : 'internal'
   const wrapped = /^Error invoking remote method '[^']*': (?:\w*Error: )?([\s\S]*)$/.exec(message)
   if (wrapped?.[1] !== undefined) message = wrapped[1]
-  const json = /^\{[\s\S]*\}$/.test(message.trim()) ? safeParse(message) : null
-  if (json && typeof json.message === 'string') {
-    message = json.message
-    if (typeof json.code === 'string' && CODES.has(json.code)) code = json.code as ApiErrorCode
-  }
-  const prefixed = /^\[(input|not-found|schema|internal|forbidden|connection)\] ([\s\S]*)$/.exec(message)
-  if (prefixed) {
-    code = prefixed[1] as ApiErrorCode
-    message = prefixed[2]!
-  }
   return new ApiError(code, message, method)
-}
-
-function safeParse(text: string): { code?: unknown; message?: unknown } | null {
-  try {
-    return JSON.parse(text) as { code?: unknown; message?: unknown }
-  } catch {
-    return null
-  }
 }
 
 /** One sentence on how to get past an error of this kind. */

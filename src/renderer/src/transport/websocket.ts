@@ -137,9 +137,17 @@ async function diagnose(wsUrl: string): Promise<string | null> {
   }
 }
 
-/** The token in the page's address: `#token=…` (what `swarmage console` prints) or `?token=…`. */
+/** The token in the page's address: `#token=…` (what `swarmage console` prints), after a route (`#/tasks/ID?token=…`) or `?token=…`. */
 export function tokenInAddress(loc: Pick<Location, 'hash' | 'search'>): string | null {
-  return new URLSearchParams(loc.hash.replace(/^#/, '')).get('token') ?? new URLSearchParams(loc.search).get('token')
+  return new URLSearchParams(splitHash(loc.hash).query).get('token') ?? new URLSearchParams(loc.search).get('token')
+}
+
+/** A hash is a route (`#/view/ID`, router/routes.ts) with an optional `?query`, or a bare query (`#token=…`). */
+function splitHash(hash: string): { route: string; query: string } {
+  const h = hash.replace(/^#/, '')
+  if (!h.startsWith('/')) return { route: '', query: h }
+  const q = h.indexOf('?')
+  return q < 0 ? { route: h, query: '' } : { route: h.slice(0, q), query: h.slice(q + 1) }
 }
 
 /**
@@ -159,9 +167,12 @@ export function takeToken(win: Pick<Window, 'location' | 'history' | 'sessionSto
     storage?.setItem(KEY, found)
     const u = new URL(win.location.href)
     u.searchParams.delete('token')
-    const hash = new URLSearchParams(u.hash.replace(/^#/, ''))
-    hash.delete('token')
-    u.hash = hash.toString()
+    // The route (`#/tasks/ID?connection=…`) stays as it was: only the token leaves the address.
+    const { route, query } = splitHash(u.hash)
+    const rest = new URLSearchParams(query)
+    rest.delete('token')
+    const left = rest.toString()
+    u.hash = route ? `${route}${left ? `?${left}` : ''}` : left
     win.history.replaceState(win.history.state, '', u.pathname + u.search + u.hash)
     return found
   }

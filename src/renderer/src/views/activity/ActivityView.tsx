@@ -1,15 +1,13 @@
-import { useEffect } from 'react'
+import { useQuery } from '@tanstack/react-query'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { fmtTime } from '../../lib/format.ts'
-import { useActivity } from '../../stores/activity.ts'
+import { activityQuery } from '../../data/queries.ts'
 
 /** The operator actions taken in this console (who, what, when, how it ended), newest first, live. */
 export function ActivityView() {
-  const { items, error } = useActivity()
-  useEffect(() => {
-    void useActivity.getState().load()
-  }, [])
+  // Re-read on every visit (lines pushed meanwhile are merged in by push-cache.ts while it is cached).
+  const { data: items = [], error, refetch } = useQuery({ ...activityQuery(), refetchOnMount: 'always' })
   return (
     <div className="stack">
       <div className="view-head">
@@ -19,7 +17,7 @@ export function ActivityView() {
           desktop window), <code>no-token</code> (a loopback console without a token), <code>console</code> (the console itself).
         </p>
       </div>
-      <ErrorBox error={error} what="Could not read the activity list" onRetry={() => void useActivity.getState().load()} testId="activity-error" />
+      <ErrorBox error={error} what="Could not read the activity list" onRetry={() => void refetch()} testId="activity-error" />
       {items.length === 0 && !error ? (
         <EmptyState title="No action yet" testId="activity-empty">
           Retrying a task, starting a drone or saving a connection adds a line here.

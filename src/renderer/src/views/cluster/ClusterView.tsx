@@ -5,7 +5,7 @@ import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useInterval } from '../../components/hooks.ts'
 import { STALE_MS, readInfo } from '../../lib/drone-record.ts'
 import { fmtAgo, fmtCount, fmtTime } from '../../lib/format.ts'
-import { useConnections } from '../../stores/resources.ts'
+import { useConnections } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { TASK_STATES } from '../../../../core/task.ts'
@@ -15,7 +15,7 @@ const POLL_MS = 2000
 /** Every drone on the selected queue (any machine), and counts per type and state. */
 export function ClusterView() {
   const connectionId = useUi((s) => s.connectionId)
-  const conn = useConnections((s) => s.items.find((c) => c.id === connectionId))
+  const conn = useConnections((items) => items.find((c) => c.id === connectionId)).data
   const [drones, setDrones] = useState<ApiResults['queue.drones'] | null>(null)
   const [stats, setStats] = useState<ApiResults['queue.stats'] | null>(null)
   const [error, setError] = useState<ApiError | null>(null)

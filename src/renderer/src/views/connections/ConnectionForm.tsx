@@ -1,8 +1,9 @@
+import { useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import type { Connection, ConnectionInput } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useAction } from '../../components/hooks.ts'
-import { useConnections } from '../../stores/resources.ts'
+import { connectionsQuery } from '../../data/queries.ts'
 import { call } from '../../transport/index.ts'
 import { TestResult } from './TestResult.tsx'
 
@@ -76,9 +77,10 @@ export function inputOf(d: Draft, id?: string): ConnectionInput {
 export function ConnectionForm({ editing, onDone }: { editing: Connection | null; onDone: () => void }) {
   const [d, setD] = useState<Draft>(() => draftOf(editing))
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setD((cur) => ({ ...cur, [k]: v }))
+  const qc = useQueryClient()
   const save = useAction(async () => {
     const saved = await call('connections.save', inputOf(d, editing?.id))
-    await useConnections.getState().load()
+    await qc.invalidateQueries({ queryKey: connectionsQuery().queryKey })
     return saved
   })
   const test = useAction(() => call('connections.test', inputOf(d, editing?.id)))

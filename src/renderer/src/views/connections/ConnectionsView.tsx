@@ -3,7 +3,7 @@ import type { ApiResults, Connection } from '../../../../api/contract.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useListKeys } from '../../components/hooks.ts'
-import { useConnections } from '../../stores/resources.ts'
+import { useConnections } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { ConnectionForm } from './ConnectionForm.tsx'
@@ -12,7 +12,7 @@ import { TestResult } from './TestResult.tsx'
 type RowStatus = { busy?: string; test?: ApiResults['connections.test']; migrated?: number[]; error?: ApiError }
 
 export function ConnectionsView() {
-  const { items, loaded, error, load } = useConnections()
+  const { data: items = [], isSuccess: loaded, error, refetch: load } = useConnections()
   const selected = useUi((s) => s.connectionId)
   const select = useUi((s) => s.selectConnection)
   const [form, setForm] = useState<{ editing: Connection | null } | null>(null)

@@ -1,5 +1,5 @@
 import type { Task } from '../../../../core/task.ts'
-import { useDrones } from '../../stores/resources.ts'
+import { useDrones } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { attach } from './store.ts'
 
@@ -10,7 +10,7 @@ import { attach } from './store.ts'
  */
 export function DebugTaskButton({ connectionId, task }: { connectionId: string; task: Task }) {
   const go = useUi((s) => s.go)
-  const droneId = useDrones((s) => s.items.find((d) => d.connectionId === connectionId && d.state === 'running' && d.processes.some((p) => p.type === task.type))?.id)
+  const droneId = useDrones((items) => items.find((d) => d.connectionId === connectionId && d.state === 'running' && d.processes.some((p) => p.type === task.type))?.id).data
   return (
     <button
       type="button"

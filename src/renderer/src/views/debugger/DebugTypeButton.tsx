@@ -1,4 +1,4 @@
-import { useDrones } from '../../stores/resources.ts'
+import { useDrones } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { attach } from './store.ts'
 
@@ -9,7 +9,7 @@ import { attach } from './store.ts'
  */
 export function DebugTypeButton({ type, processes }: { type: string; processes: number }) {
   const go = useUi((s) => s.go)
-  const droneId = useDrones((s) => s.items.find((d) => d.state === 'running' && d.processes.some((p) => p.type === type))?.id)
+  const droneId = useDrones((items) => items.find((d) => d.state === 'running' && d.processes.some((p) => p.type === type))?.id).data
   return (
     <button
       type="button"

@@ -7,6 +7,7 @@
 import { useEffect, useMemo, useState } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import { EmptyState } from '../../components/EmptyState.tsx'
+import { useAppInfo } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError } from '../../transport/index.ts'
 import { SourceView } from './SourceView.tsx'
@@ -41,7 +42,7 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
   const { session, scripts, breakpoints, paused, frame, scriptId } = useDebug(
     useShallow((s) => ({ session: s.session, scripts: s.scripts, breakpoints: s.breakpoints, paused: s.paused, frame: s.frame, scriptId: s.scriptId })),
   )
-  const desktop = useUi((s) => s.info?.mode === 'desktop')
+  const desktop = useAppInfo((i) => i.mode === 'desktop') ?? false
   const [text, setText] = useState('')
   const s = session!
   const script = scripts.find((x) => x.scriptId === scriptId)

@@ -8,12 +8,12 @@ import { useState } from 'react'
 import type { Task } from '../../../../core/task.ts'
 import { JsonField } from '../../components/JsonField.tsx'
 import { parseJson, pretty, prettyClipped } from '../../lib/json.ts'
-import { useWorkerDefs } from '../../stores/resources.ts'
+import { useWorkerDefs } from '../../data/queries.ts'
 import { call, toApiError } from '../../transport/index.ts'
 import { useReplays } from './replays.ts'
 
 export function ReplayPanel({ connectionId, task }: { connectionId: string; task: Task }) {
-  const defModule = useWorkerDefs((s) => s.items.find((d) => d.type === task.type)?.module ?? '')
+  const defModule = useWorkerDefs((items) => items.find((d) => d.type === task.type)?.module ?? '').data ?? ''
   const [open, setOpen] = useState(false)
   const [module, setModule] = useState('')
   const [payload, setPayload] = useState(() => pretty(task.payload))

@@ -1,21 +1,23 @@
+import { useQueryClient } from '@tanstack/react-query'
 import type { DroneView } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useAction } from '../../components/hooks.ts'
 import { fmtAgo, fmtTime } from '../../lib/format.ts'
-import { useConnections, useDrones } from '../../stores/resources.ts'
+import { dronesQuery, useConnections } from '../../data/queries.ts'
 import { call } from '../../transport/index.ts'
 
 export function DroneCard({ drone }: { drone: DroneView }) {
-  const conn = useConnections((s) => s.items.find((c) => c.id === drone.connectionId))
+  const conn = useConnections((items) => items.find((c) => c.id === drone.connectionId)).data
+  const qc = useQueryClient()
   const stop = useAction(async (mode: 'drain' | 'now') => {
     const r = await call('drones.stop', { id: drone.id, mode })
-    await useDrones.getState().load()
+    await qc.invalidateQueries({ queryKey: dronesQuery().queryKey })
     return r
   })
   // Pause/resume this drone's claiming (Drone.pause/resume); its tasks in hand run on.
   const pause = useAction(async (paused: boolean) => {
     await call(paused ? 'drones.pause' : 'drones.resume', { id: drone.id })
-    await useDrones.getState().load()
+    await qc.invalidateQueries({ queryKey: dronesQuery().queryKey })
   })
   const live = drone.state === 'running' || drone.state === 'starting'
   return (
@@ -37,7 +39,7 @@ export function DroneCard({ drone }: { drone: DroneView }) {
         </span>
         <div className="spacer" />
         {drone.stoppedAt && (
-          <button type="button" className="btn small ghost" onClick={() => void call('drones.dismiss', { id: drone.id }).then(() => useDrones.getState().load())} data-testid="drone-dismiss" title="Remove this stopped drone from the list">
+          <button type="button" className="btn small ghost" onClick={() => void call('drones.dismiss', { id: drone.id }).then(() => qc.invalidateQueries({ queryKey: dronesQuery().queryKey }))} data-testid="drone-dismiss" title="Remove this stopped drone from the list">
             Dismiss
           </button>
         )}

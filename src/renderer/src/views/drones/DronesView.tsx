@@ -1,13 +1,13 @@
 import { useState } from 'react'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
-import { useDrones, useWorkerDefs } from '../../stores/resources.ts'
+import { useDrones, useWorkerDefs } from '../../data/queries.ts'
 import { DroneCard } from './DroneCard.tsx'
 import { StartDrone } from './StartDrone.tsx'
 
 export function DronesView() {
-  const { items, loaded, error, load } = useDrones()
-  const defs = useWorkerDefs((s) => s.items.length)
+  const { data: items = [], isSuccess: loaded, error, refetch: load } = useDrones()
+  const defs = useWorkerDefs((items) => items.length).data ?? 0
   const [starting, setStarting] = useState(false)
   const stopped = items.filter((d) => d.state === 'stopped' || d.state === 'failed')
   const live = items.filter((d) => !stopped.includes(d))

@@ -1,9 +1,10 @@
+import { useQueryClient } from '@tanstack/react-query'
 import { useEffect, useState, type FormEvent } from 'react'
 import type { ApiResults } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useAction } from '../../components/hooks.ts'
 import { servedTypes } from '../../lib/drone-record.ts'
-import { useConnections, useDrones, useWorkerDefs } from '../../stores/resources.ts'
+import { dronesQuery, useConnectionList, useWorkerDefList } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
 
@@ -20,8 +21,9 @@ function lastChoice(connectionId: string, known: Set<string>): Set<string> {
 }
 
 export function StartDrone({ onDone }: { onDone: () => void }) {
-  const connections = useConnections((s) => s.items)
-  const defs = useWorkerDefs((s) => s.items)
+  const connections = useConnectionList()
+  const defs = useWorkerDefList()
+  const qc = useQueryClient()
   const current = useUi((s) => s.connectionId)
   const [connectionId, setConnectionId] = useState(current ?? connections[0]?.id ?? '')
   // Nothing ticked by default: on a shared queue a tick means "run this code on the cluster's tasks".
@@ -45,7 +47,7 @@ export function StartDrone({ onDone }: { onDone: () => void }) {
   const start = useAction(async () => {
     const drone = await call('drones.start', { connectionId, workerIds: [...picked], ...(name.trim() ? { name: name.trim() } : {}) })
     globalThis.localStorage?.setItem(CHOICE_KEY + connectionId, JSON.stringify([...picked]))
-    await useDrones.getState().load()
+    await qc.invalidateQueries({ queryKey: dronesQuery().queryKey })
     return drone
   })
   const toggle = (id: string) =>

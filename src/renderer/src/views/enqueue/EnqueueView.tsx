@@ -5,7 +5,7 @@ import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { JsonField } from '../../components/JsonField.tsx'
 import { useAction } from '../../components/hooks.ts'
 import { parseJson } from '../../lib/json.ts'
-import { useConnections, useWorkerDefs } from '../../stores/resources.ts'
+import { useConnections, useWorkerDefList } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
 import { BulkEnqueue } from './BulkEnqueue.tsx'
@@ -15,8 +15,8 @@ const INT_RE = /^-?\d+$/
 
 export function EnqueueView() {
   const connectionId = useUi((s) => s.connectionId)
-  const conn = useConnections((s) => s.items.find((c) => c.id === connectionId))
-  const defs = useWorkerDefs((s) => s.items)
+  const conn = useConnections((items) => items.find((c) => c.id === connectionId)).data
+  const defs = useWorkerDefList()
   const openTask = useUi((s) => s.openTask)
   // Empty, never a guess: on a shared queue a pre-filled type enqueues work for someone else's drones (issue 16).
   const [type, setType] = useState('')

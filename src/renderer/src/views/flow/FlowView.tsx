@@ -4,7 +4,7 @@ import { EmptyState } from '../../components/EmptyState.tsx'
 import { useInterval } from '../../components/hooks.ts'
 import { fmtCount, fmtDuration, fmtRate, fmtTime, shortId } from '../../lib/format.ts'
 import { byType, recent } from '../../stores/flow.ts'
-import { useConnections, useDrones } from '../../stores/resources.ts'
+import { useConnectionList, useDroneList } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
 import { FlowCharts } from './FlowCharts.tsx'
@@ -18,8 +18,8 @@ type Stats = ApiResults['queue.stats']
 const STATS_POLL_MS = 2000
 
 export function FlowView() {
-  const drones = useDrones((s) => s.items)
-  const connections = useConnections((s) => s.items)
+  const drones = useDroneList()
+  const connections = useConnectionList()
   const openTask = useUi((s) => s.openTask)
   const fast = useFlowTick(250)
   const slow = useFlowTick(1000)

@@ -2,7 +2,7 @@ import { useState } from 'react'
 import type { ApiResults } from '../../../../api/contract.ts'
 import { useInterval } from '../../components/hooks.ts'
 import { fmtCount } from '../../lib/format.ts'
-import { useConnections } from '../../stores/resources.ts'
+import { useConnectionList } from '../../data/queries.ts'
 import { call } from '../../transport/index.ts'
 
 type Unserved = ApiResults['queue.unserved']
@@ -16,7 +16,7 @@ const UNSERVED_POLL_MS = 3000
  * workers for the type starts.
  */
 export function UnservedWarning() {
-  const connections = useConnections((s) => s.items)
+  const connections = useConnectionList()
   const [byConnection, setByConnection] = useState<Record<string, Unserved>>({})
   useInterval(
     () => {

@@ -6,8 +6,7 @@ import { useState } from 'react'
 import type { DroneView } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useAction } from '../../components/hooks.ts'
-import { useUi } from '../../stores/ui.ts'
-import { startProfile, takeHeapSnapshot, useProfiles } from './store.ts'
+import { showProfile, startProfile, takeHeapSnapshot } from './data.ts'
 
 export const SPLIT_NOTE =
   'With several processes, each profiles until the type has covered N tasks in all; each process gives its own profile.'
@@ -77,16 +76,9 @@ export function ProfileForm({ drones }: { drones: DroneView[] }) {
 
 /** The row buttons of a worker process (Workers view): profile its next 20 tasks, or snapshot its heap. */
 export function ProcessProfileButtons({ droneId, type, workerId, disabled }: { droneId: string; type: string; workerId: string; disabled?: boolean }) {
-  const go = useUi((s) => s.go)
-  const profile = useAction(async () => {
-    await startProfile({ droneId, type, workerId, tasks: 20 })
-    go('profiles')
-  })
-  const heap = useAction(async () => {
-    const v = await takeHeapSnapshot({ droneId, type, workerId })
-    useProfiles.getState().select(v.id)
-    go('profiles')
-  })
+  // startProfile shows the new profile (#/profiles/ID).
+  const profile = useAction(() => startProfile({ droneId, type, workerId, tasks: 20 }))
+  const heap = useAction(async () => showProfile((await takeHeapSnapshot({ droneId, type, workerId })).id))
   return (
     <>
       <button type="button" className="btn small" disabled={disabled || profile.busy} onClick={() => void profile.run()} data-testid="process-profile" title={`CPU profile of this process's next 20 tasks (Profiles view to choose N or the whole type)`}>

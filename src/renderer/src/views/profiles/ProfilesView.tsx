@@ -3,42 +3,37 @@
  * heap snapshots, each downloadable (.cpuprofile opens in Chrome DevTools' Performance panel,
  * .heapsnapshot in its Memory panel). Stored by the console (its data folder), newest first.
  */
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import type { ProfileView } from '../../../../api/profile-types.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { fmtBytes, fmtTime } from '../../lib/format.ts'
-import { useDrones } from '../../stores/resources.ts'
+import { useDroneList } from '../../data/queries.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { downloadProfile } from './files.ts'
 import { ProfileDetail } from './ProfileDetail.tsx'
 import { ProfileForm } from './ProfileControls.tsx'
-import { reloadProfiles, useProfiles } from './store.ts'
+import { removeProfile, showProfile, useProfileList, useShownProfileId } from './data.ts'
 import './profiles.css'
 
 export function ProfilesView() {
-  const drones = useDrones((s) => s.items)
-  const profiles = useProfiles((s) => s.profiles)
-  const selected = useProfiles((s) => s.selected)
-  const select = useProfiles((s) => s.select)
+  const drones = useDroneList()
+  const { profiles, error: loadError } = useProfileList()
+  const selected = useShownProfileId()
   const [error, setError] = useState<ApiError | null>(null)
-
-  useEffect(() => {
-    reloadProfiles().catch((err: unknown) => setError(toApiError(err)))
-  }, [])
 
   const shown = profiles.find((p) => p.id === selected) ?? null
   return (
     <div className="stack">
       <h1>Profiles</h1>
       <ProfileForm drones={drones} />
-      <ErrorBox error={error} what="Profiles" testId="profiles-error" />
+      <ErrorBox error={error ?? loadError} what="Profiles" testId="profiles-error" />
       {profiles.length === 0 ? (
         <EmptyState title="No profiles yet" testId="profiles-empty">
           Choose a drone and its workers above and press <strong>Profile the next 20 tasks</strong>, then send tasks of that type.
         </EmptyState>
       ) : (
-        <ProfileTable profiles={profiles} selected={selected} onSelect={select} onError={setError} />
+        <ProfileTable profiles={profiles} selected={selected} onSelect={showProfile} onError={setError} />
       )}
       {shown && <ProfileDetail key={shown.id} profile={shown} />}
     </div>
@@ -112,7 +107,7 @@ function ProfileTable({ profiles, selected, onSelect, onError }: { profiles: Pro
                 </button>
               )}
               {p.state !== 'running' && (
-                <button type="button" className="btn small ghost" disabled={busy === p.id} onClick={() => void act(p.id, () => call('profiles.remove', { id: p.id }).then(reloadProfiles))} data-testid="profile-remove">
+                <button type="button" className="btn small ghost" disabled={busy === p.id} onClick={() => void act(p.id, () => removeProfile(p.id))} data-testid="profile-remove">
                   Remove
                 </button>
               )}

@@ -1,9 +1,12 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { useEffect, useState } from 'react'
 import type { BulkJobView, BulkViewFilter } from '../../../../api/bulk-jobs.ts'
 import '../../styles/bulk.css'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
-import { useBulk, shownJob } from '../../stores/bulk.ts'
-import { useTasks, type TaskFilters } from '../../stores/tasks.ts'
+import { bulkJobsQuery } from '../../data/queries.ts'
+import { updateBulkJob } from '../../data/push-cache.ts'
+import { tasksListsKey, type TaskFilters } from '../../data/tasks.ts'
+import { shownJob, useBulkUi } from '../../stores/bulk.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
 
 type Verb = BulkJobView['verb']
@@ -25,7 +28,9 @@ function describeFilter(f: BulkViewFilter): string {
  * The finished line stays until dismissed; the Activity view keeps both ends.
  */
 export function BulkBar({ connectionId, filters }: { connectionId: string; filters: TaskFilters }) {
-  const job = useBulk((s) => shownJob(s, connectionId))
+  const qc = useQueryClient()
+  const dismissed = useBulkUi((s) => s.dismissed)
+  const job = useQuery({ ...bulkJobsQuery(), select: (jobs) => shownJob(jobs, dismissed, connectionId) }).data ?? null
   const [asking, setAsking] = useState<{ verb: Verb; count: number | null; filter: BulkViewFilter } | null>(null)
   const [error, setError] = useState<ApiError | null>(null)
   const [busy, setBusy] = useState(false)
@@ -35,8 +40,9 @@ export function BulkBar({ connectionId, filters }: { connectionId: string; filte
   // The list shows the outcome once the job ends.
   const ended = job && job.state !== 'running' ? job.id : null
   useEffect(() => {
-    if (ended) void useTasks.getState().reload()
-  }, [ended])
+    // Back to the first page of every list of this queue: re-reading all loaded pages could be 100 calls.
+    if (ended) void qc.resetQueries({ queryKey: tasksListsKey(connectionId) })
+  }, [ended, qc, connectionId])
 
   const ask = (verb: Verb): void => {
     const filter: BulkViewFilter = { ...filters }
@@ -55,7 +61,7 @@ export function BulkBar({ connectionId, filters }: { connectionId: string; filte
     setBusy(true)
     call('tasks.bulk', { connectionId, verb: asking.verb, filter: asking.filter }).then(
       (j) => {
-        useBulk.getState().update(j)
+        qc.setQueryData(bulkJobsQuery().queryKey, (jobs) => updateBulkJob(jobs, j))
         setAsking(null)
         setBusy(false)
       },
@@ -102,7 +108,7 @@ export function BulkBar({ connectionId, filters }: { connectionId: string; filte
               {job.state === 'failed'
                 ? `${LABEL[job.verb].verb} failed after ${n(job.changed)} ${LABEL[job.verb].done}: ${job.error}`
                 : `${job.state === 'aborted' ? 'Aborted' : 'Done'}: ${n(job.changed)} ${LABEL[job.verb].done} of ${n(job.matched)} matching${job.matched > job.changed ? ` (${n(job.matched - job.changed)} no longer qualified)` : ''}.`}{' '}
-              <button type="button" className="link" onClick={() => useBulk.getState().dismiss(job.id)} data-testid="bulk-dismiss">
+              <button type="button" className="link" onClick={() => useBulkUi.getState().dismiss(job.id)} data-testid="bulk-dismiss">
                 Dismiss
               </button>
             </span>

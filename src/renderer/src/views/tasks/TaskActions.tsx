@@ -1,10 +1,11 @@
+import { useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import type { TaskDetail } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { JsonField } from '../../components/JsonField.tsx'
 import { useAction } from '../../components/hooks.ts'
 import { parseJson, pretty } from '../../lib/json.ts'
-import { useTasks } from '../../stores/tasks.ts'
+import { dropTaskEverywhere, patchTaskEverywhere, tasksListsKey } from '../../data/tasks.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
 
@@ -12,23 +13,24 @@ import { call } from '../../transport/index.ts'
 export function TaskActions({ connectionId, detail, onChanged }: { connectionId: string; detail: TaskDetail; onChanged: () => Promise<void> }) {
   const t = detail.task
   const openTask = useUi((s) => s.openTask)
+  const qc = useQueryClient()
   const [copy, setCopy] = useState<string | null>(null)
   const act = useAction(async (what: 'retry' | 'cancel' | 'delete') => {
     if (what === 'delete') {
       await call('tasks.delete', { connectionId, id: t.id })
-      useTasks.getState().drop(t.id)
+      dropTaskEverywhere(qc, connectionId, t.id)
       openTask(null)
       return
     }
     const updated = await call(what === 'retry' ? 'tasks.retry' : 'tasks.cancel', { connectionId, id: t.id })
-    useTasks.getState().patch(updated)
+    patchTaskEverywhere(qc, connectionId, updated)
     await onChanged()
   })
   const enqueue = useAction(async () => {
     const parsed = parseJson(copy ?? '', { allowEmpty: false })
     if (!parsed.ok) throw new Error(parsed.error)
     const r = await call('tasks.enqueue', { connectionId, type: t.type, payload: parsed.value, options: { priority: t.priority, maxAttempts: t.maxAttempts } })
-    void useTasks.getState().refreshHead(true)
+    void qc.resetQueries({ queryKey: tasksListsKey(connectionId) })
     return r
   })
   const copyValid = copy !== null && parseJson(copy, { allowEmpty: false }).ok

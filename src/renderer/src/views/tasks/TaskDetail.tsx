@@ -1,50 +1,29 @@
-import { useEffect, useState } from 'react'
-import type { TaskDetail as Detail } from '../../../../api/contract.ts'
+import { useQuery } from '@tanstack/react-query'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
-import { useInterval } from '../../components/hooks.ts'
+import { taskQuery } from '../../data/queries.ts'
 import { fmtDuration, fmtMs, fmtTime, spanMs } from '../../lib/format.ts'
 import { prettyClipped } from '../../lib/json.ts'
-import { progress, recent } from '../../stores/flow.ts'
+import { progress, recent, useFlow } from '../../stores/flow.ts'
 import { useUi } from '../../stores/ui.ts'
-import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { DebugTaskButton } from '../debugger/DebugTaskButton.tsx'
 import { ReplayPanel } from '../debugger/ReplayPanel.tsx'
 import { TaskActions } from './TaskActions.tsx'
 import { WhyPanel } from './WhyPanel.tsx'
 import { TaskProfileLinks } from '../profiles/TaskProfileLinks.tsx'
 
-/** A running or queued task's detail is re-read this often; finished tasks are not polled. */
-const POLL_MS = 1000
-
 export function TaskDetail({ connectionId, id, onClose }: { connectionId: string; id: string; onClose: () => void }) {
   const openTask = useUi((s) => s.openTask)
-  const [detail, setDetail] = useState<Detail | null>(null)
-  const [error, setError] = useState<ApiError | null>(null)
-
-  const load = async () => {
-    try {
-      const d = await call('tasks.get', { connectionId, id })
-      setDetail(d)
-      setError(null)
-    } catch (err) {
-      setError(toApiError(err))
-    }
+  // Kept current by pushes (data/push-cache.ts) and re-read on reconnect (data/live.ts); see taskQuery.
+  const { data: detail, error, refetch } = useQuery(taskQuery(connectionId, id))
+  const load = async (): Promise<void> => {
+    await refetch()
   }
-  useEffect(() => {
-    setDetail(null)
-    setError(null)
-  }, [id])
-  const live = !detail || detail.task.state === 'queued' || detail.task.state === 'running'
-  useInterval(() => void load(), POLL_MS, live && !error)
-  useEffect(() => {
-    if (!live) void load()
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- one reload when the task turns final
-  }, [live])
 
   const t = detail?.task
-  const prog = progress.get(id)
+  // Read from the flow buffers on each flow batch; the selector's value changes only when this task's does, so only then does the detail render.
+  const prog = useFlow(() => progress.get(id))
   // The run time measured in the worker is not stored with the task: shown when this console saw the outcome live.
-  const runMs = lastRunMs(id)
+  const runMs = useFlow(() => lastRunMs(id))
   return (
     <aside className="detail" data-testid="task-detail" data-id={id} data-state={t?.state}>
       <header className="detail-head">
@@ -108,7 +87,7 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
           <DebugTaskButton connectionId={connectionId} task={t} />
           <ReplayPanel key={t.id} connectionId={connectionId} task={t} />
           <WhyPanel connectionId={connectionId} id={id} state={t.state} />
-          <TaskProfileLinks taskId={id} state={t.state} />
+          <TaskProfileLinks taskId={id} />
           {detail.parent && (
             <div>
               parent:{' '}

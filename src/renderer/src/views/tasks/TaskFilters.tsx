@@ -1,19 +1,17 @@
 import { useEffect, useState } from 'react'
 import { TASK_STATES, type TaskState } from '../../../../core/task.ts'
 import { fmtCount, fmtMs } from '../../lib/format.ts'
-import { useTasks, type TaskFilters as Filters } from '../../stores/tasks.ts'
+import type { TaskFilters as Filters } from '../../data/tasks.ts'
+import type { TaskList } from './useTaskList.ts'
 
 /** Text filters wait this long after the last key before querying (one query per word, not per key). */
 const DEBOUNCE_MS = 300
 
-export function TaskFilters({ filters, onChange, types }: { filters: Filters; onChange: (f: Filters) => void; types: string[] }) {
+export function TaskFilters({ filters, onChange, types, list }: { filters: Filters; onChange: (f: Filters) => void; types: string[]; list: Pick<TaskList, 'total' | 'totalCapped' | 'rows' | 'loading' | 'lastLoadMs'> }) {
   const [type, setType] = useState(filters.type ?? '')
   const [search, setSearch] = useState(filters.search ?? '')
-  const total = useTasks((s) => s.total)
-  const capped = useTasks((s) => s.totalCapped)
-  const loaded = useTasks((s) => s.rows.length)
-  const loading = useTasks((s) => s.loading)
-  const lastLoadMs = useTasks((s) => s.lastLoadMs)
+  const { total, totalCapped: capped, loading, lastLoadMs } = list
+  const loaded = list.rows.length
 
   useEffect(() => {
     const t = setTimeout(() => {

@@ -2,24 +2,18 @@ import { useVirtualizer } from '@tanstack/react-virtual'
 import { useEffect, useRef, type RefObject } from 'react'
 import type { Task } from '../../../../core/task.ts'
 import { fmtTime, shortId } from '../../lib/format.ts'
-import { useTasks } from '../../stores/tasks.ts'
+import type { TaskList, TaskTableHandle } from './useTaskList.ts'
+
+export type { TaskTableHandle } from './useTaskList.ts'
 
 /** Fixed row height: the virtualizer never measures, so rows never move while data streams in. */
 export const ROW_HEIGHT = 28
 /** Start loading the next page when the view comes this close to the last loaded row. */
 const PREFETCH_ROWS = 60
 
-export interface TaskTableHandle {
-  scrollToIndex(i: number): void
-  atTop(): boolean
-  visibleRange(): { start: number; count: number }
-}
 
-export function TaskTable({ cursor, setCursor, onOpen, openId, handle }: { cursor: number; setCursor: (i: number) => void; onOpen: (t: Task) => void; openId: string | null; handle: RefObject<TaskTableHandle | null> }) {
-  const rows = useTasks((s) => s.rows)
-  const total = useTasks((s) => s.total)
-  const hasMore = useTasks((s) => s.hasMore)
-  const loading = useTasks((s) => s.loading)
+export function TaskTable({ list, cursor, setCursor, onOpen, openId, handle }: { list: TaskList; cursor: number; setCursor: (i: number) => void; onOpen: (t: Task) => void; openId: string | null; handle: RefObject<TaskTableHandle | null> }) {
+  const { rows, total, hasMore, loading, loadMore } = list
   const scroller = useRef<HTMLDivElement>(null)
   // The scrollbar spans every matching task (from the count), so its size does not jump as pages load.
   const count = hasMore ? Math.max(total, rows.length + 1) : rows.length
@@ -28,8 +22,8 @@ export function TaskTable({ cursor, setCursor, onOpen, openId, handle }: { curso
   const last = items[items.length - 1]?.index ?? 0
 
   useEffect(() => {
-    if (hasMore && !loading && last >= rows.length - PREFETCH_ROWS) void useTasks.getState().loadMore()
-  }, [last, rows.length, hasMore, loading])
+    if (hasMore && !loading && last >= rows.length - PREFETCH_ROWS) loadMore()
+  }, [last, rows.length, hasMore, loading, loadMore])
 
   useEffect(() => {
     handle.current = {

@@ -1,10 +1,6 @@
-import { useEffect, useState } from 'react'
-import type { ApiResults } from '../../../../api/contract.ts'
+import { useQuery } from '@tanstack/react-query'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
-import { useInterval } from '../../components/hooks.ts'
-import { call, toApiError, type ApiError } from '../../transport/index.ts'
-
-type Why = ApiResults['tasks.why']
+import { callApi } from '../../data/api-query.ts'
 
 /** Re-read this often while the task is queued or running, so countdowns (runAt, lease) tick. */
 const WHY_POLL_MS = 1000
@@ -14,24 +10,14 @@ const WHY_POLL_MS = 1000
  * queue; this panel shows them, one a line, re-read every second while the task is not finished.
  */
 export function WhyPanel({ connectionId, id, state }: { connectionId: string; id: string; state: string }) {
-  const [why, setWhy] = useState<Why | null>(null)
-  const [error, setError] = useState<ApiError | null>(null)
-  const load = async () => {
-    try {
-      const w = await call('tasks.why', { connectionId, id })
-      setWhy(w)
-      setError(null)
-    } catch (err) {
-      setError(toApiError(err))
-    }
-  }
   const live = state === 'queued' || state === 'running'
-  useEffect(() => setWhy(null), [id])
-  useInterval(() => void load(), WHY_POLL_MS, live && !error)
-  useEffect(() => {
-    if (!live) void load()
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- one read when the task turns final
-  }, [live, id])
+  // The reasons are computed by the server from the whole queue (limits, drones, lease expiry), so no push carries them: re-read on a timer while live, and once more when the task turns final (the state is in the key).
+  const { data: why, error, refetch } = useQuery({
+    queryKey: ['tasks.why', { connectionId, id }, state],
+    queryFn: () => callApi('tasks.why', { connectionId, id }),
+    refetchInterval: (q) => (live && !q.state.error ? WHY_POLL_MS : false),
+  })
+  const load = (): void => void refetch()
 
   return (
     <section className="why" data-testid="task-why">

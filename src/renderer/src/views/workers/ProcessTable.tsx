@@ -3,6 +3,7 @@ import type { DroneView, WorkerProcessView } from '../../../../api/contract.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { fmtBytes, shortId } from '../../lib/format.ts'
+import { useAppInfo } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { attach } from '../debugger/store.ts'
@@ -15,7 +16,7 @@ interface Row {
 
 /** Every worker process of every drone in this app, live from the 'drones' push. */
 export function ProcessTable({ drones }: { drones: DroneView[] }) {
-  const desktop = useUi((s) => s.info?.mode === 'desktop')
+  const desktop = useAppInfo((i) => i.mode === 'desktop') ?? false
   const openTask = useUi((s) => s.openTask)
   const go = useUi((s) => s.go)
   const [busy, setBusy] = useState<string | null>(null)

@@ -1,17 +1,17 @@
+import { useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import type { WorkerDefinitionInput, WorkerDefinitionRecord } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { JsonField } from '../../components/JsonField.tsx'
 import { useAction } from '../../components/hooks.ts'
 import { parseJson, pretty } from '../../lib/json.ts'
-import { useWorkerDefs } from '../../stores/resources.ts'
-import { useUi } from '../../stores/ui.ts'
+import { useAppInfo, workerDefsQuery } from '../../data/queries.ts'
 import { call } from '../../transport/index.ts'
 import { TASK_TYPE_RE, TASK_TYPE_RULE } from '../../../../core/task.ts'
 
 
 export function WorkerForm({ editing, onDone }: { editing: WorkerDefinitionRecord | null; onDone: () => void }) {
-  const desktop = useUi((s) => s.info?.mode === 'desktop')
+  const desktop = useAppInfo((i) => i.mode === 'desktop') ?? false
   const [type, setType] = useState(editing?.type ?? '')
   const [module, setModule] = useState(editing?.module ?? '')
   const [processes, setProcesses] = useState(String(editing?.processes ?? 1))
@@ -28,13 +28,14 @@ export function WorkerForm({ editing, onDone }: { editing: WorkerDefinitionRecor
   const timeoutBad = timeout !== '' && !/^\d+$/.test(timeout) ? 'milliseconds, a whole number' : null
   const invalid = !!(typeBad || procBad || concBad || timeoutBad || !parsed.ok || !type || !module)
 
+  const qc = useQueryClient()
   const save = useAction(async () => {
     const input: WorkerDefinitionInput = { type, module: module.trim(), processes: Number(processes), concurrency: Number(concurrency), watch }
     if (editing) input.id = editing.id
     if (parsed.ok && parsed.value !== undefined) input.config = parsed.value
     if (timeout) input.taskTimeoutMs = Number(timeout)
     const saved = await call('workers.save', input)
-    await useWorkerDefs.getState().load()
+    await qc.invalidateQueries({ queryKey: workerDefsQuery().queryKey })
     return saved
   })
   const pick = useAction(() => call('workers.pickModule', {}))

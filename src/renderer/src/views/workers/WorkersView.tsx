@@ -3,15 +3,15 @@ import type { WorkerDefinitionRecord } from '../../../../api/contract.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useListKeys } from '../../components/hooks.ts'
-import { useDrones, useWorkerDefs } from '../../stores/resources.ts'
+import { useDroneList, useWorkerDefs } from '../../data/queries.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { DebugTypeButton } from '../debugger/DebugTypeButton.tsx'
 import { ProcessTable } from './ProcessTable.tsx'
 import { WorkerForm } from './WorkerForm.tsx'
 
 export function WorkersView() {
-  const { items, loaded, error, load } = useWorkerDefs()
-  const drones = useDrones((s) => s.items)
+  const { data: items = [], isSuccess: loaded, error, refetch: load } = useWorkerDefs()
+  const drones = useDroneList()
   const [form, setForm] = useState<{ editing: WorkerDefinitionRecord | null } | null>(null)
   const [cursor, setCursor] = useState(0)
   const [removeError, setRemoveError] = useState<ApiError | null>(null)
