@@ -72,6 +72,11 @@ describe('console profiles e2e', () => {
     await detail.getByTestId('task-profile-link').click()
     await s.page.getByTestId('view-profiles').waitFor()
     await s.page.getByTestId('profile-detail').waitFor({ timeout: T })
+    // The profile shown is in the address: a link to it can be pasted, and Back returns to the task.
+    const profileId = (await row.getAttribute('data-testid'))!.replace('profile-row-', '')
+    expect(new URL(s.page.url()).hash).toBe(`#/profiles/${profileId}`)
+    await s.page.goBack()
+    await s.page.getByTestId('task-detail').waitFor({ timeout: T })
     expect(s.errors).toEqual([])
   }, 120_000)
 
