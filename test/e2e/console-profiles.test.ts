@@ -2,7 +2,7 @@
  * Profiles in Chromium, against a real drone and worker process on the embedded SQLite queue: from the
  * Profiles view, profile the next 20 tasks of a type; send 20 tasks; see the flame graph with the
  * worker module's function names and download a .cpuprofile that parses as one; a covered task's
- * detail links back to it; a heap snapshot from a worker process row downloads as JSON with
+ * detail links back to it; Profile on a worker definition starts one for the type, and Stop ends it; a heap snapshot from a worker process row downloads as JSON with
  * `snapshot` and `nodes`.
  */
 import { readFileSync } from 'node:fs'
@@ -78,6 +78,21 @@ describe('console profiles e2e', () => {
     await s.page.goBack()
     await s.page.getByTestId('task-detail').waitFor({ timeout: T })
     expect(s.errors).toEqual([])
+  }, 120_000)
+
+  it('starts a profile of a type from its worker definition, and Stop ends it with what it covered', async () => {
+    await nav(s.page, 'workers')
+    await s.page.getByTestId('worker-profile-crunch').click()
+    await s.page.getByTestId('view-profiles').waitFor()
+    await s.page.getByTestId('profile-running').waitFor({ timeout: T })
+    const running = s.page.locator('[data-testid^="profile-row-"][data-kind="cpu"][data-state="running"]')
+    expect(await running.count()).toBe(1)
+    expect(await running.getByTestId('profile-covered').textContent()).toBe('0 / 20')
+    const id = (await running.getAttribute('data-testid'))!.replace('profile-row-', '')
+    await running.getByTestId('profile-stop').click()
+    const row = s.page.getByTestId(`profile-row-${id}`)
+    await s.page.locator(`[data-testid="profile-row-${id}"][data-state="ready"]`).waitFor({ timeout: T })
+    expect(await row.getByTestId('profile-covered').textContent()).toBe('0 / 20')
   }, 120_000)
 
   it('takes a heap snapshot of a worker process from Workers and downloads it as JSON with snapshot and nodes', async () => {

@@ -5,6 +5,7 @@
 import { useState } from 'react'
 import type { DroneView } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
+import { useDrones } from '../../data/queries.ts'
 import { useAction } from '../../components/hooks.ts'
 import { showProfile, startProfile, takeHeapSnapshot } from './data.ts'
 
@@ -93,5 +94,30 @@ export function ProcessProfileButtons({ droneId, type, workerId, disabled }: { d
         </span>
       )}
     </>
+  )
+}
+
+/**
+ * "Profile" on a worker definition (Workers): the next 20 tasks of its type in the first running drone
+ * serving it, every process of the type together (N split as SPLIT_NOTE says).
+ */
+export function ProfileTypeButton({ type, processes }: { type: string; processes: number }) {
+  const droneId = useDrones((items) => items.find((d) => d.state === 'running' && d.processes.some((p) => p.type === type))?.id).data
+  const profile = useAction(() => startProfile({ droneId: droneId!, type, tasks: 20 }))
+  return (
+    <button
+      type="button"
+      className="btn small ghost"
+      disabled={!droneId || profile.busy}
+      title={
+        !droneId
+          ? `No running drone of this console serves ${type}: start one in Drones`
+          : `CPU profile of the next 20 ${type} tasks${processes > 1 ? ` across its ${processes} processes (each profiles until the type has covered 20)` : ''}; Profiles to choose N`
+      }
+      onClick={() => void profile.run()}
+      data-testid={`worker-profile-${type}`}
+    >
+      {profile.error ? 'Profile failed' : 'Profile'}
+    </button>
   )
 }
