@@ -31,6 +31,7 @@ export class HostProfiler {
   private session: inspector.Session | undefined
   private active: ActiveProfile | undefined
   private stopping = false
+  private heapBusy = false
 
   constructor(private readonly send: (m: FromWorker) => void) {}
 
@@ -137,6 +138,12 @@ export class HostProfiler {
       this.send({ t: 'heap-end', reqId, bytes: 0, error: `the inspector is not available in this worker process: ${message(err)}` })
       return
     }
+    // Two at once would share the chunk events (a snapshot is one call, but a slow client may ask twice).
+    if (this.heapBusy) {
+      this.send({ t: 'heap-end', reqId, bytes: 0, error: 'a heap snapshot of this process is already being taken' })
+      return
+    }
+    this.heapBusy = true
     let bytes = 0
     let over = false
     const onChunk = (m: { params: { chunk: string } }): void => {
@@ -147,6 +154,7 @@ export class HostProfiler {
     session.on('HeapProfiler.addHeapSnapshotChunk', onChunk)
     session.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, (err) => {
       session.off('HeapProfiler.addHeapSnapshotChunk', onChunk)
+      this.heapBusy = false
       if (err) this.send({ t: 'heap-end', reqId, bytes, error: `HeapProfiler.takeHeapSnapshot failed: ${err.message}` })
       else if (over) this.send({ t: 'heap-end', reqId, bytes, error: `the heap snapshot is above the bound of ${maxBytes} bytes` })
       else this.send({ t: 'heap-end', reqId, bytes })
