@@ -4,6 +4,7 @@ import type { ClaimedTask } from '../../src/core/task.ts'
 import { validateNewTask } from '../../src/core/validate.ts'
 import { PostgresDriver } from '../../src/queue/postgres/driver.ts'
 import { buildStatements } from '../../src/queue/postgres/sql.ts'
+import { LEASE_EXPIRED_FORMAT } from '../../src/queue/maintenance.ts'
 import { TEST_PG, dropSchema, uniqueSchema } from '../helpers.ts'
 
 const schema = uniqueSchema('pgclaim')
@@ -106,7 +107,7 @@ describe('PostgreSQL claims under concurrency', () => {
         expect(complete, mode).toMatch(probe)
         const extend = await plan(st.leaseExtend.text, `${u}, ${ones}, 1000`)
         expect(extend, mode).toMatch(probe)
-        const rescue = await plan(st.rescue.text, '0, 100')
+        const rescue = await plan(st.rescue.text, `0, 100, '${LEASE_EXPIRED_FORMAT}'`)
         expect(rescue, mode).toMatch(/tasks_rescue/)
         for (const p of [claim, rescue]) expect(p, mode).not.toMatch(/Seq Scan on (tasks|task_attempts)/)
         // A join filter comparing every task with every input row was a measured 1.1 s per 1,000
