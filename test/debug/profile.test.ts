@@ -73,8 +73,9 @@ describe('CPU profiles of worker processes', () => {
     const all = parts.flatMap((p) => p.taskIds)
     expect(new Set(all).size).toBe(all.length)
     expect(all.length).toBeGreaterThanOrEqual(20)
-    // Stopped once the sum reached N: at most the tasks in flight when the stop went out (one each) more.
-    expect(all.length).toBeLessThanOrEqual(20 + 2 * 2)
+    // Stopped once the sum reached N: only the tasks finished while the stop was on its way come on top
+    // (a few 10 ms tasks per process even on a loaded machine; far fewer than running on to N each).
+    expect(all.length).toBeLessThanOrEqual(30)
     for (const p of parts) {
       expect(p.error).toBeUndefined()
       expect(p.taskIds.length).toBeGreaterThan(0)
