@@ -10,6 +10,7 @@ import { EmptyState } from '../../components/EmptyState.tsx'
 import { useAppInfo } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError } from '../../transport/index.ts'
+import { ProcessProfileButtons } from '../profiles/ProfileControls.tsx'
 import { SourceView } from './SourceView.tsx'
 import { ExpressionBox, Scopes } from './Values.tsx'
 import { attach, detach, run, scriptSource, toggleBreakpoint, useDebug } from './store.ts'
@@ -122,6 +123,8 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
         <button type="button" className="btn small" disabled={!paused} onClick={() => run({ method: 'Debugger.stepOut' })} data-testid="debug-step-out" title="Step out (Shift+F11)">
           Step out
         </button>
+        {/* A paused process would hold a profile's stop and a snapshot until resumed: offered while it runs. */}
+        {!closed && <ProcessProfileButtons droneId={s.droneId} type={s.type} workerId={s.workerId} disabled={!!paused} />}
         {error && (
           <span className="bad-text small-text" data-testid="debug-error">
             {error}
