@@ -82,9 +82,34 @@ const all = Array.from({ length: tasks }, (_, i) => (limits === 'all' ? { type: 
 for (let i = 0; i < all.length; i += 5000) await queue.enqueueMany(all.slice(i, i + 5000))
 const bulk = tasks / ((performance.now() - t0) / 1000)
 let peak = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 }
+// PostgreSQL CPU of this drone's own backends (its pool's connections, sampled from /proc: other
+// sessions on the same server are not counted; background writers and autovacuum are not either).
+const { readFileSync: readProc } = await import('node:fs')
+const pgCpu = new Map<number, { start: number; last: number }>()
+const pgPids = (): number[] => {
+  const pool = (queue.driver as unknown as { pool?: { _clients?: { processID?: number | null }[] } }).pool
+  return (pool?._clients ?? []).map((c) => c.processID ?? 0).filter((p) => p > 0)
+}
+const procCpuMs = (pid: number): number | null => {
+  try {
+    const f = readProc(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(f[11]) + Number(f[12])) * 10
+  } catch { return null }
+}
+const samplePg = () => {
+  for (const pid of pgPids()) {
+    const ms = procCpuMs(pid)
+    if (ms === null) continue
+    const e = pgCpu.get(pid)
+    if (e) e.last = ms
+    else pgCpu.set(pid, { start: ms, last: ms })
+  }
+}
+if (backend === 'postgres') samplePg()
 const memTimer = setInterval(() => {
   const m = process.memoryUsage()
   if (m.rss > peak.rss) peak = m
+  if (backend === 'postgres') samplePg()
 }, 20)
 const cpu0 = process.cpuUsage()
 t0 = performance.now()
@@ -102,6 +127,8 @@ if (w) {
   console.log(`local writes per task: ${(w.transactions / tasks).toFixed(3)} tx, ${(w.inserts / tasks).toFixed(2)} inserts, ${(w.updates / tasks).toFixed(2)} updates, ${(w.deletes / tasks).toFixed(2)} deletes`)
 }
 const cpu = process.cpuUsage(cpu0)
+if (backend === 'postgres') samplePg()
+const pgMs = [...pgCpu.values()].reduce((n, e) => n + e.last - e.start, 0)
 // Worker CPU from /proc (ticks of 10 ms), read before the drain ends them.
 const { readFileSync } = await import('node:fs')
 let workerCpuMs = 0
@@ -125,6 +152,6 @@ if (trace) for (const s of Object.values(st)) if (s.n) console.log(`${s.name}: $
 const ok = stats.types.noop?.succeeded === tasks
 console.log(
   `${backend} burn ${Math.round(tasks / (ms / 1000))}/s (${Math.round(ms)} ms) bulk ${Math.round(bulk)}/s drone cpu ${Math.round((cpu.user + cpu.system) / 1000)} ms` +
-    ` = ${((cpu.user + cpu.system) / 1000 / tasks * 1000).toFixed(1)} µs/task, workers ${Math.round(workerCpuMs)} ms = ${(workerCpuMs / tasks * 1000).toFixed(1)} µs/task (incl. start-up)${listen ? ` events ${events}` : ''}${ok ? '' : ' MISMATCH ' + JSON.stringify(stats.types.noop)}`,
+    ` = ${((cpu.user + cpu.system) / 1000 / tasks * 1000).toFixed(1)} µs/task, workers ${Math.round(workerCpuMs)} ms = ${(workerCpuMs / tasks * 1000).toFixed(1)} µs/task (incl. start-up)${backend === 'postgres' ? `, postgres backends ${pgMs} ms = ${(pgMs / tasks * 1000).toFixed(1)} µs/task` : ''}${listen ? ` events ${events}` : ''}${ok ? '' : ' MISMATCH ' + JSON.stringify(stats.types.noop)}`,
 )
 process.exit(0)

@@ -4,6 +4,7 @@
 // Ids are version 4 unless the variant says UUIDv7 (the ids tasks get since src/core/ids.ts).
 import pg from 'pg'
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { uuidv7 } from '../../src/core/ids.ts'
 import { validateNewTask } from '../../src/core/validate.ts'
 import { completionsJson, tasksJson } from '../../src/queue/postgres/batch-json.ts'
@@ -35,9 +36,18 @@ async function setup(schema: string, extra = ''): Promise<ReturnType<typeof buil
   return st
 }
 
+// The backend's own CPU (/proc, 10 ms ticks): on a busy machine wall time mostly measures the
+// neighbours, CPU per row much less so (docs/performance.md#third-round).
+const backendPid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+const backendCpuMs = (): number => {
+  const f = readFileSync(`/proc/${backendPid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(f[11]) + Number(f[12])) * 10
+}
+
 type Row = { id: string; lease_seq: number }
 async function run(name: string, claim: (n: number) => Promise<Row[]>, complete: (rows: Row[]) => Promise<void>): Promise<void> {
   let done = 0, claimMs = 0, completeMs = 0
+  const cpu0 = backendCpuMs()
   const t0 = performance.now()
   for (;;) {
     let t = performance.now()
@@ -50,7 +60,7 @@ async function run(name: string, claim: (n: number) => Promise<Row[]>, complete:
     done += rows.length
   }
   const s = (performance.now() - t0) / 1000
-  console.log(`${name.padEnd(44)} ${Math.round(done / s).toString().padStart(7)} rows/s   claim ${(claimMs * 1000 / done).toFixed(1)} µs/row  complete ${(completeMs * 1000 / done).toFixed(1)} µs/row`)
+  console.log(`${name.padEnd(44)} ${Math.round(done / s).toString().padStart(7)} rows/s   claim ${(claimMs * 1000 / done).toFixed(1)} µs/row  complete ${(completeMs * 1000 / done).toFixed(1)} µs/row   server cpu ${((backendCpuMs() - cpu0) * 1000 / done).toFixed(1)} µs/row`)
 }
 
 async function current(label: string, extra = '', completeText?: (S: string) => string) {
@@ -73,6 +83,11 @@ async function minimal(extra = '', label = 'minimal claim + in-place finish (cei
       RETURNING id::text AS id, lease_seq::float8 AS lease_seq`, [n])).rows,
     async (rows) => { await client.query(`UPDATE ${S}.tasks SET state = 'succeeded', finished_at = now() WHERE id = ANY ($1::uuid[])`, [rows.map((r) => r.id)]) })
 }
+async function v7(label: string, extra = '', completeText?: (S: string) => string) {
+  makeId = uuidv7
+  await current(label, extra, completeText)
+  makeId = randomUUID
+}
 const variants: Record<string, () => Promise<void>> = {
   current: () => current('current statements'),
   uuid7: async () => {
@@ -86,6 +101,12 @@ const variants: Record<string, () => Promise<void>> = {
     makeId = randomUUID
   },
   noAttempt: () => current('completion without attempt row', '', (S) => buildStatements(S).complete.text.replace(/, att AS \([\s\S]*?FROM done d\n {6}\)/, '')),
+  // Third round (docs/performance.md#third-round): the schema knobs, each on UUIDv7 ids.
+  ff50: () => v7('UUIDv7, tasks fillfactor 50', 'ALTER TABLE $S.tasks SET (fillfactor = 50)'),
+  ff30: () => v7('UUIDv7, tasks fillfactor 30', 'ALTER TABLE $S.tasks SET (fillfactor = 30)'),
+  noLock: () => v7('UUIDv7, completion fence without row lock', '', (S) => buildStatements(S).complete.text
+    .replace(/SELECT t\.id FROM (\S+) t WHERE t\.id = i\.id AND t\.lease_seq = i\.lease_seq AND t\.state = 'running' FOR UPDATE/, "SELECT t.id FROM $1 t WHERE t.id = i.id AND t.lease_seq = i.lease_seq AND t.state = 'running' OFFSET 0")),
+  listPartial: () => v7('UUIDv7, tasks_list without running tasks', "DROP INDEX $S.tasks_list; CREATE INDEX tasks_list ON $S.tasks (created_at DESC, id DESC) WHERE state <> 'running'"),
   minimal: () => minimal(),
   minimalBare: () => minimal('DROP INDEX $S.tasks_list; DROP INDEX $S.tasks_rescue', 'minimal, only the primary key and claim index'),
   noListIdx: () => current('current, without tasks_list index', 'DROP INDEX $S.tasks_list'),

@@ -276,7 +276,8 @@ export const apiInputs = {
   'debug.detach': z.strictObject({ sessionId: id }),
   'debug.sessions': z.strictObject({}),
   /** runs the task once in a scratch worker process (default module: its type's definition); writes nothing to the queue */
-  'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional() }),
+  /** debug: the replay's process waits for the console's debugger, which answers paused before the handler (`session`) */
+  'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional(), debug: z.boolean().optional() }),
   /**
    * "Profile the next N tasks" of a type on a drone, or of one of its processes: one CPU profile per
    * process; with several, each profiles until the type has covered N tasks in all (src/workers/profiling.ts)
@@ -366,7 +367,7 @@ export interface ApiResults {
   'debug.command': unknown
   'debug.detach': { detached: boolean }
   'debug.sessions': DebugSessionView[]
-  'tasks.replay': { replayId: string; module: string }
+  'tasks.replay': { replayId: string; module: string; session?: DebugSessionView }
   'activity.list': ActivityEntry[]
   'profiles.start': ProfileView[]
   'profiles.stop': { stopped: boolean }

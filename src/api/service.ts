@@ -128,7 +128,11 @@ export class ConsoleService {
       watchDrone: options.watchDrone,
     })
     this.profiles = new Profiles(options.dataDir, this.drones, (profile) => this.push({ channel: 'profiles', profile }))
-    this.replays = new Replays(options.replay ?? processReplayRunner(options.spawner), (replayId, event) => this.push({ channel: 'replay', replayId, event }))
+    this.replays = new Replays(
+      options.replay ?? processReplayRunner(options.spawner),
+      (replayId, event) => this.push({ channel: 'replay', replayId, event }),
+      (target) => this.debug.attachReplay(target),
+    )
     this.bulk = new BulkJobs({
       progress: (job) => this.push({ channel: 'bulk', job }),
       started: (job, actor) => {
@@ -428,7 +432,7 @@ export class ConsoleService {
       'debug.command': (p) => this.debug.send(p.sessionId, p.command),
       'debug.detach': (p) => ({ detached: this.debug.detach(p.sessionId) }),
       'debug.sessions': () => this.debug.list(),
-      'tasks.replay': async (p) => this.replays.start(await replayRequest(await queue(p.connectionId), this.definitions.list(), p)),
+      'tasks.replay': async (p) => this.replays.start(await replayRequest(await queue(p.connectionId), this.definitions.list(), p), p.connectionId),
       'activity.list': (p) => this.store.listActivity(p.limit, p.beforeId),
       'profiles.start': (p) => this.profiles.start(p),
       'profiles.stop': (p) => ({ stopped: this.profiles.stop(p.runId) }),

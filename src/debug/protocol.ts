@@ -85,6 +85,10 @@ export interface DebugCallFrame {
 }
 
 export interface DebugPause {
+  /**
+   * CDP's reason ('other' for a breakpoint or a `debugger` statement, 'step', …), or ours:
+   * 'before-handler' for a replay's first pause, one step before the handler runs.
+   */
   reason: string
   hitBreakpoints: string[]
   callFrames: DebugCallFrame[]
@@ -104,8 +108,9 @@ export type DebugEvent =
   | { method: 'Debugger.scriptParsed'; params: DebugScript }
   | { method: 'closed'; params: { reason: string } }
 
-/** The worker process a session is attached to. */
+/** The worker process a session is attached to: a drone's, or a replay's scratch process. */
 export interface DebugTarget {
+  /** '' for a replay's process (no drone runs it) */
   droneId: string
   droneName: string
   type: string
@@ -115,6 +120,17 @@ export interface DebugTarget {
   inspectUrl: string
   /** file URLs of the worker modules serving `type` in that drone (the script a view opens first) */
   moduleUrls: string[]
+  /**
+   * Set when the process is a replay's (`tasks.replay` with `debug: true`): it runs that one task and
+   * exits, so a closed session cannot be attached again.
+   */
+  replay?: DebugReplay
+}
+
+export interface DebugReplay {
+  replayId: string
+  connectionId: string
+  taskId: string
 }
 
 export interface DebugSessionView extends DebugTarget {

@@ -23,6 +23,25 @@ export class DebugSessions {
     return session.view()
   }
 
+  /**
+   * A replay's process, blocked waiting for a debugger: a session of its own (never shared: the
+   * process is new), released to its pause one step before the handler. The view returned is paused.
+   */
+  async attachReplay(target: DebugTarget): Promise<DebugSessionView> {
+    const session = await DebugSession.open(target, (s, event) => {
+      if (event.method === 'closed') this.sessions.delete(s.id)
+      this.push(s.id, event)
+    })
+    this.sessions.set(session.id, session)
+    try {
+      await session.release()
+    } catch (err) {
+      this.detach(session.id)
+      throw err
+    }
+    return session.view()
+  }
+
   /** Relays one command; `raw` is validated here too, so no caller can pass a method outside the subset. */
   send(sessionId: string, raw: unknown): Promise<unknown> {
     return this.get(sessionId).send(debugCommand.parse(raw))

@@ -86,7 +86,7 @@ async function loadPluginDriver(address: Extract<QueueAddress, { kind: 'module' 
     if (!driver || typeof driver.taskClaim !== 'function') {
       throw new InputError(`queue module "${spec}" returned something that is not a queue driver`)
     }
-    return driver
+    return withLegacyMaintenance(driver)
   }
   throw new InputError(`queue module "${spec}" not found (tried ${candidates.join(', ')})`, { cause: lastError })
 }
@@ -95,4 +95,27 @@ function describe(a: QueueAddress): string {
   if (a.kind === 'sqlite') return `sqlite:${a.path}`
   if (a.kind === 'postgres') return redact(a.connectionString) + (a.schema === 'swarmage' ? '' : ` (schema ${a.schema})`)
   return `module:${a.module}`
+}
+
+/** The one-pass maintenance call plug-in drivers implemented before the primitives (first round's interface). */
+type LegacyMaintenance = { maintenanceRun?: (params: { holder: string; batchSize: number }) => Promise<{ pruned: number } | null> }
+
+/**
+ * A plug-in module written against the first round's driver interface has `maintenanceRun` (the whole
+ * pass, its own lease) and none of the maintenance primitives. Such a module keeps working: taking the
+ * lease runs its own pass and answers "held elsewhere", so the shared loop (src/queue/maintenance.ts)
+ * prunes nothing more itself. A module with the primitives is used as it is.
+ */
+export function withLegacyMaintenance(driver: GlobalQueueDriver): GlobalQueueDriver {
+  const d = driver as GlobalQueueDriver & LegacyMaintenance
+  if (typeof d.maintenanceLeaseTake === 'function' || typeof d.maintenanceRun !== 'function') return driver
+  const legacy = d.maintenanceRun.bind(d)
+  return Object.assign(d, {
+    maintenanceLeaseTake: async ({ holder }: { holder: string }) => {
+      await legacy({ holder, batchSize: 1_000 })
+      return false
+    },
+    taskPrune: async () => 0,
+    droneForget: async () => undefined,
+  })
 }

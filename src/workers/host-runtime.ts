@@ -205,7 +205,14 @@ export class HostRuntime {
   private async runHandler(ctx: TaskContext, worker: LoadedWorker): Promise<void> {
     const item = ctx.item
     try {
-      const result = await worker.run(JSON.parse(item.payloadJson), ctx)
+      const payload: unknown = JSON.parse(item.payloadJson)
+      if (this.breakBeforeRun && inspector.url()) {
+        // The pause `replay --inspect` (and the console's replay with the debugger) asks for: the next
+        // statement is the handler's call, so "step into" enters it.
+        // eslint-disable-next-line no-debugger -- a no-op without a debugger
+        debugger
+      }
+      const result = await worker.run(payload, ctx)
       let resultJson: string | undefined
       try {
         resultJson = JSON.stringify(result ?? null)
@@ -364,14 +371,12 @@ export class HostRuntime {
 }
 
 /**
- * `swarmage replay --inspect`: blocks until a debugger attaches (and says run), then pauses one step
- * before the handler, so "step into" enters the user's run() with the breakpoints set meanwhile.
+ * `swarmage replay --inspect`: blocks until a debugger attaches (and says run); runHandler then
+ * pauses one step before the handler, with the breakpoints set meanwhile.
  */
 function waitForDebugger(): void {
   if (!inspector.url()) return
   inspector.waitForDebugger()
-  // eslint-disable-next-line no-debugger -- the pause the user asked for; a no-op without a debugger
-  debugger
 }
 
 function safeJson(value: unknown): string | undefined {

@@ -140,7 +140,8 @@ describe.each(['sqlite', 'postgres'])('swarmage replay on %s', (backend) => {
     ws.send(JSON.stringify({ id: 1, method: 'Debugger.enable' }))
     ws.send(JSON.stringify({ id: 2, method: 'Runtime.runIfWaitingForDebugger' }))
     const p = await paused
-    expect(p.callFrames[0]!.functionName).toBe('waitForDebugger')
+    // one statement before the handler's call: "step into" enters it
+    expect(p.callFrames[0]!.functionName).toBe('runHandler')
     expect(out).not.toMatch(/printing/)
     ws.send(JSON.stringify({ id: 3, method: 'Debugger.resume' }))
     // A process with a debugger attached waits for it to leave before exiting: leave once it answered.

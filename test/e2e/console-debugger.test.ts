@@ -5,7 +5,9 @@
  * expression, step, resume, and see the task succeed. Then "Debug this task" from its detail sends a
  * copy that stops on the same breakpoint; a restarted process closes the session and "Attach again"
  * restores its breakpoints; Debug on the worker definition stops the next task of its type; and
- * Replay in a task's detail runs it with an edited payload without touching the queue.
+ * Replay in a task's detail runs it with an edited payload without touching the queue, and "with
+ * debugger" opens the Debugger paused before the handler, stops at a breakpoint set in the worker
+ * module, and shows the replay's result once resumed — the queue still untouched.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -20,6 +22,9 @@ const REPLAYEE = join(ROOT, 'test/e2e/fixtures/replayee.mjs')
 /** 1-based, as the editor numbers lines. */
 const lineOf = (marker: string) => readFileSync(MODULE, 'utf8').split('\n').findIndex((l) => l.includes(marker)) + 1
 const BREAK = lineOf('BREAK')
+const replayeeLine = (marker: string) => readFileSync(REPLAYEE, 'utf8').split('\n').findIndex((l) => l.includes(marker)) + 1
+const HANDLER_START = replayeeLine("ctx.log.info('replaying'")
+const RETURN = replayeeLine('// RETURN')
 const OVER = lineOf('STEP-OVER')
 
 describe('console debugger e2e', () => {
@@ -155,6 +160,79 @@ describe('console debugger e2e', () => {
     const after = (await s.console.service.call('queue.stats', { connectionId: EMBEDDED_ID })).types
     expect(after.rp).toEqual(stats.types.rp)
     expect(after.child).toBeUndefined()
+    expect((await s.console.service.call('tasks.list', { connectionId: EMBEDDED_ID, type: 'child' })).total).toBe(0)
+    expect(s.errors).toEqual([])
+  })
+
+  it('replays a task "with debugger" from its detail: paused before the handler, a breakpoint set in the module, the result; the queue unchanged', async () => {
+    // rp has a definition (the test above) and no drone: the task stays queued, only the replay runs it.
+    const { id } = await s.console.service.call('tasks.enqueue', { connectionId: EMBEDDED_ID, type: 'rp', payload: { n: 2, children: 1 } })
+    const before = await s.console.service.call('tasks.get', { connectionId: EMBEDDED_ID, id })
+    const stats = (await s.console.service.call('queue.stats', { connectionId: EMBEDDED_ID })).types
+    await nav(s.page, 'tasks')
+    await s.page.locator(`[data-testid="task-row"][data-id="${id}"]`).click({ timeout: T })
+    await s.page.locator(`[data-testid="task-detail"][data-id="${id}"]`).waitFor({ timeout: T })
+    await s.page.getByTestId('task-replay').click()
+    await s.page.getByTestId('replay-debug').check()
+    await s.page.getByTestId('replay-run').click()
+
+    // The Debugger opens on the replay's process, paused at the handler's first line in the worker module, before it runs.
+    await s.page.getByTestId('view-debugger').waitFor({ timeout: T })
+    await debuggerState('paused')
+    expect(await s.page.getByTestId('debug-status').textContent()).toBe(`paused at the start of the handler, replayee.mjs:${HANDLER_START}: set breakpoints, then Resume or step`)
+    expect(await pausedLine()).toBe(HANDLER_START)
+    await expect.poll(() => variable('local', 'payload').textContent(), { timeout: T }).toBe('Object')
+    // The session outlives the page: after a reload the Debugger offers to join it, still paused there.
+    await s.page.reload()
+    // (the dbg process's session from the tests above is live too)
+    await s.page.locator('[data-testid="debug-session"]', { hasText: `replay of task ${id}` }).getByTestId('debug-session-join').click({ timeout: T })
+    await debuggerState('paused')
+    expect(await pausedLine()).toBe(HANDLER_START)
+    expect(await s.page.getByTestId('inspect-url').textContent()).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\//)
+    expect(await s.page.getByTestId('debug-script').locator('option:checked').textContent()).toBe('replayee.mjs (worker module)')
+    await expect.poll(() => s.page.locator('.debug-source .cm-content').textContent(), { timeout: T }).toContain('export default async function replayee')
+    // Held before the handler: no log line yet.
+    expect(await s.page.locator('[data-testid="debug-replay"] li[data-kind="log"]').count()).toBe(0)
+
+    await s.page.locator('.debug-source .cm-lineNumbers .cm-gutterElement', { hasText: new RegExp(`^${RETURN}$`) }).click()
+    await expect.poll(() => s.page.locator('.debug-source .cm-breakpoint-dot').count(), { timeout: T }).toBe(1)
+    await s.page.getByTestId('debug-resume').click()
+    await expect.poll(pausedLine, { timeout: T }).toBe(RETURN)
+    expect(await s.page.getByTestId('debug-status').textContent()).toBe(`paused (breakpoint) at replayee.mjs:${RETURN}`)
+    await expect.poll(() => variable('local', 'posted').textContent(), { timeout: T }).toBe('1')
+    await s.page.getByTestId('debug-expression').fill('payload.n * 10 + posted')
+    await s.page.getByTestId('debug-evaluate').click()
+    await expect.poll(() => s.page.getByTestId('debug-result').first().textContent(), { timeout: T }).toContain('→ 21')
+    // The handler ran up to here: its log line and its postback are shown, the postback not enqueued.
+    await expect.poll(() => s.page.locator('[data-testid="debug-replay"] li[data-kind="log"]').first().textContent(), { timeout: T }).toContain('[info] replaying')
+    expect(await s.page.locator('[data-testid="debug-replay"] [data-testid="replay-would-enqueue"]').textContent()).toBe('would enqueue child {"i":0}')
+    await screenshot(s.page, 'replay-debugger')
+
+    await s.page.getByTestId('debug-resume').click()
+    await s.page.locator('[data-testid="debug-replay"] [data-testid="replay-events"][data-done="succeeded"]').waitFor({ timeout: 30_000 })
+    const shown = JSON.parse((await s.page.locator('[data-testid="debug-replay"] [data-testid="replay-result"]').textContent()) ?? '') as unknown
+    expect(shown).toEqual({ n: 2, childIds: [expect.any(String) as string] })
+    // The scratch process exits once done, closing the session; a replay cannot be attached again.
+    await debuggerState('closed')
+    expect(await s.page.getByTestId('debug-reattach').count()).toBe(0)
+
+    // Nothing was written: the task's row, its type's counts, no child task.
+    expect(await s.console.service.call('tasks.get', { connectionId: EMBEDDED_ID, id })).toEqual(before)
+    const after = (await s.console.service.call('queue.stats', { connectionId: EMBEDDED_ID })).types
+    expect(after.rp).toEqual(stats.rp)
+    expect(after.child).toBeUndefined()
+    expect((await s.console.service.call('tasks.list', { connectionId: EMBEDDED_ID, type: 'child' })).total).toBe(0)
+
+    // The same from the Debugger view, by the task's id: "with debugger" is ticked there.
+    await s.page.getByTestId('debug-replay-id').fill(id)
+    await s.page.getByTestId('debug-replay-load').click()
+    expect(await s.page.getByTestId('replay-debug').isChecked()).toBe(true)
+    await s.page.getByTestId('replay-run').click()
+    await debuggerState('paused')
+    await expect.poll(pausedLine, { timeout: T }).toBe(HANDLER_START)
+    await s.page.getByTestId('debug-resume').click()
+    await s.page.locator('[data-testid="debug-replay"] [data-testid="replay-events"][data-done="succeeded"]').waitFor({ timeout: 30_000 })
+    expect(await s.console.service.call('tasks.get', { connectionId: EMBEDDED_ID, id })).toEqual(before)
     expect((await s.console.service.call('tasks.list', { connectionId: EMBEDDED_ID, type: 'child' })).total).toBe(0)
     expect(s.errors).toEqual([])
   })

@@ -3,6 +3,9 @@ import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Drone, InputError, openQueue } from '../../src/index.ts'
 import memoQueue, { calls } from '../fixtures/plugin/memo-queue.ts'
+import type { GlobalQueueDriver } from '../../src/queue/driver.ts'
+import { runMaintenance } from '../../src/queue/maintenance.ts'
+import { withLegacyMaintenance } from '../../src/queue/open.ts'
 import { tempDir, until } from '../helpers.ts'
 
 const tmp = tempDir('swarmage-plugin-')
@@ -62,5 +65,23 @@ describe('plug-in queue modules ({ module, config })', () => {
     writeFileSync(notFactory, 'export const x = 1\n')
     await expect(openQueue({ module: notFactory }, { baseDir: tmp.dir })).rejects.toBeInstanceOf(InputError)
     await expect(openQueue({ module: pluginPath, config: {} }, { baseDir: tmp.dir })).rejects.toThrow(/config\.file/)
+  })
+})
+
+describe('a plug-in driver written against the first round interface (maintenanceRun, no primitives)', () => {
+  it('still maintains: the shared loop runs its own pass once per turn and prunes nothing beside it', async () => {
+    const passes: { holder: string; batchSize: number }[] = []
+    const legacy = {
+      taskClaim: async () => [],
+      maintenanceRun: async (p: { holder: string; batchSize: number }) => {
+        passes.push(p)
+        return { pruned: 3 }
+      },
+      settingsGet: async () => ({ retentionMs: 1000 }),
+    } as unknown as GlobalQueueDriver
+    const adapted = withLegacyMaintenance(legacy)
+    expect(await runMaintenance(adapted, { holder: 'drone-a' })).toBeNull()
+    expect(passes).toEqual([{ holder: 'drone-a', batchSize: 1000 }])
+    expect(await adapted.taskPrune({ retentionMs: 0, limit: 10 })).toBe(0)
   })
 })

@@ -7,7 +7,7 @@ type ListParams = Omit<TaskListParams, 'limit' | 'before'> & Partial<Pick<TaskLi
 
 /**
  * taskList/taskCount vary by which filters are given, so their text is built per call (values still
- * bound). Order is the keyset (created_at DESC, id DESC) that tasks_list serves.
+ * bound). Order is the keyset (created_at DESC, id DESC) that tasks_list serves (with running tasks beside it).
  */
 export function listQuery(schema: string, params: ListParams, mode: 'list' | 'count'): { text: string; values: unknown[] } {
   const values: unknown[] = []
@@ -38,9 +38,15 @@ export function listQuery(schema: string, params: ListParams, mode: 'list' | 'co
     if (Number.isNaN(at.getTime())) throw new InputError('before.createdAt must be an ISO-8601 date')
     where.push(`(created_at, id) < (${bind(at)}::timestamptz, ${bind(params.before.id)}::uuid)`)
   }
-  const filter = where.length ? `WHERE ${where.join(' AND ')}` : ''
+  // tasks_list leaves running tasks out (migration 7: a claim then adds no entry to it), so a page is
+  // the merge of two ordered reads: the other states through tasks_list, running tasks (few: what
+  // the drones hold; every one has a lease) through tasks_rescue.
+  const limit = bind(params.limit ?? 100)
+  const part = (extra: string) =>
+    `(SELECT ${TASK_COLUMNS} FROM ${table} WHERE ${[...where, extra].join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ${limit})`
   return {
-    text: `SELECT ${TASK_COLUMNS} FROM ${table} ${filter} ORDER BY created_at DESC, id DESC LIMIT ${bind(params.limit ?? 100)}`,
+    text: `SELECT ${TASK_COLUMNS} FROM (${part(`state <> 'running'`)} UNION ALL ${part(`lease_expires_at IS NOT NULL AND state = 'running'`)}) p
+      ORDER BY created_at DESC, id DESC LIMIT ${limit}`,
     values,
   }
 }

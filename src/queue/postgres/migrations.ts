@@ -233,6 +233,24 @@ ALTER TABLE ${S}.tasks ADD COLUMN traceparent text;
 ALTER TABLE ${S}.task_logs ADD COLUMN stream text NOT NULL DEFAULT 'log';
 `,
   },
+  {
+    version: 7,
+    name: 'succeeded attempts kept on the task row; tasks_list without running tasks',
+    sql: (S) => `
+-- A succeeded attempt is no longer a task_attempts row (one heap row and one index entry per task on
+-- the hot path, ~20% of a completion batch's server time: docs/performance.md#third-round): the task
+-- row already holds its attempt number, drone, worker pid and finish time, and this column the
+-- worker's own start time. taskAttemptList reads it back as the last attempt. Nullable, no default:
+-- adding it rewrites nothing, and it is in no index, so it costs updates nothing.
+ALTER TABLE ${S}.tasks ADD COLUMN worker_started_at timestamptz;
+-- The list index without running tasks: every claim rewrites its row (a non-HOT update), and each
+-- new row version was one more entry in every index whose predicate it met; running tasks are few
+-- (what the drones hold) and the list reads them through tasks_rescue (list.ts). The build holds
+-- writes to tasks while it runs (seconds per million tasks).
+DROP INDEX ${S}.tasks_list;
+CREATE INDEX tasks_list ON ${S}.tasks (created_at DESC, id DESC) WHERE state <> 'running';
+`,
+  },
 ]
 
 /** The schema name back from its quoted form (migrations are given `S` quoted). */

@@ -280,13 +280,16 @@ export function buildStatements(schema: string) {
           started_at = CASE WHEN c.kind = 'succeeded' OR c.kind = 'failed' AND (c.delay_ms IS NULL OR t.attempts >= t.max_attempts)
                             THEN t.started_at ELSE NULL END,
           worker_pid = CASE WHEN c.kind = 'handback' THEN NULL ELSE c.worker_pid END,
+          -- A success's attempt lives on the row (migration 7), so its worker start time does too.
+          worker_started_at = CASE WHEN c.kind = 'succeeded' THEN to_timestamp(c.started_ms / 1000) END,
           lease_expires_at = NULL, claimed_by = NULL
         FROM c WHERE t.id = c.id
         RETURNING t.id, t.type, t.state, t.attempts, t.run_at, t.drone, t.started_at, c.kind, c.error, c.worker_pid,
           to_timestamp(c.started_ms / 1000) AS worker_started_at, c.ord
       ), att AS (
-        -- Final outcomes keep drone and started_at on the row; for requeued ones the scalar subqueries
-        -- read them from this statement's snapshot, i.e. as they were while running.
+        -- Successes get no attempt row: the task row is their record (attemptList reads it back). Final
+        -- outcomes keep drone and started_at on the row; for requeued ones the scalar subqueries read
+        -- them from this statement's snapshot, i.e. as they were while running.
         INSERT INTO ${S}.task_attempts (task_id, attempt, drone, worker_pid, started_at, finished_at, outcome, error)
         SELECT d.id, CASE WHEN d.kind = 'handback' THEN d.attempts + 1 ELSE d.attempts END,
           CASE WHEN d.state = 'queued' THEN (SELECT o.drone FROM ${T} o WHERE o.id = d.id) ELSE d.drone END,
@@ -297,7 +300,7 @@ export function buildStatements(schema: string) {
           CASE WHEN d.kind = 'succeeded' THEN 'succeeded' WHEN d.kind = 'handback' THEN 'handed-back'
                WHEN d.state = 'queued' THEN 'retried' ELSE 'failed' END,
           d.error
-        FROM done d
+        FROM done d WHERE d.kind <> 'succeeded'
       ), n AS MATERIALIZED (${notifyTypes('done', `state = 'queued' AND run_at <= now()`)})
       SELECT d.ord::int AS ord FROM done d LEFT JOIN n ON true`,
     ),
@@ -402,10 +405,21 @@ export function buildStatements(schema: string) {
         SELECT id, task_id, attempt, level, stream, message, data, at FROM ${S}.task_logs WHERE task_id = $1 ORDER BY id DESC LIMIT $2
       ) l ORDER BY id`,
     ),
+    /**
+     * A task's attempts: its task_attempts rows, then a succeeded attempt read from the task row
+     * (migration 7: successes write no attempt row; succeeded is final, so the row keeps what it was).
+     * A success recorded before migration 7 has its own row, which NOT EXISTS keeps from doubling.
+     */
     attemptList: st(
       'attempt_list',
-      `SELECT task_id::text AS task_id, attempt, drone, worker_pid, started_at, finished_at, outcome, error
-      FROM ${S}.task_attempts WHERE task_id = $1 ORDER BY id`,
+      `SELECT task_id::text AS task_id, attempt, drone, worker_pid, started_at, finished_at, outcome, error FROM (
+        SELECT task_id, attempt, drone, worker_pid, started_at, finished_at, outcome, error, id AS ord
+        FROM ${S}.task_attempts WHERE task_id = $1
+        UNION ALL
+        SELECT t.id, t.attempts, t.drone, t.worker_pid, coalesce(t.worker_started_at, t.started_at), t.finished_at, 'succeeded', NULL::json, NULL
+        FROM ${T} t WHERE t.id = $1 AND t.state = 'succeeded'
+          AND NOT EXISTS (SELECT 1 FROM ${S}.task_attempts a WHERE a.task_id = $1 AND a.outcome = 'succeeded')
+      ) a ORDER BY ord NULLS LAST`,
     ),
 
     stats: st('stats', `SELECT type, state, count(*)::int AS n FROM ${T} GROUP BY type, state`),

@@ -261,8 +261,11 @@ export async function terminateDroneBackends(admin: pg.Client, schema: string, l
 /** (task, attempt) pairs with more than one recorded outcome (hand-backs aside, which use no attempt): the fence says 0. */
 export async function doubleOutcomes(admin: pg.Client, schema: string): Promise<number> {
   const r = await admin.query<{ n: string }>(
-    `SELECT count(*) AS n FROM (SELECT task_id, attempt FROM "${schema}".task_attempts WHERE outcome <> 'handed-back'
-       GROUP BY task_id, attempt HAVING count(*) > 1) d`,
+    // A success is kept on the task row, not as an attempt row (PostgreSQL migration 7), so it joins here.
+    `SELECT count(*) AS n FROM (SELECT task_id, attempt FROM (
+         SELECT task_id, attempt FROM "${schema}".task_attempts WHERE outcome <> 'handed-back'
+         UNION ALL SELECT id, attempts FROM "${schema}".tasks WHERE state = 'succeeded'
+       ) o GROUP BY task_id, attempt HAVING count(*) > 1) d`,
   )
   return Number(r.rows[0]!.n)
 }

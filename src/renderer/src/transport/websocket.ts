@@ -1,8 +1,7 @@
-import type { ApiErrorShape, ApiMethod, ApiParams, ApiResults, PushMessage, SwarmageApi } from '../../../api/contract.ts'
+import type { ApiMethod, ApiParams, ApiResults, ConsoleClientFrame, ConsoleServerFrame, PushMessage, SwarmageApi } from '../../../api/contract.ts'
 import { ApiError } from './errors.ts'
 import { useTransportStatus } from './status.ts'
 
-type ServerFrame = { id: number; result: unknown } | { id: number; error: ApiErrorShape } | { push: PushMessage }
 
 interface Pending {
   method: string
@@ -63,9 +62,9 @@ export function createWebSocketTransport({ url }: WebSocketTransportOptions): Sw
 
   function onFrame(data: unknown): void {
     if (typeof data !== 'string') return
-    let frame: ServerFrame
+    let frame: ConsoleServerFrame
     try {
-      frame = JSON.parse(data) as ServerFrame
+      frame = JSON.parse(data) as ConsoleServerFrame
     } catch {
       return
     }
@@ -73,6 +72,8 @@ export function createWebSocketTransport({ url }: WebSocketTransportOptions): Sw
       for (const l of listeners) l(frame.push)
       return
     }
+    // An error frame with id null answers a frame the server could not read: no call waits for it.
+    if (typeof frame.id !== 'number') return
     const p = pending.get(frame.id)
     if (!p) return
     pending.delete(frame.id)
@@ -107,7 +108,8 @@ export function createWebSocketTransport({ url }: WebSocketTransportOptions): Sw
           return
         }
         pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject })
-        ws.send(JSON.stringify({ id, method, params }))
+        const out: ConsoleClientFrame = { id, method, params }
+        ws.send(JSON.stringify(out))
       })
     },
     subscribe(listener) {

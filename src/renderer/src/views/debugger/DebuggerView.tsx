@@ -1,8 +1,9 @@
 /**
  * The console's debugger: the worker module's source with breakpoints, the pause (call stack, scopes,
  * an expression box) and the stepping controls, for one worker process whose inspector the console's
- * server (or the app's main process) speaks to. Opened from Workers (a process's Debug) or from a
- * task's detail (Debug this task: the task is then sent once the breakpoints are set).
+ * server (or the app's main process) speaks to. Opened from Workers (a process's Debug), from a
+ * task's detail (Debug this task: the task is then sent once the breakpoints are set), or by a replay
+ * with the debugger (a scratch process, paused before the handler; its events show beside the pause).
  */
 import { useEffect, useMemo, useState } from 'react'
 import { useShallow } from 'zustand/react/shallow'
@@ -10,6 +11,10 @@ import { EmptyState } from '../../components/EmptyState.tsx'
 import { useAppInfo } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError } from '../../transport/index.ts'
+import { LiveSessions } from './LiveSessions.tsx'
+import { ReplayEvents } from './ReplayEvents.tsx'
+import { ReplayFromDebugger } from './ReplayFromDebugger.tsx'
+import { ReplayPanel } from './ReplayPanel.tsx'
 import { ProcessProfileButtons } from '../profiles/ProfileControls.tsx'
 import { SourceView } from './SourceView.tsx'
 import { ExpressionBox, Scopes } from './Values.tsx'
@@ -30,9 +35,12 @@ export function DebuggerView() {
           </div>
         ) : (
           <EmptyState title={error ? `Could not attach: ${error}` : 'No debug session'} testId="debug-empty">
-            Open <strong>Workers</strong> and press <strong>Debug</strong> on a worker process, or <strong>Debug this task</strong> in a task&apos;s detail.
+            Open <strong>Workers</strong> and press <strong>Debug</strong> on a worker process, or <strong>Debug this task</strong> in a task&apos;s detail, or replay a task
+            with the debugger below.
           </EmptyState>
         )}
+        {!attaching && <LiveSessions />}
+        {!attaching && <ReplayFromDebugger />}
       </div>
     )
   }
@@ -78,13 +86,28 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
   const pausedLine = top && top.scriptId === scriptId ? top.lineNumber + 1 : null
   const where = paused?.callFrames[0]
   const state = closed ? 'closed' : paused ? 'paused' : 'running'
+  const status = closed
+    ? `closed: ${closed}`
+    : !paused
+      ? 'running'
+      : paused.reason === 'before-handler'
+        ? `paused at the start of the handler, ${fileName(where?.url ?? '')}:${(where?.lineNumber ?? 0) + 1}: set breakpoints, then Resume or step`
+        : `paused (${paused.reason === 'other' && paused.hitBreakpoints.length ? 'breakpoint' : paused.reason}) at ${fileName(where?.url ?? '')}:${(where?.lineNumber ?? 0) + 1}`
 
   return (
     <div className="stack debugger" data-testid="debugger" data-state={state}>
       <div className="view-head">
         <h1>Debugger</h1>
         <p className="muted">
-          <span className="mono">{s.type}</span> · process {s.workerId} (pid {s.pid ?? '–'}) · drone {s.droneName} ·{' '}
+          {s.replay ? (
+            <>
+              <span className="mono">{s.type}</span> · replay of task <span className="mono selectable">{s.replay.taskId}</span> in a scratch process (pid {s.pid ?? '–'}), nothing written to its queue ·{' '}
+            </>
+          ) : (
+            <>
+              <span className="mono">{s.type}</span> · process {s.workerId} (pid {s.pid ?? '–'}) · drone {s.droneName} ·{' '}
+            </>
+          )}
           <code className="mono selectable" data-testid="inspect-url" title="The inspector listens on loopback only; the console's server relays to it">
             {s.inspectUrl}
           </code>
@@ -95,7 +118,7 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
             Open in DevTools
           </button>
         )}
-        {closed && (
+        {closed && !s.replay && (
           <button type="button" className="btn small" onClick={() => void attach({ droneId: s.droneId, type: s.type, workerId: s.workerId }, useDebug.getState().task, breakpoints)} data-testid="debug-reattach" title="The process was replaced (a restart, a crash, a changed module): debug its successor">
             Attach again
           </button>
@@ -106,7 +129,7 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
       </div>
       <div className="debug-toolbar row" role="toolbar" aria-label="Debugger controls">
         <span className={`tag ${paused ? 'warn' : closed ? 'bad' : 'good'}`} data-testid="debug-status">
-          {closed ? `closed: ${closed}` : paused ? `paused (${paused.reason === 'other' && paused.hitBreakpoints.length ? 'breakpoint' : paused.reason}) at ${fileName(where?.url ?? '')}:${(where?.lineNumber ?? 0) + 1}` : 'running'}
+          {status}
         </span>
         <button type="button" className="btn small primary" disabled={!paused} onClick={() => run({ method: 'Debugger.resume' })} data-testid="debug-resume" title="Resume (F8)">
           Resume
@@ -123,15 +146,23 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
         <button type="button" className="btn small" disabled={!paused} onClick={() => run({ method: 'Debugger.stepOut' })} data-testid="debug-step-out" title="Step out (Shift+F11)">
           Step out
         </button>
-        {/* A paused process would hold a profile's stop and a snapshot until resumed: offered while it runs. */}
-        {!closed && <ProcessProfileButtons droneId={s.droneId} type={s.type} workerId={s.workerId} disabled={!!paused} />}
+        {/* A drone's process only (a replay's runs one task and exits); a paused process would hold a profile's stop and a snapshot until resumed: offered while it runs. */}
+        {!closed && !s.replay && s.droneId && <ProcessProfileButtons droneId={s.droneId} type={s.type} workerId={s.workerId} disabled={!!paused} />}
         {error && (
           <span className="bad-text small-text" data-testid="debug-error">
             {error}
           </span>
         )}
       </div>
-      <TaskPanel />
+      {closed && <ReplayFromDebugger />}
+      {s.replay ? (
+        <section className="panel" data-testid="debug-replay">
+          <h3 className="section">Replay</h3>
+          <ReplayEvents replayId={s.replay.replayId} inDebugger />
+        </section>
+      ) : (
+        <TaskPanel />
+      )}
       <div className="debug-grid">
         <div className="debug-code panel">
           <div className="row">
@@ -187,6 +218,7 @@ function TaskPanel() {
   const openTask = useUi((s) => s.openTask)
   const [sent, setSent] = useState<string | null>(null)
   const [error, setError] = useState<string | null>(null)
+  const [replaying, setReplaying] = useState(false)
   if (!task) return null
   const retry = task.state === 'failed' || task.state === 'cancelled'
   const go = async () => {
@@ -199,19 +231,27 @@ function TaskPanel() {
     }
   }
   return (
-    <div className="panel info row" data-testid="debug-task">
-      <span>
-        Task <span className="mono">{task.id}</span> ({task.state}): set your breakpoints, then {retry ? 'retry it' : 'send a copy of it (same type and payload)'} to this type&apos;s workers.
-      </span>
-      <button type="button" className="btn small primary" disabled={sent !== null} onClick={() => void go()} data-testid="debug-task-send">
-        {retry ? 'Retry it now' : 'Send a copy now'}
-      </button>
-      {sent && (
-        <button type="button" className="link mono" onClick={() => openTask(sent)} data-testid="debug-task-sent" data-id={sent}>
-          open {sent.slice(0, 8)}…
+    <>
+      <div className="panel info row" data-testid="debug-task">
+        <span>
+          Task <span className="mono">{task.id}</span> ({task.state}): set your breakpoints, then {retry ? 'retry it' : 'send a copy of it (same type and payload)'} to this type&apos;s workers.
+        </span>
+        <button type="button" className="btn small primary" disabled={sent !== null} onClick={() => void go()} data-testid="debug-task-send">
+          {retry ? 'Retry it now' : 'Send a copy now'}
         </button>
-      )}
-      {error && <span className="bad-text">{error}</span>}
-    </div>
+        {sent && (
+          <button type="button" className="link mono" onClick={() => openTask(sent)} data-testid="debug-task-sent" data-id={sent}>
+            open {sent.slice(0, 8)}…
+          </button>
+        )}
+        {!replaying && (
+          <button type="button" className="btn small ghost" onClick={() => setReplaying(true)} data-testid="debug-task-replay" title="Run it in a scratch process instead, paused before the handler: nothing is written to its queue">
+            Replay it with the debugger instead…
+          </button>
+        )}
+        {error && <span className="bad-text">{error}</span>}
+      </div>
+      {replaying && <ReplayPanel connectionId={task.connectionId} task={task} startOpen debugByDefault />}
+    </>
   )
 }

@@ -62,18 +62,36 @@ export async function attach(target: { droneId: string; type: string; workerId?:
       const r = (await call('debug.command', { sessionId: s.sessionId, command: { method: 'Debugger.setBreakpointByUrl', params: { url: b.url, lineNumber: b.lineNumber } } })) as { breakpointId: string }
       s.breakpoints.push({ breakpointId: r.breakpointId, url: b.url, lineNumber: b.lineNumber })
     }
-    const module = s.scripts.find((x) => s.moduleUrls.includes(x.url))
-    useDebug.setState({
-      session: s,
-      scripts: s.scripts,
-      breakpoints: s.breakpoints,
-      paused: s.paused,
-      scriptId: s.paused?.callFrames[0]?.scriptId ?? module?.scriptId ?? s.scripts[0]?.scriptId ?? null,
-      attaching: false,
-    })
+    show(s)
   } catch (err) {
     useDebug.setState({ attaching: false, error: toApiError(err).message })
   }
+}
+
+/** Draws a session's snapshot (from `debug.attach`, or `tasks.replay` with the debugger). */
+function show(s: DebugSessionView): void {
+  useDebug.setState({
+    session: s,
+    scripts: s.scripts,
+    breakpoints: s.breakpoints,
+    paused: s.paused,
+    scriptId: scriptToShow(s.paused, s.scripts, s.moduleUrls) ?? s.scripts[0]?.scriptId ?? null,
+    attaching: false,
+  })
+}
+
+/** The script a pause shows: its top frame's (a replay's first pause is in its handler); the worker module otherwise. */
+function scriptToShow(paused: DebugPause | null, scripts: DebugScript[], moduleUrls: string[]): string | undefined {
+  return paused?.callFrames[0]?.scriptId ?? scripts.find((x) => moduleUrls.includes(x.url))?.scriptId
+}
+
+/**
+ * Shows a session the server already holds: a replay's (its call answered with it, paused at the
+ * handler), or one joined from the list of live sessions (after a reload, from another tab).
+ */
+export function openSession(s: DebugSessionView): void {
+  useDebug.setState({ ...initial })
+  show(s)
 }
 
 export function applyDebugEvent(sessionId: string, event: DebugEvent): void {
@@ -84,7 +102,7 @@ export function applyDebugEvent(sessionId: string, event: DebugEvent): void {
       if (!st.scripts.some((s) => s.scriptId === event.params.scriptId)) useDebug.setState({ scripts: [...st.scripts, event.params] })
       break
     case 'Debugger.paused':
-      useDebug.setState({ paused: event.params, frame: 0, scriptId: event.params.callFrames[0]?.scriptId ?? st.scriptId })
+      useDebug.setState({ paused: event.params, frame: 0, scriptId: scriptToShow(event.params, st.scripts, st.session.moduleUrls) ?? st.scriptId })
       break
     case 'Debugger.resumed':
       useDebug.setState({ paused: null, frame: 0 })
