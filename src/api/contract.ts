@@ -18,6 +18,8 @@ import type { ActivityEntry } from './audit.ts'
 import type { BulkJobView } from './bulk-jobs.ts'
 import type { ScheduleView } from './schedules.ts'
 import type { TypeView } from './types.ts'
+import type { DroneHoldingsView, LeasedHoldingsView } from './holdings.ts'
+import type { PostbackMapView } from './postbacks.ts'
 import { typeSettingsSchema, type TypeSettings } from '../core/flow.ts'
 
 const id = z.string().min(1).max(200)
@@ -302,6 +304,14 @@ export const apiInputs = {
   /** a chunk (1 MiB, base64) of a ready profile's .cpuprofile or .heapsnapshot, from `offset` */
   'profiles.read': z.strictObject({ id, offset: z.number().int().min(0).default(0) }),
   'profiles.remove': z.strictObject({ id }),
+  /** what a drone this console runs holds (its ledger): counts by state and the first `limit` tasks */
+  'drones.holdings': z.strictObject({ id, limit: z.number().int().min(1).max(1000).default(200) }),
+  /** hands a buffered task of a console drone back to the global queue (no attempt used) */
+  'drones.handBack': z.strictObject({ id, taskId: id }),
+  /** any drone's running tasks as the global queue knows them (a drone the console does not run) */
+  'queue.droneHoldings': z.strictObject({ connectionId: id, droneId: id, limit: z.number().int().min(1).max(1000).default(200) }),
+  /** the type-level postback map of the console's drones over the last `windowMs` (at most 10 minutes) */
+  'flow.postbacks': z.strictObject({ windowMs: z.number().int().min(1000).max(600_000).default(60_000) }),
   /** the activity list (operator actions), newest first */
   'activity.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(200), beforeId: z.number().int().positive().optional() }),
 } as const
@@ -377,6 +387,10 @@ export interface ApiResults {
   'profiles.forTask': ProfileView[]
   'profiles.read': ProfileChunk
   'profiles.remove': { removed: boolean }
+  'drones.holdings': DroneHoldingsView
+  'drones.handBack': { handedBack: true }
+  'queue.droneHoldings': LeasedHoldingsView
+  'flow.postbacks': PostbackMapView
 }
 
 /** Errors cross every transport as this shape; `code` lets the UI say how to fix it. */

@@ -16,6 +16,7 @@ import type { DroneView, WorkerDefinitionRecord } from './contract.ts'
 import type { Definitions } from './definitions.ts'
 import { createEngineDrone, droneView, stopEngineDrone, type EngineDrone } from './engine.ts'
 import { FlowAggregator } from './flow.ts'
+import type { PostbackMap } from './postbacks.ts'
 import type { SettingsStore } from './store.ts'
 
 const WARN_EVERY_MS = 10_000
@@ -42,6 +43,8 @@ export interface DronesOptions {
   notice: (level: 'info' | 'warn' | 'error', message: string) => void
   /** Told of each drone before it starts (metrics watch its events); returns what to call once it stopped. */
   watchDrone?: ((drone: EngineDrone) => () => void) | undefined
+  /** The console's postback map: fed every drone's events and its queue's enqueues. */
+  postbacks?: PostbackMap | undefined
 }
 
 export class Drones {
@@ -64,6 +67,15 @@ export class Drones {
 
   all(): RunningDrone[] {
     return [...this.running.values()]
+  }
+
+  /** The type of a task held by one of these drones (the postback map's parent lookup: one ledger read per drone). */
+  heldType(taskId: string): string | undefined {
+    for (const d of this.running.values()) {
+      const type = d.drone.heldType(taskId)
+      if (type !== undefined) return type
+    }
+    return undefined
   }
 
   /** Why a connection cannot be changed now, or null. */
@@ -100,6 +112,7 @@ export class Drones {
         flow,
       }
       let lastWarnAt = 0
+      const postbacks = this.options.postbacks
       drone.on('event', (e: DroneEvent) => {
         flow.add(e)
         if (e.kind !== 'drone-state' || !e.error) return
@@ -112,8 +125,14 @@ export class Drones {
           this.options.notice('warn', `drone ${name}: ${e.error.message}`)
         }
       })
-      const unwatch = this.options.watchDrone?.(drone)
-      if (unwatch) entry.unwatch = unwatch
+      const unwatchMetrics = this.options.watchDrone?.(drone)
+      const unwatchPostbacks = postbacks?.watch(queue)
+      if (unwatchMetrics || unwatchPostbacks) {
+        entry.unwatch = () => {
+          unwatchMetrics?.()
+          unwatchPostbacks?.()
+        }
+      }
       this.running.set(drone.id, entry)
       // A new drone of that name replaces the stopped one's card.
       for (const [id, v] of this.stopped) if (v.name === name) this.stopped.delete(id)

@@ -28,6 +28,8 @@ import type { EngineDrone } from './engine.ts'
 import { ApiError, inputError, toApiError } from './errors.ts'
 import { defaultExamplesDir, exampleWorkerPaths } from './examples.ts'
 import { FLOW_WINDOW_MS } from './flow.ts'
+import { droneHoldings, handBack, leasedHoldings } from './holdings.ts'
+import { PostbackMap } from './postbacks.ts'
 import { listScheduleViews } from './schedules.ts'
 import { listTypeViews } from './types.ts'
 import { KeyFileSecretStore, type SecretStore } from './secrets.ts'
@@ -96,6 +98,7 @@ export class ConsoleService {
   private readonly replays: Replays
   private readonly bulk: BulkJobs
   private readonly profiles: Profiles
+  private readonly postbacks = new PostbackMap((taskId) => this.drones.heldType(taskId))
   private readonly listeners = new Set<(m: PushMessage) => void>()
   private readonly handlers: Handlers
   private timer: NodeJS.Timeout | undefined
@@ -126,6 +129,7 @@ export class ConsoleService {
       spawner: options.spawner,
       notice: (level, message) => this.notice(level, message),
       watchDrone: options.watchDrone,
+      postbacks: this.postbacks,
     })
     this.profiles = new Profiles(options.dataDir, this.drones, (profile) => this.push({ channel: 'profiles', profile }))
     this.replays = new Replays(
@@ -178,6 +182,7 @@ export class ConsoleService {
     this.definitions.close()
     await this.bulk.stopAll()
     await this.drones.stopAll()
+    this.postbacks.close()
     await this.connections.closeAll()
     this.store.close()
     this.listeners.clear()
@@ -442,6 +447,10 @@ export class ConsoleService {
       'profiles.forTask': (p) => this.profiles.forTask(p.taskId),
       'profiles.read': (p) => this.profiles.read(p.id, p.offset),
       'profiles.remove': (p) => ({ removed: this.profiles.remove(p.id) }),
+      'drones.holdings': (p) => droneHoldings(this.drones.get(p.id), p.limit),
+      'drones.handBack': (p) => handBack(this.drones.get(p.id), p.taskId),
+      'queue.droneHoldings': async (p) => leasedHoldings(await queue(p.connectionId), p.droneId, p.limit),
+      'flow.postbacks': (p) => this.postbacks.view(p.windowMs, this.drones.all().map((d) => d.name)),
     }
   }
 }

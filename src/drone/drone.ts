@@ -281,6 +281,22 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
     return this.ledger.holdings()
   }
 
+  /** The type of a task in this drone's hands (any state), or undefined: the console's postback map asks it of a postback's parent. */
+  heldType(taskId: string): string | undefined {
+    return this.ledger.get(taskId)?.type
+  }
+
+  /**
+   * Hands one buffered task back to the global queue (Ledger.giveBack): claimable again by any
+   * drone, no attempt used. False when the task is not held or no longer buffered (dispatched to a
+   * worker, running, finishing). While this drone has room it may claim the task again: pause it
+   * first to move its buffer to other drones.
+   */
+  handBack(taskId: string): boolean {
+    if (this._state !== 'running') return false
+    return this.ledger.giveBack(taskId) !== undefined
+  }
+
   /** Gracefully replaces a type's worker processes (or one), optionally with the inspector on. */
   async restartWorkers(type: string, workerId?: string, options: { inspect?: boolean } = {}): Promise<void> {
     if (!this.workers.byType.has(type)) throw new InputError(`this drone has no workers for type "${type}"`)

@@ -22,6 +22,7 @@ export type Place = LocalTaskState | 'none'
  *                      └────── release ────────┘                    │
  *   dispatched/started ──lose (its process died with it)──▶ done
  *   buffered/dispatched/started ──handback──▶ done
+ *   buffered ──giveBack (an operator's hand back)──▶ done
  *   buffered/dispatched/started ──drop (lease lost, cancelled, re-claimed)──▶ none
  */
 export const MOVES = {
@@ -35,6 +36,8 @@ export const MOVES = {
   lose: { from: ['dispatched', 'started'], to: 'done' },
   /** Back to the global queue without using an attempt (a drain, a re-claim, an unstarted task on restart). */
   handback: { from: ['buffered', 'dispatched', 'started'], to: 'done' },
+  /** An operator's "hand back" (the console's Drones view): only a buffered task, so no worker has it. */
+  giveBack: { from: ['buffered'], to: 'done' },
   /** Unstarted and back in the buffer: the worker released it, or its process was lost before it began. */
   release: { from: ['dispatched'], to: 'buffered' },
   acknowledge: { from: ['done'], to: 'none' },
@@ -299,6 +302,19 @@ export class Ledger {
     if (!t) return false
     this.finish(t, { id: t.id, leaseSeq: t.leaseSeq, outcome: { kind: 'handback' } }, 'handed-back')
     return true
+  }
+
+  /**
+   * An operator hands a buffered task back to the global queue (the console's "hand back"): the
+   * same outcome as a drain's handback (stored first, sent fenced, retried; no attempt used), but
+   * only while the task is buffered: once dispatched, a worker process has it and this is refused.
+   * Returns the task handed back, or undefined when it is not held or not buffered.
+   */
+  giveBack(id: string): HeldTask | undefined {
+    const t = this.local?.taskGet({ id })
+    if (!t || !allowed('giveBack', t.state)) return undefined
+    this.finish(t, { id: t.id, leaseSeq: t.leaseSeq, outcome: { kind: 'handback' } }, 'handed-back')
+    return t
   }
 
   /** Unstarted, back in the buffer (a worker released it, or its process was lost before it began). */

@@ -125,6 +125,12 @@ export interface GlobalQueueDriver {
    * exist. Optional for plug-in drivers; without it `why` is refused.
    */
   taskWhyFacts?(params: { id: string }): Promise<TaskWhyFacts | null>
+  /**
+   * The running tasks leased to one drone run (`claimedBy`), soonest expiry first, at most `limit`,
+   * and how many there are: what the console shows of a drone it does not run. Read-only, by the
+   * lease index (running tasks only). Optional for plug-in drivers.
+   */
+  taskListLeased?(params: { droneId: string; limit: number }): Promise<LeasedTasks>
   settingsGet(): Promise<QueueSettings>
   settingsSet(params: Partial<QueueSettings>): Promise<QueueSettings>
 
@@ -206,6 +212,13 @@ export interface TaskAttempt {
   finishedAt: string
   outcome: 'succeeded' | 'failed' | 'retried' | 'lease-expired' | 'handed-back' | 'cancelled'
   error: TaskError | null
+}
+
+/** A drone's running tasks as the global queue knows them (GlobalQueueDriver.taskListLeased). Times ISO-8601, database clock. */
+export interface LeasedTasks {
+  now: string
+  total: number
+  tasks: Array<{ id: string; type: string; attempts: number; maxAttempts: number; startedAt: string | null; leaseExpiresAt: string }>
 }
 
 /** The raw facts behind `swarmage why` (see GlobalQueueDriver.taskWhyFacts). Times are ISO-8601, database clock. */

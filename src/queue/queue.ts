@@ -9,15 +9,18 @@ import { tracedEnqueue } from '../tracing/tracing.ts'
 import { explain, unservedTypes, type UnservedType, type WhyReport } from '../debug/why.ts'
 import { bulkAction, type BulkFilter, type BulkOptions, type BulkProgress, type BulkVerb } from './bulk/bulk.ts'
 import { assertRetentionMs } from './maintenance.ts'
-import type { DroneInfo, GlobalQueueDriver, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
+import type { DroneInfo, GlobalQueueDriver, LeasedTasks, QueueSettings, QueueStats, TaskAttempt, TaskListParams, TaskLog } from './driver.ts'
 
 /** Transactional enqueue (PostgreSQL): `client` is a `pg` Client/PoolClient with an open transaction. */
 export interface TxOptions {
   client?: unknown
 }
 
-/** Told of tasks stored by an enqueue through a Queue: their types, one entry per task (src/metrics counts them). */
-export type EnqueueListener = (types: readonly string[]) => void
+/**
+ * Told of tasks stored by an enqueue through a Queue: their types, one entry per task (src/metrics
+ * counts them), and the rows themselves (the console's postback map reads their parentId).
+ */
+export type EnqueueListener = (types: readonly string[], rows: readonly TaskInsert[]) => void
 
 export interface QueueOptions {
   /** Largest serialized payload accepted, in bytes. Default 1 MiB. */
@@ -95,7 +98,7 @@ export class Queue {
   private notifyEnqueued(rows: readonly TaskInsert[]): void {
     if (this.enqueueListeners.size === 0) return
     const types = rows.map((r) => r.type)
-    for (const l of this.enqueueListeners) l(types)
+    for (const l of this.enqueueListeners) l(types, rows)
   }
 
   /** Validates every task first: one bad task refuses the whole batch, and nothing is stored; then stores all or none. */
@@ -189,6 +192,12 @@ export class Queue {
   async unserved(): Promise<UnservedType[]> {
     const [stats, now] = await Promise.all([this.driver.statsGet(), this.driver.now()])
     return unservedTypes(stats, now.getTime())
+  }
+
+  /** The running tasks leased to one drone run, soonest expiry first (at most `limit`), and their count. */
+  async leased(droneId: string, limit: number): Promise<LeasedTasks> {
+    if (!this.driver.taskListLeased) throw new InputError(`the ${this.driver.kind} queue cannot list a drone's leases (no taskListLeased)`)
+    return this.driver.taskListLeased({ droneId, limit })
   }
 
   /** Registered drones (the heartbeat rows), those seen within `seenWithinMs` when given. */

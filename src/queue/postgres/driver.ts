@@ -19,6 +19,7 @@ import {
   type TaskListParams,
   type TaskLog,
   type TaskWhyFacts,
+  type LeasedTasks,
   type ScheduleFire,
   type ScheduleRecord,
 } from '../driver.ts'
@@ -39,6 +40,7 @@ import { toAttempt, toDrone, toLog, toTask, type AttemptRow, type ClaimRow, type
 import { claimLimited, toClaimed, toTypeSettings } from './flow.ts'
 import { GROUP_USE_MAX, isUnlimited, parseRate, type TypeFlowUse, type TypeSettings } from '../../core/flow.ts'
 import { buildStatements, type Statement, type Statements } from './sql.ts'
+import { leasedStatement, toLeased, type LeasedRow } from './leased.ts'
 import { toWhyFacts, whyStatement, type WhyRow } from './why.ts'
 
 export type { PostgresDriverOptions } from './pool.ts'
@@ -273,6 +275,10 @@ export class PostgresDriver implements GlobalQueueDriver {
     this.whySql ??= whyStatement(this.schema)
     const [row] = await this.run<WhyRow>(this.whySql, [id])
     return row ? toWhyFacts(row) : null
+  }
+
+  async taskListLeased(params: { droneId: string; limit: number }): Promise<LeasedTasks> {
+    return toLeased(await this.run<LeasedRow>(leasedStatement(this.schema), [params.droneId, params.limit]))
   }
 
   async typeSettingsList(): Promise<Record<string, TypeSettings>> {

@@ -20,6 +20,7 @@ import {
   type TaskListParams,
   type TaskLog,
   type TaskWhyFacts,
+  type LeasedTasks,
   type ScheduleFire,
   type ScheduleRecord,
 } from '../driver.ts'
@@ -33,6 +34,7 @@ import { toAttempt, toDrone, toLog, toTask, type ClaimRow } from './rows.ts'
 import { SIGNAL_TTL_MS, SignalHub } from './signals.ts'
 import { ListStatements, prepareStatements, type Statements } from './statements.ts'
 import { applyCompletions, rescueExpired } from './transitions.ts'
+import { readLeased } from './leased.ts'
 import { prepareWhyStatements, readWhyFacts, type WhyStatements } from './why.ts'
 
 /** WAL pages between automatic checkpoints (SQLite's default is 1,000). */
@@ -279,6 +281,11 @@ export class SqliteDriver implements GlobalQueueDriver {
     void this.s // a missing schema is a SchemaError, as for every read
     this.whyStatements ??= prepareWhyStatements(this.db)
     return readWhyFacts(this.db, this.whyStatements, id)
+  }
+
+  async taskListLeased(params: { droneId: string; limit: number }): Promise<LeasedTasks> {
+    void this.s // a missing schema is a SchemaError, as for every read
+    return readLeased(this.db, params)
   }
 
   async typeSettingsList(): Promise<Record<string, TypeSettings>> {

@@ -102,5 +102,29 @@ export function leaseCases(h: Harness): void {
       expect(theirs!.length).toBeGreaterThan(0)
       expect(await h.d.taskCount({ type: 'race', state: 'running' })).toBe(n)
     })
+    it('lists the running tasks leased to one drone, soonest expiry first, with their count (taskListLeased)', async () => {
+      const list = h.d.taskListLeased?.bind(h.d)
+      // Optional for plug-in drivers; the built-in ones have it.
+      if (!list) return
+      const [a, b, c] = await h.insertMany([{ type: 'll' }, { type: 'll' }, { type: 'll' }])
+      await h.claim('ll', 2, { leaseMs: 60_000 })
+      const short = (await h.claim('ll', 1, { leaseMs: 20_000 }))[0]!
+      expect(short.id).toBe(c)
+      await h.insert('ll-other')
+      await h.claim('ll-other', 1, { droneId: 'drone-id-2' })
+      const r = await list({ droneId: 'drone-id-1', limit: 10 })
+      expect(r.total).toBe(3)
+      expect(r.tasks[0]).toMatchObject({ id: c, type: 'll', attempts: 1, maxAttempts: expect.any(Number) })
+      expect(r.tasks.map((t) => t.id).sort()).toEqual([a, b, c].sort())
+      const now = Date.parse(r.now)
+      for (const t of r.tasks) expect(Date.parse(t.leaseExpiresAt)).toBeGreaterThan(now)
+      expect(Date.parse(r.tasks[0]!.leaseExpiresAt)).toBeLessThanOrEqual(Date.parse(r.tasks[1]!.leaseExpiresAt))
+      // The limit caps the rows, not the count; a finished task is no longer leased.
+      await h.succeed(short)
+      const capped = await list({ droneId: 'drone-id-1', limit: 1 })
+      expect(capped.total).toBe(2)
+      expect(capped.tasks).toHaveLength(1)
+      expect(await list({ droneId: 'no-such-drone', limit: 10 })).toMatchObject({ total: 0, tasks: [] })
+    })
   })
 }

@@ -5,6 +5,7 @@ import { useAction } from '../../components/hooks.ts'
 import { fmtAgo, fmtTime } from '../../lib/format.ts'
 import { dronesQuery, useConnections } from '../../data/queries.ts'
 import { call } from '../../transport/index.ts'
+import { HoldingsSection } from './HoldingsSection.tsx'
 
 export function DroneCard({ drone }: { drone: DroneView }) {
   const conn = useConnections((items) => items.find((c) => c.id === drone.connectionId)).data
@@ -104,6 +105,7 @@ export function DroneCard({ drone }: { drone: DroneView }) {
         <span>processes</span>
         <strong>{drone.processes.length}</strong>
       </div>
+      {live && <HoldingsSection source="local" droneId={drone.id} name={drone.name} connectionId={drone.connectionId} inHand={drone.leases.held} />}
     </section>
   )
 }

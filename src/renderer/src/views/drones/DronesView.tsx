@@ -3,6 +3,7 @@ import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useDrones, useWorkerDefs } from '../../data/queries.ts'
 import { DroneCard } from './DroneCard.tsx'
+import { RemoteDrones } from './RemoteDrones.tsx'
 import { StartDrone } from './StartDrone.tsx'
 
 export function DronesView() {
@@ -39,6 +40,7 @@ export function DronesView() {
       {live.map((d) => (
         <DroneCard key={d.id} drone={d} />
       ))}
+      <RemoteDrones localIds={new Set(items.map((d) => d.id))} />
       {stopped.length > 0 && <h2 className="section">Stopped</h2>}
       {stopped.map((d) => (
         <DroneCard key={d.id} drone={d} />

@@ -8,6 +8,7 @@ import { useConnectionList, useDroneList } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
 import { FlowCharts } from './FlowCharts.tsx'
+import { PostbackMap } from './PostbackMap.tsx'
 import { UnservedWarning } from './UnservedWarning.tsx'
 import { DroneFlow, RATE_WINDOW_S } from './FlowDiagram.tsx'
 import { useFlowTick } from './useFlowTick.ts'
@@ -96,6 +97,7 @@ export function FlowView() {
         </table>
       )}
       <FlowCharts tick={slow} />
+      {live.length > 0 && <PostbackMap />}
       <div className="panel">
         <h3>Recent events</h3>
         <ol className="event-log mono" data-testid="flow-events">
