@@ -22,9 +22,11 @@ export interface EventGate {
 
 /**
  * Emits the drone's events. Task events are built only when someone listens, so an idle console
- * costs nothing per task; listenerCount is one property read. A task event never reports a state
- * the local queue has not written yet: while writes are pending, events wait for them (at most one
- * turn of the event loop), so whoever sees 'started' may rely on a restart treating it as started.
+ * costs nothing per task; listenerCount is one property read. A task event never reports a started
+ * or finished state the local queue has not written yet (claimed and dispatched tasks are written
+ * late, see LocalQueue: a restart would only hand them back): while writes are pending, events wait
+ * for them (at most one turn of the event loop), so whoever sees 'started' may rely on a restart
+ * treating it as started.
  */
 export class EventSink {
   gate: EventGate | null = null

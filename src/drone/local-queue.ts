@@ -2,114 +2,63 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { SwarmageError } from '../core/errors.ts'
 import { openSqlite, type SqliteDatabase, type SqliteStatement } from '../core/sqlite-lib.ts'
-import type { ClaimedTask, Completion, LeaseRef } from '../core/task.ts'
+import type { ClaimedTask, LeaseRef } from '../core/task.ts'
+import { deleteRuns, fromRow, HELD_COLUMNS, INSERT_ROWS, outcomeJson, ROW_PARAMS, ROW_VALUES, SCHEMA, UPGRADE_V1, type LocalTask, type LocalTaskState, type LocalUpdate, type Row } from './local-rows.ts'
+
+export type { LocalTask, LocalTaskState, LocalUpdate } from './local-rows.ts'
 
 /**
- * The drone's local queue: one SQLite database per drone holding every task it has in hand, so a
- * drone that dies can, on restart, send the outcomes it had already computed, hand back what never
- * started and fail (with retry) what was running. An in-memory mirror answers every read; SQLite is
- * only written.
- *
- * Writes are behind by at most one turn of the event loop: every change marks its task dirty, and
- * one transaction at the end of the turn (setImmediate) writes each dirty task's latest state with
- * one statement, whatever it went through meanwhile (claimed and dispatched: one INSERT; started and
- * finished in one worker message: one UPDATE). A crash loses only the current turn's changes, which
- * is what a crash a moment earlier would have lost; flush() writes at once (the completer calls it
- * before telling the global queue). Measured per no-op task: 5 statements and 5 commits before, 2.94
- * statements and 1/150 of a commit after (docs/performance.md).
- *
- * Rows are addressed by an INTEGER PRIMARY KEY `n` given in claim order, not by the task's random
- * UUID: a batch's inserts append to the last pages and its updates and deletes touch the same few
- * pages, instead of one random B-tree page (plus an index page) per task.
- *
- * Row states: buffered → dispatched (sent to a worker process) → started → done (outcome computed,
- * completion not yet acknowledged by the global queue). A lost worker process sends unstarted rows
- * back to buffered. Rows are deleted once the global queue acknowledged their completion, or when the
- * drone drops them (lease lost, cancelled).
+ * How long a task may be held unstarted before its row is written (see LocalQueue). Short against a
+ * lease (30 s by default), which is what rescues an unwritten task if the drone dies; long against a
+ * no-op task's time in hand (tens of ms in a burn-down), so most tasks are first written started.
  */
-export type LocalTaskState = 'buffered' | 'dispatched' | 'started' | 'done'
-
-export interface LocalTask {
-  id: string
-  type: string
-  payloadJson: string
-  attempt: number
-  maxAttempts: number
-  parentId: string | null
-  leaseSeq: number
-  state: LocalTaskState
-  workerId: string | null
-  pid: number | null
-  /** started: ms since epoch (drone clock) */
-  startedAt: number | null
-  /** done: the completion to send */
-  completion: Completion | null
-  /** In memory only: times a crashed process lost this task before it reported it started. */
-  unstartedLosses?: number
-  /** In memory only (a trace is not worth a column here): the traceparent its run continues (src/tracing). */
-  traceparent?: string | null
-  /** In memory only: the task's row (`n`), 0 until it is written. */
-  row?: number
-  /** In memory only: the state its row holds. */
-  stored?: LocalTaskState
-  /** In memory only: when the lease runs out unless extended (drone clock, reckoned from the request's send time). */
-  leaseExpiresAt?: number
-}
-
-export type LocalUpdate =
-  | { id: string; to: 'dispatched'; workerId: string; pid: number | null }
-  | { id: string; to: 'started'; at: number }
-  | { id: string; to: 'done'; completion: Completion }
-  | { id: string; to: 'buffered' }
+export const UNSTARTED_WRITE_MS = 1_000
 
 /** Another live drone holds this local queue file (SQLite's exclusive lock told us). */
 export class LocalQueueLockedError extends SwarmageError {
   override name = 'LocalQueueLockedError'
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS held (
-  n INTEGER PRIMARY KEY,
-  id TEXT NOT NULL,
-  type TEXT NOT NULL,
-  payload_json TEXT NOT NULL,
-  attempt INTEGER NOT NULL,
-  max_attempts INTEGER NOT NULL,
-  parent_id TEXT,
-  lease_seq INTEGER NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('buffered', 'dispatched', 'started', 'done')),
-  worker_id TEXT,
-  pid INTEGER,
-  outcome_json TEXT,
-  started_at INTEGER
-)`
-/** The first version's table (keyed by task id): its rows move to \`held\`, in claim order. */
-const UPGRADE_V1 = `
-INSERT INTO held (id, type, payload_json, attempt, max_attempts, parent_id, lease_seq, state, worker_id, pid, outcome_json, started_at)
-  SELECT id, type, payload_json, attempt, max_attempts, parent_id, lease_seq, state, worker_id, pid, outcome_json, started_at FROM task ORDER BY rowid;
-DROP TABLE task`
-
-interface Row {
-  n: number
-  id: string
-  type: string
-  payload_json: string
-  attempt: number
-  max_attempts: number
-  parent_id: string | null
-  lease_seq: number
-  state: LocalTaskState
-  worker_id: string | null
-  pid: number | null
-  outcome_json: string | null
-  started_at: number | null
-}
-
+/**
+ * The drone's local queue: one SQLite database per drone holding the tasks it has in hand, so a
+ * drone that dies can, on restart, send the outcomes it had already computed, hand back what never
+ * started and fail (with retry) what was running. An in-memory mirror answers every read; SQLite is
+ * only written.
+ *
+ * Writes are behind by at most one turn of the event loop: every change marks its task dirty, and
+ * one transaction at the end of the turn (setImmediate) writes each dirty task's latest state with
+ * one statement, whatever it went through meanwhile (started and finished in one worker message: one
+ * INSERT of the finished state, or one UPDATE of a row already written). A crash loses only the
+ * current turn's changes, which is what a crash a moment earlier would have lost; flush() writes at
+ * once (the completer calls it before telling the global queue). Measured per no-op task: 5
+ * statements and 5 commits before the first round, ~2 statements (1 INSERT, a share of a ranged
+ * DELETE) and 1/110 of a commit after the third (docs/performance.md).
+ *
+ * Rows are addressed by an INTEGER PRIMARY KEY `n` given in write order, not by the task's random
+ * UUID: a batch's inserts append to the last pages and its updates and deletes touch the same few
+ * pages, instead of one random B-tree page (plus an index page) per task. Acknowledged rows are
+ * deleted by ranges of consecutive `n` (one statement per run, not per row).
+ *
+ * A task that has not started is not written until it has been held `unstartedWriteMs` (1 s by
+ * default): most tasks start (and many finish) before that, so their first write is the INSERT of
+ * their started or done state and the UPDATE it used to take is saved (3 → 2 statements per task,
+ * docs/performance.md "Third round"). What a restart does with an unstarted row is hand it back; a
+ * drone that dies with unwritten unstarted tasks leaves them to their lease instead (CONTRACT.md: a
+ * dead drone's tasks go to any live drone once their lease runs out), so nothing is lost, and a task
+ * reported started is always written before its event is emitted.
+ *
+ * Row states: buffered → dispatched (sent to a worker process) → started → done (outcome computed,
+ * completion not yet acknowledged by the global queue). A lost worker process sends unstarted rows
+ * back to buffered. Rows are deleted once the global queue acknowledged their completion, or when the
+ * drone drops them (lease lost, cancelled).
+ */
 export class LocalQueue {
   private readonly tasks = new Map<string, LocalTask>()
   private readonly inHandByType = new Map<string, number>()
   private readonly doneByType = new Map<string, number>()
-  private readonly st: { insert: SqliteStatement; update: SqliteStatement; remove: SqliteStatement }
+  private readonly st: { insert: SqliteStatement; insertMany: SqliteStatement; update: SqliteStatement; removeRange: SqliteStatement }
+  /** The bound values of up to INSERT_ROWS rows for st.insertMany, reused from flush to flush. */
+  private readonly insertArgs: unknown[] = []
   private closed = false
   /** Tasks whose row must be written (inserted when `row` is 0) at the next flush. */
   private dirty = new Set<LocalTask>()
@@ -119,6 +68,12 @@ export class LocalQueue {
    * by it, and most tasks save an UPDATE (measured 3.6 → 3.0 statements per no-op task).
    */
   private lazy = new Set<LocalTask>()
+  /**
+   * New tasks not started yet, in claim order, whose row is not written until they are
+   * `unstartedWriteMs` old (or start, or close()): see the class comment.
+   */
+  private unwritten = new Set<LocalTask>()
+  private ageTimer: NodeJS.Timeout | null = null
   /** Rows to delete at the next flush. */
   private gone: number[] = []
   /** Writes since open: transactions and statements (docs/performance.md counts them per task). */
@@ -134,15 +89,14 @@ export class LocalQueue {
   private constructor(
     private readonly db: SqliteDatabase,
     readonly path: string,
+    private readonly unstartedWriteMs: number,
   ) {
     this.runTx = db.transaction((fn: () => void) => fn())
     this.st = {
-      insert: db.prepare(
-        `INSERT INTO held (n, id, type, payload_json, attempt, max_attempts, parent_id, lease_seq, state, worker_id, pid, outcome_json, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      insert: db.prepare(`INSERT INTO held ${HELD_COLUMNS} VALUES ${ROW_PARAMS}`),
+      insertMany: db.prepare(`INSERT INTO held ${HELD_COLUMNS} VALUES ${Array<string>(INSERT_ROWS).fill(ROW_PARAMS).join(', ')}`),
       update: db.prepare(`UPDATE held SET state = ?, worker_id = ?, pid = ?, outcome_json = ?, started_at = ? WHERE n = ?`),
-      remove: db.prepare(`DELETE FROM held WHERE n = ?`),
+      removeRange: db.prepare(`DELETE FROM held WHERE n BETWEEN ? AND ?`),
     }
     for (const row of db.prepare(`SELECT * FROM held ORDER BY n`).all() as Row[]) {
       const t = fromRow(row)
@@ -160,7 +114,7 @@ export class LocalQueue {
    * open, so two drones can never share one local queue. Throws LocalQueueLockedError when another
    * connection (in any process) holds it.
    */
-  static open(params: { path: string }): LocalQueue {
+  static open(params: { path: string; unstartedWriteMs?: number }): LocalQueue {
     mkdirSync(dirname(params.path), { recursive: true })
     // timeout 0: a held lock answers SQLITE_BUSY at once instead of after the 5 s busy wait.
     const db = openSqlite(params.path, { timeout: 0 })
@@ -174,7 +128,7 @@ export class LocalQueue {
       // A write takes (and, in exclusive mode, keeps) the lock now, not at the first claim.
       const v1 = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'task'`).get() !== undefined
       db.exec(`BEGIN IMMEDIATE; ${SCHEMA}; ${v1 ? UPGRADE_V1 : ''}; COMMIT`)
-      return new LocalQueue(db, params.path)
+      return new LocalQueue(db, params.path, params.unstartedWriteMs ?? UNSTARTED_WRITE_MS)
     } catch (err) {
       db.close()
       if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY') || (err as { code?: string }).code === 'SQLITE_LOCKED') {
@@ -192,7 +146,7 @@ export class LocalQueue {
     return this.tasks.get(params.id)
   }
 
-  /** Every task in hand, in claim order. The returned array is a copy; the tasks are live (read-only). */
+  /** Every task in hand, in claim order (after a reopen: the order their rows were written). The returned array is a copy; the tasks are live (read-only). */
   taskList(params: { state?: LocalTaskState; type?: string } = {}): LocalTask[] {
     const out: LocalTask[] = []
     for (const t of this.tasks.values()) {
@@ -230,9 +184,10 @@ export class LocalQueue {
     return c
   }
 
-  /** Buffers claimed tasks (written at the end of the turn, with whatever happens to them meanwhile). */
+  /** Buffers claimed tasks (written once they start or finish, or have been held unstartedWriteMs: see the class comment). */
   taskInsertMany(params: { tasks: readonly ClaimedTask[] }): LocalTask[] {
     if (params.tasks.length === 0) return []
+    const now = performance.now()
     const inserted = params.tasks.map(
       (c): LocalTask => ({
         id: c.id,
@@ -247,16 +202,23 @@ export class LocalQueue {
         pid: null,
         startedAt: null,
         completion: null,
+        // Every in-memory field from birth: one hidden class for all tasks, no shape change when the
+        // ledger or a write sets one later (a spread here made two shapes, with and without a trace).
+        traceparent: c.traceparent ?? null,
+        unstartedLosses: 0,
         row: 0,
-        ...(c.traceparent ? { traceparent: c.traceparent } : {}),
+        stored: undefined,
+        leaseExpiresAt: 0,
+        heldSince: now,
       }),
     )
     for (const t of inserted) {
       const old = this.tasks.get(t.id)
       if (old) this.forget(old)
       this.remember(t)
-      this.touch(t)
+      this.unwritten.add(t)
     }
+    this.armAgeTimer()
     return inserted
   }
 
@@ -299,10 +261,16 @@ export class LocalQueue {
       task.pid = null
       task.startedAt = null
     }
-    // Unstarted either way: written lazily unless the row is new or still says 'started'.
+    // Unstarted either way: a row not written yet waits for its age; a written one is rewritten lazily
+    // unless it still says 'started'.
     const unstarted = u.to === 'dispatched' || u.to === 'buffered'
-    if (unstarted && task.row && !this.dirty.has(task) && task.stored !== 'started') this.lazy.add(task)
-    else this.touch(task)
+    if (unstarted && !this.dirty.has(task)) {
+      if (!task.row) {
+        this.unwritten.add(task)
+        this.armAgeTimer()
+      } else if (task.stored !== 'started') this.lazy.add(task)
+      else this.touch(task)
+    } else this.touch(task)
   }
 
   /** Forgets tasks (completion acknowledged, or dropped), fenced by lease sequence. */
@@ -347,18 +315,40 @@ export class LocalQueue {
     if (this.closed) return
     try {
       for (const t of this.lazy) this.dirty.add(t)
+      for (const t of this.unwritten) this.dirty.add(t)
       this.lazy.clear()
+      this.unwritten.clear()
       this.flushNow()
     } finally {
       this.closed = true
+      if (this.ageTimer) clearTimeout(this.ageTimer)
       this.db.close()
     }
   }
 
   private touch(t: LocalTask): void {
     this.lazy.delete(t)
+    this.unwritten.delete(t)
     this.dirty.add(t)
     this.schedule()
+  }
+
+  /** One timer while unstarted tasks wait: it writes those that are old enough. */
+  private armAgeTimer(): void {
+    if (this.ageTimer || this.unwritten.size === 0 || this.closed) return
+    const oldest = this.unwritten.values().next().value as LocalTask
+    const wait = Math.max(0, (oldest.heldSince ?? 0) + this.unstartedWriteMs - performance.now())
+    this.ageTimer = setTimeout(() => {
+      this.ageTimer = null
+      const cutoff = performance.now() - this.unstartedWriteMs
+      // Claim order: stop at the first one too young (a task moved back here later may wait one more round).
+      for (const t of this.unwritten) {
+        if ((t.heldSince ?? 0) > cutoff) break
+        this.touch(t)
+      }
+      this.armAgeTimer()
+    }, wait)
+    this.ageTimer.unref()
   }
 
   private schedule(): void {
@@ -391,20 +381,28 @@ export class LocalQueue {
     let next = this.lastRow
     const fresh: LocalTask[] = []
     const stored: LocalTaskState[] = []
+    const args = this.insertArgs
+    args.length = 0
     this.runTx(() => {
-      for (const n of gone) st.remove.run(n)
+      deleteRuns(st.removeRange, gone)
       for (const t of dirty) {
-        const outcome = t.completion === null ? null : JSON.stringify(t.completion)
+        const outcome = t.completion === null ? null : outcomeJson(t.completion)
         if (!t.row) {
-          const n = ++next
-          st.insert.run(n, t.id, t.type, t.payloadJson, t.attempt, t.maxAttempts, t.parentId, t.leaseSeq, t.state, t.workerId, t.pid, outcome, t.startedAt)
+          args.push(++next, t.id, t.type, t.payloadJson, t.attempt, t.maxAttempts, t.parentId, t.leaseSeq, t.state, t.workerId, t.pid, outcome, t.startedAt)
+          // INSERT_ROWS rows per statement: one step of the VM instead of sixteen (~20% of an insert's cost).
+          if (args.length === INSERT_ROWS * ROW_VALUES) {
+            st.insertMany.run(args)
+            args.length = 0
+          }
           fresh.push(t)
         } else {
           st.update.run(t.state, t.workerId, t.pid, outcome, t.startedAt, t.row)
         }
         stored.push(t.state)
       }
+      for (let i = 0; i < args.length; i += ROW_VALUES) st.insert.run(args.slice(i, i + ROW_VALUES))
     })
+    args.length = 0
     // Only once committed: a failed transaction leaves everything pending for the next flush.
     const w = this.writes
     w.transactions++
@@ -432,6 +430,7 @@ export class LocalQueue {
     if (t.state === 'done') bump(this.doneByType, t.type, -1)
     this.dirty.delete(t)
     this.lazy.delete(t)
+    this.unwritten.delete(t)
     if (t.row) this.gone.push(t.row)
     t.row = 0
   }
@@ -441,28 +440,4 @@ function bump(counts: Map<string, number>, type: string, by: number): void {
   const n = (counts.get(type) ?? 0) + by
   if (n <= 0) counts.delete(type)
   else counts.set(type, n)
-}
-
-function fromRow(r: Row): LocalTask {
-  let completion: Completion | null = null
-  if (r.outcome_json !== null) {
-    const c = JSON.parse(r.outcome_json) as Completion & { startedAt?: string | null }
-    completion = { ...c, startedAt: c.startedAt ? new Date(c.startedAt) : null }
-  }
-  return {
-    row: r.n,
-    stored: r.state,
-    id: r.id,
-    type: r.type,
-    payloadJson: r.payload_json,
-    attempt: r.attempt,
-    maxAttempts: r.max_attempts,
-    parentId: r.parent_id,
-    leaseSeq: r.lease_seq,
-    state: r.state,
-    workerId: r.worker_id,
-    pid: r.pid,
-    startedAt: r.started_at,
-    completion,
-  }
 }

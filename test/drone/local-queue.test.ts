@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { openSqlite } from '../../src/core/sqlite-lib.ts'
 import { LocalQueue, LocalQueueLockedError } from '../../src/drone/local-queue.ts'
 import { tempDir } from '../helpers.ts'
 import { FIXTURES } from './setup.ts'
@@ -17,7 +18,7 @@ function dbPath(): string {
 const claimed = (id: string, leaseSeq = 1) => ({ id, type: 'a', payloadJson: '{"x":1}', attempt: 1, maxAttempts: 3, parentId: null, leaseSeq })
 
 describe('LocalQueue', () => {
-  it('keeps every state, the outcome and claim order across a reopen', () => {
+  it('keeps every state and the outcome across a reopen', () => {
     const path = dbPath()
     const lq = LocalQueue.open({ path })
     lq.taskInsertMany({ tasks: ['t1', 't2', 't3', 't4'].map((id) => claimed(id)) })
@@ -29,12 +30,30 @@ describe('LocalQueue', () => {
     expect(lq.taskListBuffered({ type: 'a', limit: 10 }).map((t) => t.id)).toEqual(['t1'])
     lq.close()
     const again = LocalQueue.open({ path })
-    expect(again.taskList().map((t) => [t.id, t.state])).toEqual([['t1', 'buffered'], ['t2', 'dispatched'], ['t3', 'started'], ['t4', 'done']])
+    // Rows come back in the order they were written: started and done ones before those close() wrote unstarted.
+    expect(again.taskList().map((t) => [t.id, t.state])).toEqual([['t3', 'started'], ['t4', 'done'], ['t1', 'buffered'], ['t2', 'dispatched']])
     expect(again.taskGet({ id: 't3' })).toMatchObject({ workerId: 'a#1', pid: 42, startedAt: 1000, payloadJson: '{"x":1}' })
     const done = again.taskGet({ id: 't4' })!.completion!
     expect(done.outcome).toEqual({ kind: 'succeeded', resultJson: '7' })
     expect(done.startedAt).toEqual(startedAt)
     expect(again.countByState()).toEqual({ buffered: 1, dispatched: 1, started: 1, done: 1 })
+    again.close()
+  })
+
+  it('keeps a failed outcome, and reads outcomes an older version stored (whole completion, ISO start)', () => {
+    const path = dbPath()
+    const lq = LocalQueue.open({ path })
+    lq.taskInsertMany({ tasks: [claimed('f1'), claimed('old', 4)] })
+    const error = { message: 'boom "quoted"', stack: 'at x' }
+    lq.taskUpdateMany({ updates: [{ id: 'f1', to: 'done', completion: { id: 'f1', leaseSeq: 1, outcome: { kind: 'failed', error, retryDelayMs: 500 }, workerPid: null, startedAt: null } }] })
+    lq.close()
+    const db = openSqlite(path, { timeout: 0 })
+    const legacy = { id: 'old', leaseSeq: 4, outcome: { kind: 'succeeded', resultJson: '{"a":1}' }, workerPid: 9, startedAt: '2026-01-01T00:00:00.000Z' }
+    db.prepare(`UPDATE held SET state = 'done', outcome_json = ? WHERE id = 'old'`).run(JSON.stringify(legacy))
+    db.close()
+    const again = LocalQueue.open({ path })
+    expect(again.taskGet({ id: 'f1' })!.completion).toEqual({ id: 'f1', leaseSeq: 1, outcome: { kind: 'failed', error, retryDelayMs: 500 }, workerPid: null, startedAt: null })
+    expect(again.taskGet({ id: 'old' })!.completion).toEqual({ ...legacy, startedAt: new Date('2026-01-01T00:00:00.000Z') })
     again.close()
   })
 

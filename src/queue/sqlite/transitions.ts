@@ -19,11 +19,11 @@ export function applyCompletions(s: Statements, completions: Completion[], now: 
     let outcome: TaskAttempt['outcome']
     let error: string | null = null
     if (o.kind === 'succeeded') {
-      row = s.succeed.get({ id: c.id, leaseSeq: c.leaseSeq, result: o.resultJson, now, workerPid })
+      row = s.succeed.get(o.resultJson, now, workerPid, c.id, c.leaseSeq)
       outcome = 'succeeded'
     } else if (o.kind === 'failed' && o.retryDelayMs === null) {
       error = JSON.stringify(o.error)
-      row = s.failFenced.get({ id: c.id, leaseSeq: c.leaseSeq, error, now, workerPid })
+      row = s.failFenced.get(error, now, workerPid, c.id, c.leaseSeq)
       outcome = 'failed'
     } else {
       // Requeues clear the drone and start time, so read them (fenced) before the update.
@@ -49,17 +49,7 @@ export function applyCompletions(s: Statements, completions: Completion[], now: 
       refused.push(c.id)
       continue
     }
-    s.insertAttempt.run({
-      taskId: c.id,
-      leaseSeq: row.lease_seq,
-      attempt: row.attempts,
-      drone: row.drone,
-      workerPid,
-      startedAt: c.startedAt ? c.startedAt.getTime() : row.started_at,
-      now,
-      outcome,
-      error,
-    })
+    s.insertAttemptHot.run(c.id, row.lease_seq, row.attempts, row.drone, workerPid, c.startedAt ? c.startedAt.getTime() : row.started_at, now, outcome, error)
   }
   return { refused, requeuedTypes }
 }
