@@ -10,6 +10,7 @@ import { DebugTaskButton } from '../debugger/DebugTaskButton.tsx'
 import { ReplayPanel } from '../debugger/ReplayPanel.tsx'
 import { TaskActions } from './TaskActions.tsx'
 import { WhyPanel } from './WhyPanel.tsx'
+import { TaskProfileLinks } from '../profiles/TaskProfileLinks.tsx'
 
 export function TaskDetail({ connectionId, id, onClose }: { connectionId: string; id: string; onClose: () => void }) {
   const openTask = useUi((s) => s.openTask)
@@ -91,6 +92,7 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
           <DebugTaskButton connectionId={connectionId} task={t} />
           <ReplayPanel key={t.id} connectionId={connectionId} task={t} />
           <WhyPanel connectionId={connectionId} id={id} state={t.state} />
+          <TaskProfileLinks taskId={id} />
           {detail.parent && (
             <div>
               parent:{' '}
