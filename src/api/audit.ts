@@ -46,6 +46,10 @@ export const AUDITED: ReadonlySet<string> = new Set<string>([
   'drones.restartWorkers',
   'drones.handBack',
   'drones.openDevTools',
+  'profiles.start',
+  'profiles.stop',
+  'profiles.heapSnapshot',
+  'profiles.remove',
   'tasks.retry',
   'tasks.cancel',
   'tasks.delete',
@@ -76,7 +80,7 @@ export function describeTarget(params: unknown): string {
     const v = p[key]
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') parts.push(`${label}=${String(v).slice(0, 200)}`)
   }
-  for (const k of ['connectionId', 'id', 'taskId', 'name', 'type', 'module', 'kind', 'mode', 'verb', 'count', 'accept', 'jobId']) field(k)
+  for (const k of ['connectionId', 'id', 'taskId', 'name', 'type', 'module', 'kind', 'mode', 'verb', 'count', 'accept', 'jobId', 'droneId', 'workerId', 'tasks', 'runId']) field(k)
   if (Array.isArray(p.workerIds)) parts.push(`workers=${p.workerIds.slice(0, 20).join(',')}`)
   const filter = p.filter
   if (filter && typeof filter === 'object') {

@@ -12,6 +12,7 @@ import type { QueueStats, TaskAttempt, TaskLog, DroneInfo } from '../queue/drive
 import type { Schedule } from '../schedules/definition.ts'
 import { debugCommand, type DebugEvent, type DebugSessionView } from '../debug/protocol.ts'
 import type { ReplayEvent } from './replay.ts'
+import type { ProfileChunk, ProfileView } from './profile-types.ts'
 import type { UnservedType, WhyReport } from '../debug/why.ts'
 import type { ActivityEntry } from './audit.ts'
 import type { BulkJobView } from './bulk-jobs.ts'
@@ -156,6 +157,8 @@ export type PushMessage =
   | { channel: 'replay'; replayId: string; event: ReplayEvent }
   | { channel: 'activity'; entry: ActivityEntry }
   | { channel: 'bulk'; job: BulkJobView }
+  /** a CPU profile or heap snapshot started, progressed or finished (src/api/profiles.ts) */
+  | { channel: 'profiles'; profile: ProfileView }
 
 export const listTasksInput = z.strictObject({
   connectionId: id,
@@ -277,6 +280,30 @@ export const apiInputs = {
   /** runs the task once in a scratch worker process (default module: its type's definition); writes nothing to the queue */
   /** debug: the replay's process waits for the console's debugger, which answers paused before the handler (`session`) */
   'tasks.replay': z.strictObject({ connectionId: id, id, module: z.string().min(1).max(4096).optional(), payload: z.unknown().optional(), debug: z.boolean().optional() }),
+  /**
+   * "Profile the next N tasks" of a type on a drone, or of one of its processes: one CPU profile per
+   * process; with several, each profiles until the type has covered N tasks in all (src/workers/profiling.ts)
+   */
+  'profiles.start': z.strictObject({
+    droneId: id,
+    type: z.string().max(100),
+    workerId: z.string().max(200).optional(),
+    tasks: z.number().int().min(1).max(10_000),
+    /** V8's sampling interval, µs; default 200 */
+    intervalUs: z.number().int().min(50).max(100_000).optional(),
+  }),
+  /** ends a running profile now with the tasks covered so far */
+  'profiles.stop': z.strictObject({ runId: id }),
+  /** a heap snapshot of a worker process (the type's first ready one unless named) */
+  'profiles.heapSnapshot': z.strictObject({ droneId: id, type: z.string().max(100), workerId: z.string().max(200).optional() }),
+  /** stored and running profiles and heap snapshots, newest first */
+  'profiles.list': z.strictObject({}),
+  'profiles.get': z.strictObject({ id }),
+  /** the CPU profiles that covered a task */
+  'profiles.forTask': z.strictObject({ taskId: id }),
+  /** a chunk (1 MiB, base64) of a ready profile's .cpuprofile or .heapsnapshot, from `offset` */
+  'profiles.read': z.strictObject({ id, offset: z.number().int().min(0).default(0) }),
+  'profiles.remove': z.strictObject({ id }),
   /** what a drone this console runs holds (its ledger): counts by state and the first `limit` tasks */
   'drones.holdings': z.strictObject({ id, limit: z.number().int().min(1).max(1000).default(200) }),
   /** hands a buffered task of a console drone back to the global queue (no attempt used) */
@@ -352,6 +379,14 @@ export interface ApiResults {
   'debug.sessions': DebugSessionView[]
   'tasks.replay': { replayId: string; module: string; session?: DebugSessionView }
   'activity.list': ActivityEntry[]
+  'profiles.start': ProfileView[]
+  'profiles.stop': { stopped: boolean }
+  'profiles.heapSnapshot': ProfileView
+  'profiles.list': ProfileView[]
+  'profiles.get': ProfileView
+  'profiles.forTask': ProfileView[]
+  'profiles.read': ProfileChunk
+  'profiles.remove': { removed: boolean }
   'drones.holdings': DroneHoldingsView
   'drones.handBack': { handedBack: true }
   'queue.droneHoldings': LeasedHoldingsView

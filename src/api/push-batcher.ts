@@ -21,6 +21,7 @@ const ACTIVITY_CAP = 100
 type Notice = Extract<PushMessage, { channel: 'notice' }>
 type Activity = Extract<PushMessage, { channel: 'activity' }>
 type Bulk = Extract<PushMessage, { channel: 'bulk' }>
+type Profile = Extract<PushMessage, { channel: 'profiles' }>
 
 export interface PushBatcherOptions {
   /** Receives each window's messages, in order: definitions, drones, flows, notices, activity, bulk progress. */
@@ -40,6 +41,8 @@ export class PushBatcher {
   private activity: Activity[] = []
   /** bulk-action progress: a snapshot per job, so only its newest is kept */
   private bulk = new Map<string, Bulk>()
+  /** a profile's state, per profile: only its newest is kept (its progress counts up, task by task) */
+  private profiles = new Map<string, Profile>()
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   /** Flow deltas merged into a held one (tests and logs read these). */
@@ -79,6 +82,14 @@ export class PushBatcher {
       case 'bulk':
         this.bulk.set(message.job.id, message)
         break
+      case 'profiles':
+        this.profiles.set(message.profile.id, message)
+        break
+      default: {
+        // A new channel must choose how it is batched here, or its pushes would be lost.
+        const unhandled: never = message
+        throw new Error(`push-batcher: no rule for channel ${(unhandled as PushMessage).channel}`)
+      }
     }
     this.schedule()
   }
@@ -101,6 +112,8 @@ export class PushBatcher {
     this.debug = []
     out.push(...this.activity)
     out.push(...this.bulk.values())
+    out.push(...this.profiles.values())
+    this.profiles = new Map()
     this.definitions = undefined
     this.drones = undefined
     this.flows = new Map()

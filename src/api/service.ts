@@ -23,6 +23,7 @@ import { AUDITED, describeActor, describeTarget, type Actor } from './audit.ts'
 import { BulkJobs } from './bulk-jobs.ts'
 import { Definitions } from './definitions.ts'
 import { Drones } from './drones.ts'
+import { Profiles } from './profiles.ts'
 import type { EngineDrone } from './engine.ts'
 import { ApiError, inputError, toApiError } from './errors.ts'
 import { defaultExamplesDir, exampleWorkerPaths } from './examples.ts'
@@ -96,6 +97,7 @@ export class ConsoleService {
   private readonly debug = new DebugSessions((sessionId, event) => this.push({ channel: 'debug', sessionId, event }))
   private readonly replays: Replays
   private readonly bulk: BulkJobs
+  private readonly profiles: Profiles
   private readonly postbacks = new PostbackMap((taskId) => this.drones.heldType(taskId))
   private readonly listeners = new Set<(m: PushMessage) => void>()
   private readonly handlers: Handlers
@@ -129,6 +131,7 @@ export class ConsoleService {
       watchDrone: options.watchDrone,
       postbacks: this.postbacks,
     })
+    this.profiles = new Profiles(options.dataDir, this.drones, (profile) => this.push({ channel: 'profiles', profile }))
     this.replays = new Replays(
       options.replay ?? processReplayRunner(options.spawner),
       (replayId, event) => this.push({ channel: 'replay', replayId, event }),
@@ -174,6 +177,7 @@ export class ConsoleService {
     clearInterval(this.timer)
     clearInterval(this.demoFeed)
     this.debug.closeAll()
+    this.profiles.stopAll()
     await this.replays.settle()
     this.definitions.close()
     await this.bulk.stopAll()
@@ -435,6 +439,14 @@ export class ConsoleService {
       'debug.sessions': () => this.debug.list(),
       'tasks.replay': async (p) => this.replays.start(await replayRequest(await queue(p.connectionId), this.definitions.list(), p), p.connectionId),
       'activity.list': (p) => this.store.listActivity(p.limit, p.beforeId),
+      'profiles.start': (p) => this.profiles.start(p),
+      'profiles.stop': (p) => ({ stopped: this.profiles.stop(p.runId) }),
+      'profiles.heapSnapshot': (p) => this.profiles.heapSnapshot(p),
+      'profiles.list': () => this.profiles.list(),
+      'profiles.get': (p) => this.profiles.get(p.id),
+      'profiles.forTask': (p) => this.profiles.forTask(p.taskId),
+      'profiles.read': (p) => this.profiles.read(p.id, p.offset),
+      'profiles.remove': (p) => ({ removed: this.profiles.remove(p.id) }),
       'drones.holdings': (p) => droneHoldings(this.drones.get(p.id), p.limit),
       'drones.handBack': (p) => handBack(this.drones.get(p.id), p.taskId),
       'queue.droneHoldings': async (p) => leasedHoldings(await queue(p.connectionId), p.droneId, p.limit),

@@ -16,6 +16,7 @@ import { registerTaskCommands } from './commands/tasks.ts'
 import { registerScheduleCommands } from './commands/schedule.ts'
 import { registerSettings } from './commands/settings.ts'
 import { registerReplay } from './commands/replay.ts'
+import { registerProfile } from './commands/profile.ts'
 import { registerWhy } from './commands/why.ts'
 
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
@@ -38,6 +39,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerFlowCommands(program)
   registerWhy(program)
   registerReplay(program)
+  registerProfile(program)
   registerMcp(program)
   // The console pulls in its HTTP server and service (~0.15 s of CPU per start, measured): load it only
   // when the command line may need it, i.e. `console` itself or help.

@@ -11,6 +11,7 @@ import type { QueueSignal, Subscription } from '../queue/driver.ts'
 import type { Queue } from '../queue/queue.ts'
 import { ForkSpawner } from '../workers/fork-spawner.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
+import { startProfile, takeHeapSnapshot, type ProfileRequest, type ProfileRun } from '../workers/profiling.ts'
 import { Completer } from './completer.ts'
 import { EventSink } from './event-sink.ts'
 import { heartbeatService, hostName, maintenanceService, rescueService } from './housekeeping.ts'
@@ -302,6 +303,20 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
   async restartWorkers(type: string, workerId?: string, options: { inspect?: boolean } = {}): Promise<void> {
     if (!this.workers.byType.has(type)) throw new InputError(`this drone has no workers for type "${type}"`)
     await this.workers.restart(type, workerId, options)
+  }
+
+  /**
+   * Runs the next `tasks` tasks of a type (or of one process) under the V8 CPU profiler: one part per
+   * process, N split as src/workers/profiling.ts says. Throws when no process of the type is ready.
+   */
+  profile(type: string, request: ProfileRequest): ProfileRun {
+    return startProfile(this.workers.profiledPools(type, request.workerId), request)
+  }
+
+  /** A heap snapshot of one process of the type (its first ready one by default), chunk by chunk to `write`. */
+  heapSnapshot(type: string, opts: { workerId?: string | undefined; maxBytes?: number; write: (chunk: string) => void }): ReturnType<typeof takeHeapSnapshot> {
+    const pools = this.workers.profiledPools(type, opts.workerId)
+    return takeHeapSnapshot(pools[0]!, opts)
   }
 
   reportError(err: unknown, where: string): void {

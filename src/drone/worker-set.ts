@@ -4,6 +4,8 @@ import type { WorkerEvent } from '../core/events.ts'
 import type { AbortReason, WorkerItem } from '../workers/protocol.ts'
 import { WorkerPool, type LostReason, type LostTask, type WorkerProcessInfo } from '../workers/pool.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
+import { InputError } from '../core/errors.ts'
+import type { ProfiledPool } from '../workers/profiling.ts'
 import { typeCapacity } from './capacity.ts'
 import type { DroneSettings } from './settings.ts'
 
@@ -113,6 +115,15 @@ export class WorkerSet {
     const out: DroneProcessInfo[] = []
     for (const e of this.entries()) for (const p of e.pool.processes()) out.push({ ...p, type: e.type })
     return out
+  }
+
+  /** The pools of a type to profile: all of them, or the one holding `workerId`. */
+  profiledPools(type: string, workerId?: string): ProfiledPool[] {
+    const t = this.byType.get(type)
+    if (!t) throw new InputError(`this drone has no workers for type "${type}"`)
+    const entries = workerId === undefined ? t.entries : t.entries.filter((e) => e.pool.processes().some((p) => p.workerId === workerId))
+    if (entries.length === 0) throw new InputError(`no worker process ${workerId} serves type "${type}" here`)
+    return entries.map((e) => ({ type, pool: e.pool }))
   }
 
   async restart(type: string, workerId: string | undefined, options: { inspect?: boolean }): Promise<void> {

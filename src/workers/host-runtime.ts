@@ -14,6 +14,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import inspector from 'node:inspector'
 import type { WorkerContext } from './api.ts'
 import { loadWorkerModule, type LoadedWorker } from './load-module.ts'
+import { HostProfiler } from './host-profiler.ts'
 import { OutputCapture } from './output-capture.ts'
 import type { AbortReason, FromWorker, RunItem, ToWorker, WorkerItem } from './protocol.ts'
 import { TaskContext } from './task-context.ts'
@@ -66,7 +67,11 @@ export class HostRuntime {
     (item) => this.push(item),
   )
 
+  /** CPU profiles and heap snapshots of this process (the console's Profiles view). */
+  private readonly profiler: HostProfiler
+
   constructor(private readonly transport: HostTransport) {
+    this.profiler = new HostProfiler((m) => transport.send(m))
     setInterval(() => this.sendStats(), STATS_MS).unref()
   }
 
@@ -101,6 +106,13 @@ export class HostRuntime {
         return
       case 'shutdown':
         this.shutdown(message.graceMs)
+        return
+      case 'profile-start':
+      case 'profile-stop':
+      case 'heap-snapshot':
+        // Items of tasks that finished in this turn leave first: the profile's end never overtakes them.
+        this.flush()
+        this.profiler.handle(message)
         return
     }
   }
@@ -184,6 +196,7 @@ export class HostRuntime {
     void this.taskContext.run(item.id, () => {
       // The debugger's wait (replay --inspect) is not run time.
       if (this.breakBeforeRun) waitForDebugger()
+      this.profiler.taskStarted(item.id)
       this.runStarts.set(item.id, performance.now())
       return (trace ? withContext(trace.context, () => this.runHandler(ctx, worker)) : this.runHandler(ctx, worker))
     })
@@ -243,6 +256,11 @@ export class HostRuntime {
     if (t0 !== undefined && (item.k === 'succeeded' || item.k === 'failed')) item.runMs = Math.max(0, performance.now() - t0)
     this.output.end(id) // its last lines go before its outcome
     this.push(item)
+    if (this.profiler.covers(id)) {
+      // Its outcome leaves before the profile can end with it (a task detail links to a stored profile).
+      this.flush()
+      this.profiler.taskFinished(id)
+    }
     if (this.shuttingDown && this.running.size === 0) void this.finishShutdown()
   }
 

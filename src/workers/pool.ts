@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events'
 import { WorkerModuleError } from '../core/errors.ts'
 import type { WorkerEvent, WorkerProcessState } from '../core/events.ts'
 import type { TaskError } from '../core/task.ts'
-import type { AbortReason, FromWorker, RunItem, WorkerItem } from './protocol.ts'
+import type { AbortReason, FromWorker, RunItem, ToWorker, WorkerItem } from './protocol.ts'
 import { PoolProcess, type LostReason, type Slot } from './pool-process.ts'
 import type { ProcessSpawner } from './spawner.ts'
 
@@ -69,7 +69,12 @@ export interface WorkerPoolEvents {
    */
   lost: [workerId: string, pid: number, tasks: LostTask[], reason: LostReason, error: { message: string }]
   worker: [event: WorkerEvent]
+  /** A profile's or heap snapshot's messages (src/workers/profiling.ts listens). */
+  profiling: [workerId: string, pid: number, message: ProfilingMessage]
 }
+
+/** What a worker process sends back for a profile or a heap snapshot. */
+export type ProfilingMessage = Extract<FromWorker, { t: 'profile-progress' | 'chunk' | 'profile-end' | 'heap-end' }>
 
 /** Crash-loop backoff: 100 ms doubling to 5 s; a process up for 10 s resets it. */
 const BACKOFF_BASE_MS = 100
@@ -181,6 +186,21 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const p = this.slots.find((s) => s.workerId === workerId)?.current
     if (!p?.alive || (pid !== undefined && p.pid !== pid)) return
     p.handle.send({ t: 'enqueued', replies })
+  }
+
+  /**
+   * Sends a profiling request to one live process (or every one): their answers come as `profiling`
+   * events. Returns the processes it reached.
+   */
+  sendProfiling(workerId: string | undefined, message: Extract<ToWorker, { t: 'profile-start' | 'profile-stop' | 'heap-snapshot' }>): Array<{ workerId: string; pid: number }> {
+    const out: Array<{ workerId: string; pid: number }> = []
+    for (const slot of this.slots) {
+      const p = slot.current
+      if (!p || p.phase !== 'ready' || (workerId !== undefined && p.workerId !== workerId)) continue
+      p.handle.send(message)
+      out.push({ workerId: p.workerId, pid: p.pid })
+    }
+    return out
   }
 
   processes(): WorkerProcessInfo[] {
@@ -300,6 +320,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         if (this.opts.maxRssMb !== undefined && m.rssBytes > this.opts.maxRssMb * 1024 * 1024) this.retire(p)
         return
       case 'bye':
+        return
+      case 'profile-progress':
+      case 'chunk':
+      case 'profile-end':
+      case 'heap-end':
+        this.emit('profiling', p.workerId, p.pid, m)
         return
     }
   }

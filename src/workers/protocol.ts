@@ -31,6 +31,15 @@ export type ToWorker =
   | { t: 'enqueued'; replies: Array<{ reqId: number; id?: string; error?: string }> }
   /** Finish running tasks (they are aborted after graceMs), run teardown, then exit. */
   | { t: 'shutdown'; graceMs: number }
+  /**
+   * Runs the V8 CPU profiler (host-profiler.ts) until `tasks` tasks that started under it have finished
+   * in this process, or a `profile-stop`; the profile then comes back as `chunk` messages and a
+   * `profile-end`. `maxBytes` bounds the serialized profile (a bigger one ends with an error instead).
+   */
+  | { t: 'profile-start'; profileId: string; tasks: number; intervalUs: number; maxBytes: number }
+  | { t: 'profile-stop'; profileId: string }
+  /** A heap snapshot, streamed as `chunk` messages and a `heap-end`; stops forwarding past `maxBytes`. */
+  | { t: 'heap-snapshot'; reqId: string; maxBytes: number }
 
 export type WorkerItem =
   | { k: 'started'; id: string; at: number }
@@ -53,3 +62,13 @@ export type FromWorker =
   | { t: 'items'; items: WorkerItem[] }
   | { t: 'stats'; rssBytes: number; cpuUserUs: number; cpuSystemUs: number }
   | { t: 'bye' }
+  /** A profiled task finished: `done` covered tasks so far (the drone splits N across processes). */
+  | { t: 'profile-progress'; profileId: string; done: number }
+  /** A piece of a profile or heap snapshot (`reqId`: the profileId or the snapshot's reqId), in order. */
+  | { t: 'chunk'; reqId: string; data: string }
+  /**
+   * The profile's last message, after its chunks. `taskIds`: the tasks that started and finished under
+   * the profiler. `error`: no profile (too big, the profiler failed); its chunks, if any, are void.
+   */
+  | { t: 'profile-end'; profileId: string; taskIds: string[]; startedAt: number; endedAt: number; samples: number; bytes: number; error?: string }
+  | { t: 'heap-end'; reqId: string; bytes: number; error?: string }

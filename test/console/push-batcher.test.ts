@@ -145,4 +145,19 @@ describe('PushBatcher: activity lines and bulk progress', () => {
     ])
     b.stop()
   })
+  it('passes only the newest state of each profile', () => {
+    const sent: PushMessage[][] = []
+    const b = new PushBatcher({ send: (m) => sent.push(m) })
+    const view = (id: string, covered: number, state: 'running' | 'ready') => ({
+      id, kind: 'cpu' as const, runId: 'r', state, droneId: 'd', droneName: 'd', type: 'crunch', workerId: `crunch#${id}`, pid: 1,
+      requested: 20, covered, taskIds: [], samples: 0, bytes: 0, startedAt: new Date(0).toISOString(), endedAt: null, fileName: 'f.cpuprofile',
+    })
+    for (let n = 0; n <= 20; n++) b.push({ channel: 'profiles', profile: view('1', n, 'running') })
+    b.push({ channel: 'profiles', profile: view('1', 20, 'ready') })
+    b.push({ channel: 'profiles', profile: view('2', 3, 'running') })
+    vi.advanceTimersByTime(PUSH_WINDOW_MS)
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.map((m) => (m.channel === 'profiles' ? `${m.profile.id} ${m.profile.covered} ${m.profile.state}` : m.channel))).toEqual(['1 20 ready', '2 3 running'])
+    b.stop()
+  })
 })

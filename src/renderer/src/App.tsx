@@ -18,6 +18,8 @@ import { WorkersView } from './views/workers/WorkersView.tsx'
 
 // CodeMirror doubles the bundle (≈ 390 kB of 780 kB minified): only the debugger needs it, so it loads on first use.
 const DebuggerView = lazy(() => import('./views/debugger/DebuggerView.tsx').then((m) => ({ default: m.DebuggerView })))
+// The flame graph's d3 modules load with the Profiles view too.
+const ProfilesView = lazy(() => import('./views/profiles/ProfilesView.tsx').then((m) => ({ default: m.ProfilesView })))
 
 function CurrentView() {
   const view = useUi((s) => s.view)
@@ -44,6 +46,12 @@ function CurrentView() {
       return (
         <Suspense fallback={<div className="muted">loading the debugger…</div>}>
           <DebuggerView />
+        </Suspense>
+      )
+    case 'profiles':
+      return (
+        <Suspense fallback={<div className="muted">loading profiles…</div>}>
+          <ProfilesView />
         </Suspense>
       )
     case 'activity':

@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'react'
+import { useShallow } from 'zustand/react/shallow'
 import { useTransportStatus } from '../transport/index.ts'
 import { useConnectionList } from '../data/queries.ts'
 import { useUi, type Theme } from '../stores/ui.ts'
 
 function LinkStatus() {
-  const s = useTransportStatus()
+  // Only the fields shown: `opens` and `attempt` change on every reconnect and would re-render for nothing.
+  const s = useTransportStatus(useShallow((t) => ({ kind: t.kind, state: t.state, retryAt: t.retryAt, lastError: t.lastError })))
   const [, tick] = useState(0)
   useEffect(() => {
     if (s.state !== 'closed') return

@@ -1,6 +1,8 @@
-import { useCallback, useEffect, useRef, useState } from 'react'
-import type { ApiParams, ApiResults } from '../../../api/contract.ts'
-import { call, toApiError, type ApiError } from '../transport/index.ts'
+import { useQuery } from '@tanstack/react-query'
+import { startTransition, useActionState, useCallback, useEffect, useRef, useState } from 'react'
+import type { ApiParams } from '../../../api/contract.ts'
+import { apiQuery } from '../data/api-query.ts'
+import { toApiError, type ApiError } from '../transport/index.ts'
 
 /** Runs `fn` every `ms` while mounted (and once at once); the latest `fn` is always used. */
 export function useInterval(fn: () => void, ms: number, enabled = true): void {
@@ -16,35 +18,37 @@ export function useInterval(fn: () => void, ms: number, enabled = true): void {
   }, [ms, enabled])
 }
 
-/** A button's async action: busy while running, the error kept for an ErrorBox, the result for display. */
+interface Outcome<R> {
+  result: R | null
+  error: ApiError | null
+}
+type ActionMessage<A, R> = { kind: 'run'; args: A; settle: (r: R | null) => void } | { kind: 'reset' }
+const NO_OUTCOME: Outcome<never> = { result: null, error: null }
+
+/**
+ * A button's async action on React 19's `useActionState`: pending while it runs (`busy`), the error
+ * kept for an ErrorBox, the result for display. `run` resolves with the result (null on error), so
+ * a form can close itself once saved; runs are queued one after the other, as useActionState does.
+ */
 export function useAction<A extends unknown[], R>(fn: (...args: A) => Promise<R>) {
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<ApiError | null>(null)
-  const [result, setResult] = useState<R | null>(null)
   const ref = useRef(fn)
   useEffect(() => {
     ref.current = fn
   })
-  const run = useCallback(async (...args: A): Promise<R | null> => {
-    setBusy(true)
-    setError(null)
+  const [outcome, dispatch, busy] = useActionState<Outcome<R>, ActionMessage<A, R>>(async (_prev, m) => {
+    if (m.kind === 'reset') return NO_OUTCOME
     try {
-      const r = await ref.current(...args)
-      setResult(() => r)
-      return r
+      const result = await ref.current(...m.args)
+      m.settle(result)
+      return { result, error: null }
     } catch (err) {
-      setError(toApiError(err))
-      setResult(null)
-      return null
-    } finally {
-      setBusy(false)
+      m.settle(null)
+      return { result: null, error: toApiError(err) }
     }
-  }, [])
-  const reset = useCallback(() => {
-    setError(null)
-    setResult(null)
-  }, [])
-  return { run, busy, error, result, reset }
+  }, NO_OUTCOME)
+  const run = useCallback((...args: A): Promise<R | null> => new Promise((settle) => startTransition(() => dispatch({ kind: 'run', args, settle }))), [dispatch])
+  const reset = useCallback(() => startTransition(() => dispatch({ kind: 'reset' })), [dispatch])
+  return { run, busy, error: outcome.error, result: outcome.result, reset }
 }
 
 /** True when a key event comes from a text field (shortcuts then leave it alone). */
@@ -94,23 +98,17 @@ type PolledMethod = 'types.list' | 'schedules.list'
  * `act` runs a change and re-reads (or shows the change's error).
  */
 export function usePolledList<M extends PolledMethod>(method: M, connectionId: string | null, ms: number) {
-  const [list, setList] = useState<ApiResults[M] | null>(null)
-  const [error, setError] = useState<ApiError | null>(null)
-  const reload = (): void => {
-    if (!connectionId) return
-    call(method, { connectionId } as ApiParams<M>).then(
-      (l) => {
-        setList(l)
+  // A query (re-read by TanStack's refetchInterval, shared by every view showing it); an action's error is kept beside it until the next action.
+  const q = useQuery({ ...apiQuery(method, { connectionId: connectionId ?? '' } as ApiParams<M>), enabled: !!connectionId, refetchInterval: ms })
+  const [actError, setError] = useState<ApiError | null>(null)
+  const reload = (): void => void q.refetch()
+  const act = (p: Promise<unknown>): Promise<void> =>
+    p.then(
+      () => {
         setError(null)
+        reload()
       },
       (err: unknown) => setError(toApiError(err)),
     )
-  }
-  useInterval(reload, ms, !!connectionId)
-  const act = (p: Promise<unknown>): Promise<void> =>
-    p.then(
-      () => reload(),
-      (err: unknown) => setError(toApiError(err)),
-    )
-  return { list, error, setError, reload, act }
+  return { list: q.data ?? null, error: actError ?? q.error, setError, reload, act }
 }

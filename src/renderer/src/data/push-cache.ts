@@ -3,6 +3,7 @@ import type { ApiResults, PushMessage, TaskDetail } from '../../../api/contract.
 import type { TaskEvent } from '../../../core/events.ts'
 import type { Task } from '../../../core/task.ts'
 import { ACTIVITY_SHOWN, activityQuery, bulkJobsQuery, dronesQuery, workerDefsQuery } from './queries.ts'
+import { applyProfilePush } from '../views/profiles/data.ts'
 
 type BulkJob = ApiResults['tasks.bulkJobs'][number]
 
@@ -33,6 +34,7 @@ export function applyPushesToCache(client: QueryClient, batch: readonly PushMess
     else if (m.channel === 'worker-definitions') defs = m.definitions
     else if (m.channel === 'activity') client.setQueryData(activityQuery().queryKey, (items) => addActivity(items, m.entry))
     else if (m.channel === 'bulk') client.setQueryData(bulkJobsQuery().queryKey, (jobs) => updateBulkJob(jobs, m.job))
+    else if (m.channel === 'profiles') applyProfilePush(client, m.profile)
     else if (m.channel === 'flow') for (const e of m.delta.recent) if ('taskId' in e) taskEvents.push(e)
   }
   if (drones) client.setQueryData(dronesQuery().queryKey, drones)

@@ -22,12 +22,6 @@ export const bulkJobsQuery = () => queryOptions({ ...apiQuery('tasks.bulkJobs', 
 export const ACTIVITY_SHOWN = 200
 export const activityQuery = () => queryOptions({ ...apiQuery('activity.list', { limit: ACTIVITY_SHOWN }), staleTime: Infinity })
 
-/** Nothing pushes type settings or schedules (another console or the CLI may change them): re-read on a timer. */
-const TYPES_POLL_MS = 2000
-const SCHEDULES_POLL_MS = 2000
-export const typesQuery = (connectionId: string) => queryOptions({ ...apiQuery('types.list', { connectionId }), refetchInterval: TYPES_POLL_MS })
-export const schedulesQuery = (connectionId: string) => queryOptions({ ...apiQuery('schedules.list', { connectionId }), refetchInterval: SCHEDULES_POLL_MS })
-
 const EMPTY: never[] = []
 
 /** The pushed lists, read through a selector so a component re-renders only when its slice changes. */
@@ -73,3 +67,11 @@ export const taskQuery = (connectionId: string, id: string) =>
 export function useAppInfo<T>(select: (info: ApiResults['app.info']) => T) {
   return useQuery({ ...appInfoQuery(), select }).data
 }
+
+/** Queue counts and the drone registry come from the database and are not pushed: re-read on a timer while shown. */
+export const STATS_POLL_MS = 2000
+export const statsQuery = (connectionId: string, ms = STATS_POLL_MS) => queryOptions({ ...apiQuery('queue.stats', { connectionId }), refetchInterval: ms })
+export const queueDronesQuery = (connectionId: string, ms = STATS_POLL_MS) => queryOptions({ ...apiQuery('queue.drones', { connectionId }), refetchInterval: ms })
+/** Asked of every connection this often: a cheap stats query and the drone registry. */
+export const UNSERVED_POLL_MS = 3000
+export const unservedQuery = (connectionId: string) => queryOptions({ ...apiQuery('queue.unserved', { connectionId }), refetchInterval: UNSERVED_POLL_MS })

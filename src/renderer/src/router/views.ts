@@ -10,6 +10,7 @@ export const VIEWS = [
   { id: 'schedules', label: 'Schedules', key: 's' },
   { id: 'types', label: 'Types', key: 'y' },
   { id: 'debugger', label: 'Debugger', key: 'b' },
+  { id: 'profiles', label: 'Profiles', key: 'p' },
   { id: 'activity', label: 'Activity', key: 'a' },
 ] as const
 export type ViewId = (typeof VIEWS)[number]['id']

@@ -20,7 +20,8 @@ interface UiState {
   go(view: ViewId): void
   setTheme(theme: Theme): void
   selectConnection(id: string | null): void
-  openTask(id: string | null): void
+  /** opens a task's detail in Tasks; `connectionId`: the queue it is in, when not the selected one (Flow and Workers show every queue's drones) */
+  openTask(id: string | null, connectionId?: string): void
 }
 
 function storedTheme(): Theme {
@@ -53,5 +54,5 @@ export const useUi = create<UiState>((set, get) => ({
     if (get().taskId) navigate({ view: 'tasks' })
   },
   // A task link names its queue, so the address alone reopens it (pasted into a chat, or after Back).
-  openTask: (taskId) => navigate(taskId ? { view: 'tasks', id: taskId, connection: get().connectionId } : { view: get().view }),
+  openTask: (taskId, connectionId) => navigate(taskId ? { view: 'tasks', id: taskId, connection: connectionId ?? get().connectionId } : { view: get().view }),
 }))

@@ -1,40 +1,21 @@
-import { useState } from 'react'
-import type { ApiResults } from '../../../../api/contract.ts'
+import { useQuery } from '@tanstack/react-query'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
-import { useInterval } from '../../components/hooks.ts'
 import { STALE_MS, readInfo } from '../../lib/drone-record.ts'
 import { fmtAgo, fmtCount, fmtTime } from '../../lib/format.ts'
-import { useConnections } from '../../data/queries.ts'
+import { STATS_POLL_MS as POLL_MS, queueDronesQuery, statsQuery, useConnections } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
-import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { TASK_STATES } from '../../../../core/task.ts'
-
-const POLL_MS = 2000
 
 /** Every drone on the selected queue (any machine), and counts per type and state. */
 export function ClusterView() {
   const connectionId = useUi((s) => s.connectionId)
   const conn = useConnections((items) => items.find((c) => c.id === connectionId)).data
-  const [drones, setDrones] = useState<ApiResults['queue.drones'] | null>(null)
-  const [stats, setStats] = useState<ApiResults['queue.stats'] | null>(null)
-  const [error, setError] = useState<ApiError | null>(null)
-
-  useInterval(
-    () => {
-      if (!connectionId) return
-      Promise.all([call('queue.drones', { connectionId }), call('queue.stats', { connectionId })]).then(
-        ([d, s]) => {
-          setDrones(d)
-          setStats(s)
-          setError(null)
-        },
-        (err) => setError(toApiError(err)),
-      )
-    },
-    POLL_MS,
-    !!connectionId,
-  )
+  const dronesQ = useQuery({ ...queueDronesQuery(connectionId ?? ''), enabled: !!connectionId })
+  const statsQ = useQuery({ ...statsQuery(connectionId ?? ''), enabled: !!connectionId })
+  const drones = dronesQ.data ?? null
+  const stats = statsQ.data ?? null
+  const error = dronesQ.error ?? statsQ.error
 
   if (!connectionId) {
     return (

@@ -1,9 +1,10 @@
 import { useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
-import type { Connection, ConnectionInput } from '../../../../api/contract.ts'
+import { connectionInput, type Connection, type ConnectionInput } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useAction } from '../../components/hooks.ts'
 import { connectionsQuery } from '../../data/queries.ts'
+import { numberField, schemaIssues } from '../../lib/form-check.ts'
 import { call } from '../../transport/index.ts'
 import { TestResult } from './TestResult.tsx'
 
@@ -84,7 +85,9 @@ export function ConnectionForm({ editing, onDone }: { editing: Connection | null
     return saved
   })
   const test = useAction(() => call('connections.test', inputOf(d, editing?.id)))
-  const portBad = d.port.trim() !== '' && !/^\d{1,5}$/.test(d.port.trim())
+  // The contract's connection schema decides (port 1–65535, the schema name rule); the notes word it for this form.
+  const issues = schemaIssues(connectionInput, { ...inputOf(d, editing?.id), port: numberField(d.port), schema: d.schema.trim() || undefined })
+  const portBad = issues.has('port')
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
@@ -157,7 +160,7 @@ export function ConnectionForm({ editing, onDone }: { editing: Connection | null
               </select>
             </div>
             <div>
-              <Text id="schema" label="Schema" value={d.schema} set={(v) => set('schema', v)} placeholder={effectiveSchema(d).schema} bad={d.schema && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(d.schema) ? 'letters, digits, _ (not first)' : undefined} />
+              <Text id="schema" label="Schema" value={d.schema} set={(v) => set('schema', v)} placeholder={effectiveSchema(d).schema} bad={issues.has('schema') ? 'letters, digits, _ (not first)' : undefined} />
               <div className="field-note" data-testid="connection-schema-effective" data-schema={effectiveSchema(d).schema}>
                 uses schema <span className="mono">{effectiveSchema(d).schema}</span>
                 {effectiveSchema(d).from === 'address' ? ' (from the address)' : effectiveSchema(d).from === 'default' ? ' (the default)' : ''}

@@ -15,6 +15,7 @@ import { LiveSessions } from './LiveSessions.tsx'
 import { ReplayEvents } from './ReplayEvents.tsx'
 import { ReplayFromDebugger } from './ReplayFromDebugger.tsx'
 import { ReplayPanel } from './ReplayPanel.tsx'
+import { ProcessProfileButtons } from '../profiles/ProfileControls.tsx'
 import { SourceView } from './SourceView.tsx'
 import { ExpressionBox, Scopes } from './Values.tsx'
 import { attach, detach, run, scriptSource, toggleBreakpoint, useDebug } from './store.ts'
@@ -145,6 +146,8 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
         <button type="button" className="btn small" disabled={!paused} onClick={() => run({ method: 'Debugger.stepOut' })} data-testid="debug-step-out" title="Step out (Shift+F11)">
           Step out
         </button>
+        {/* A drone's process only (a replay's runs one task and exits); a paused process would hold a profile's stop and a snapshot until resumed: offered while it runs. */}
+        {!closed && !s.replay && s.droneId && <ProcessProfileButtons droneId={s.droneId} type={s.type} workerId={s.workerId} disabled={!!paused} />}
         {error && (
           <span className="bad-text small-text" data-testid="debug-error">
             {error}

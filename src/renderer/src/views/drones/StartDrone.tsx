@@ -1,15 +1,16 @@
-import { useQueryClient } from '@tanstack/react-query'
-import { useEffect, useState, type FormEvent } from 'react'
+import { useQuery, useQueryClient } from '@tanstack/react-query'
+import { useState, type FormEvent } from 'react'
 import type { ApiResults } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useAction } from '../../components/hooks.ts'
 import { servedTypes } from '../../lib/drone-record.ts'
-import { dronesQuery, useConnectionList, useWorkerDefList } from '../../data/queries.ts'
+import { dronesQuery, queueDronesQuery, useConnectionList, useWorkerDefList } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
 
 /** The operator's last choice of workers, per queue: the form's starting point next time (issue 16). */
 const CHOICE_KEY = 'swarmage.droneWorkers.'
+const NO_DRONES: ApiResults['queue.drones'] = []
 
 function lastChoice(connectionId: string, known: Set<string>): Set<string> {
   try {
@@ -29,21 +30,9 @@ export function StartDrone({ onDone }: { onDone: () => void }) {
   // Nothing ticked by default: on a shared queue a tick means "run this code on the cluster's tasks".
   const [picked, setPicked] = useState<Set<string>>(() => lastChoice(connectionId, new Set(defs.map((d) => d.id))))
   const [name, setName] = useState('')
-  const [others, setOthers] = useState<ApiResults['queue.drones'] | null>(null)
-  useEffect(() => {
-    setOthers(null)
-    if (!connectionId) return
-    let live = true
-    // Best effort: a queue that cannot be read now still lets the operator start (the start says why it fails).
-    call('queue.drones', { connectionId }).then(
-      (d) => live && setOthers(d),
-      () => live && setOthers([]),
-    )
-    return () => {
-      live = false
-    }
-  }, [connectionId])
-  const served = servedTypes(others ?? [])
+  // Best effort, read once per queue picked: a queue that cannot be read now still lets the operator start (the start says why it fails).
+  const others = useQuery({ ...queueDronesQuery(connectionId, 0), enabled: !!connectionId }).data
+  const served = servedTypes(others ?? NO_DRONES)
   const start = useAction(async () => {
     const drone = await call('drones.start', { connectionId, workerIds: [...picked], ...(name.trim() ? { name: name.trim() } : {}) })
     globalThis.localStorage?.setItem(CHOICE_KEY + connectionId, JSON.stringify([...picked]))
@@ -102,7 +91,7 @@ export function StartDrone({ onDone }: { onDone: () => void }) {
                     </span>
                   )}
                   <span className={`muted small-text`} data-testid={`drone-worker-served-${d.type}`} title={by ? `live drones serving ${d.type}: ${by.join(', ')}` : undefined}>
-                    {others === null ? '' : by ? `served by ${by.length} other drone${by.length === 1 ? '' : 's'}` : 'no other drone serves it'}
+                    {others === undefined ? '' : by ? `served by ${by.length} other drone${by.length === 1 ? '' : 's'}` : 'no other drone serves it'}
                   </span>
                 </label>
               )

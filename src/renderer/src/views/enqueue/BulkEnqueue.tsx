@@ -1,10 +1,11 @@
 import { useState } from 'react'
-import type { ApiParams } from '../../../../api/contract.ts'
+import { workerDefinitionInput, type ApiParams } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useAction } from '../../components/hooks.ts'
 import { BULK_MAX, ndjsonTasks, sendBulk, templateTasks, type BulkProgress } from '../../lib/bulk.ts'
 import { call } from '../../transport/index.ts'
-import { TASK_TYPE_RE, TASK_TYPE_RULE } from '../../../../core/task.ts'
+import { TASK_TYPE_RULE } from '../../../../core/task.ts'
+import { numberField } from '../../lib/form-check.ts'
 
 /**
  * Many tasks at once: a count with a payload template (`{{i}}` is 1…count), or an NDJSON file in the
@@ -31,9 +32,11 @@ export function BulkEnqueue({ connectionId, typesListId }: { connectionId: strin
     return { sent, from: mode === 'file' ? file?.name : undefined }
   })
 
-  const typeBad = mode === 'template' && type !== '' && !TASK_TYPE_RE.test(type)
-  const countBad = !/^\d+$/.test(count) || Number(count) < 1 || Number(count) > BULK_MAX
-  const ready = mode === 'template' ? TASK_TYPE_RE.test(type) && !countBad : file !== null
+  // The task-type rule is the contract's (the worker definition schema's); the count is the bulk builder's own bound.
+  const typeOk = workerDefinitionInput.shape.type.safeParse(type).success
+  const typeBad = mode === 'template' && type !== '' && !typeOk
+  const countBad = !Number.isInteger(numberField(count)) || Number(count) < 1 || Number(count) > BULK_MAX
+  const ready = mode === 'template' ? typeOk && !countBad : file !== null
   return (
     <div className="panel form" data-testid="bulk-form">
       <h2>Enqueue many</h2>

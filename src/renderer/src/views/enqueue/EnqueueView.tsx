@@ -1,17 +1,19 @@
-import { useEffect, useState, type FormEvent } from 'react'
-import type { ApiParams } from '../../../../api/contract.ts'
+import { useQuery } from '@tanstack/react-query'
+import { useState, type FormEvent } from 'react'
+import { apiInputs, workerDefinitionInput, type ApiParams } from '../../../../api/contract.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { JsonField } from '../../components/JsonField.tsx'
 import { useAction } from '../../components/hooks.ts'
 import { parseJson } from '../../lib/json.ts'
-import { useConnections, useWorkerDefList } from '../../data/queries.ts'
+import { statsQuery, useConnections, useWorkerDefList } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call } from '../../transport/index.ts'
 import { BulkEnqueue } from './BulkEnqueue.tsx'
-import { TASK_TYPE_RE, TASK_TYPE_RULE } from '../../../../core/task.ts'
+import { TASK_TYPE_RULE } from '../../../../core/task.ts'
+import { noteFor, numberField, schemaIssues } from '../../lib/form-check.ts'
 
-const INT_RE = /^-?\d+$/
+const NO_TYPES: string[] = []
 
 export function EnqueueView() {
   const connectionId = useUi((s) => s.connectionId)
@@ -20,19 +22,8 @@ export function EnqueueView() {
   const openTask = useUi((s) => s.openTask)
   // Empty, never a guess: on a shared queue a pre-filled type enqueues work for someone else's drones (issue 16).
   const [type, setType] = useState('')
-  const [queueTypes, setQueueTypes] = useState<string[]>([])
-  useEffect(() => {
-    if (!connectionId) return
-    let live = true
-    // Suggestions: the types this queue already holds, beside the worker definitions' (best effort).
-    call('queue.stats', { connectionId }).then(
-      (s) => live && setQueueTypes(Object.keys(s.types).sort()),
-      () => undefined,
-    )
-    return () => {
-      live = false
-    }
-  }, [connectionId])
+  // Suggestions: the types this queue already holds, beside the worker definitions' (best effort, read once per visit).
+  const queueTypes = useQuery({ ...statsQuery(connectionId ?? '', 0), enabled: !!connectionId, select: (s) => Object.keys(s.types).sort() }).data ?? NO_TYPES
   const hasExamples = defs.some((d) => d.example)
   const [payload, setPayload] = useState('{}')
   const [priority, setPriority] = useState('')
@@ -42,24 +33,23 @@ export function EnqueueView() {
   const [demoCount, setDemoCount] = useState('200')
   const parsed = parseJson(payload, { allowEmpty: true })
 
+  const value = parsed.ok ? parsed.value : undefined
+  const params = { connectionId: connectionId ?? '', type, payload: value === undefined ? null : value, options: { priority: numberField(priority), delayMs: numberField(delay), maxAttempts: numberField(maxAttempts), key: key.trim() || undefined } }
+  // The call's own schema, and the task-type rule of the worker definition schema (the server checks it with validateNewTask).
+  const issues = schemaIssues(apiInputs['tasks.enqueue'], params)
   const bad = {
-    type: type && !TASK_TYPE_RE.test(type) ? `a task type is ${TASK_TYPE_RULE}` : null,
-    priority: priority && !INT_RE.test(priority) ? 'a whole number; higher runs first' : null,
-    delay: delay && !/^\d+$/.test(delay) ? 'milliseconds, 0 or more' : null,
-    maxAttempts: maxAttempts && (!/^\d+$/.test(maxAttempts) || Number(maxAttempts) < 1 || Number(maxAttempts) > 1000) ? '1–1000' : null,
+    type: type && !workerDefinitionInput.shape.type.safeParse(type).success ? `a task type is ${TASK_TYPE_RULE}` : null,
+    priority: noteFor(issues, 'options.priority', 'a whole number; higher runs first'),
+    delay: noteFor(issues, 'options.delayMs', 'milliseconds, 0 or more'),
+    maxAttempts: noteFor(issues, 'options.maxAttempts', '1–1000'),
   }
+  // Only the fields with a note block sending; anything else (an over-long key) is named by the server's answer, in its words.
   const invalid = !type || !parsed.ok || Object.values(bad).some(Boolean)
+  const demoParams = { connectionId: connectionId ?? '', count: numberField(demoCount) }
+  const demoBad = !apiInputs['tasks.demo'].safeParse(demoParams).success
 
-  const send = useAction(async () => {
-    const options: NonNullable<ApiParams<'tasks.enqueue'>['options']> = {}
-    if (priority) options.priority = Number(priority)
-    if (delay) options.delayMs = Number(delay)
-    if (maxAttempts) options.maxAttempts = Number(maxAttempts)
-    if (key.trim()) options.key = key.trim()
-    const value = parsed.ok ? parsed.value : undefined
-    return call('tasks.enqueue', { connectionId: connectionId!, type, payload: value === undefined ? null : value, options })
-  })
-  const demo = useAction(() => call('tasks.demo', { connectionId: connectionId!, count: Number(demoCount) }))
+  const send = useAction(async () => call('tasks.enqueue', params as ApiParams<'tasks.enqueue'>))
+  const demo = useAction(() => call('tasks.demo', apiInputs['tasks.demo'].parse(demoParams)))
 
   if (!connectionId) {
     return (
@@ -120,7 +110,7 @@ export function EnqueueView() {
         </p>
         <div className="actions">
           <input className="narrow-input" value={demoCount} onChange={(e) => setDemoCount(e.target.value)} aria-label="How many" data-testid="demo-count" />
-          <button type="button" className="btn" disabled={demo.busy || !/^\d+$/.test(demoCount) || Number(demoCount) < 1 || Number(demoCount) > 100000} onClick={() => void demo.run()} data-testid="demo-send">
+          <button type="button" className="btn" disabled={demo.busy || demoBad} onClick={() => void demo.run()} data-testid="demo-send">
             {demo.busy ? 'Sending…' : 'Send demo tasks'}
           </button>
           {demo.busy && <span className="spinner" />}

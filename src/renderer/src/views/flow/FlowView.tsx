@@ -1,12 +1,10 @@
-import { useState } from 'react'
+import { useQueries } from '@tanstack/react-query'
 import type { ApiResults } from '../../../../api/contract.ts'
 import { EmptyState } from '../../components/EmptyState.tsx'
-import { useInterval } from '../../components/hooks.ts'
 import { fmtCount, fmtDuration, fmtRate, fmtTime, shortId } from '../../lib/format.ts'
 import { byType, recent } from '../../stores/flow.ts'
-import { useConnectionList, useDroneList } from '../../data/queries.ts'
+import { statsQuery, useConnectionList, useDroneList } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
-import { call } from '../../transport/index.ts'
 import { FlowCharts } from './FlowCharts.tsx'
 import { PostbackMap } from './PostbackMap.tsx'
 import { UnservedWarning } from './UnservedWarning.tsx'
@@ -15,31 +13,17 @@ import { useFlowTick } from './useFlowTick.ts'
 
 type Stats = ApiResults['queue.stats']
 
-/** Queue counts come from the database: polled every 2 s (a stats query per connection), not pushed. */
-const STATS_POLL_MS = 2000
-
 export function FlowView() {
   const drones = useDroneList()
   const connections = useConnectionList()
   const openTask = useUi((s) => s.openTask)
   const fast = useFlowTick(250)
   const slow = useFlowTick(1000)
-  const [stats, setStats] = useState<Record<string, Stats>>({})
   const live = drones.filter((d) => d.state !== 'stopped')
   const connIds = [...new Set(live.map((d) => d.connectionId))]
-
-  useInterval(
-    () => {
-      for (const id of connIds) {
-        call('queue.stats', { connectionId: id }).then(
-          (s) => setStats((cur) => ({ ...cur, [id]: s })),
-          () => undefined,
-        )
-      }
-    },
-    STATS_POLL_MS,
-    connIds.length > 0,
-  )
+  // One stats query per queue a live drone works on (shared with Cluster's, same key); a failed read keeps the last counts.
+  const statsList = useQueries({ queries: connIds.map((id) => statsQuery(id)) })
+  const stats: Record<string, Stats | undefined> = Object.fromEntries(connIds.map((id, i) => [id, statsList[i]?.data]))
 
   const now = Date.now()
   void fast
@@ -109,7 +93,7 @@ export function FlowView() {
               <li key={`${e.at}-${i}`} className={e.kind === 'failed' || e.kind === 'lease-lost' || e.kind === 'worker-error' ? 'bad-text' : ''}>
                 <span className="muted">{fmtTime(new Date(e.at).toISOString())}</span> <span className="ev-kind">{e.kind}</span>{' '}
                 {'taskId' in e ? (
-                  <button type="button" className="link mono" onClick={() => openTask(e.taskId)}>
+                  <button type="button" className="link mono" onClick={() => openTask(e.taskId, drones.find((d) => d.id === e.droneId)?.connectionId)}>
                     {e.type} {shortId(e.taskId)}
                   </button>
                 ) : (

@@ -1,14 +1,6 @@
-import { useState } from 'react'
-import type { ApiResults } from '../../../../api/contract.ts'
-import { useInterval } from '../../components/hooks.ts'
+import { useQueries } from '@tanstack/react-query'
 import { fmtCount } from '../../lib/format.ts'
-import { useConnectionList } from '../../data/queries.ts'
-import { call } from '../../transport/index.ts'
-
-type Unserved = ApiResults['queue.unserved']
-
-/** Asked of every connection this often: a cheap stats query and the drone registry. */
-const UNSERVED_POLL_MS = 3000
+import { unservedQuery, useConnectionList } from '../../data/queries.ts'
 
 /**
  * The Flow view's warning, shown without being asked: a type with queued tasks and no live drone
@@ -17,21 +9,9 @@ const UNSERVED_POLL_MS = 3000
  */
 export function UnservedWarning() {
   const connections = useConnectionList()
-  const [byConnection, setByConnection] = useState<Record<string, Unserved>>({})
-  useInterval(
-    () => {
-      for (const c of connections) {
-        call('queue.unserved', { connectionId: c.id }).then(
-          (u) => setByConnection((cur) => ({ ...cur, [c.id]: u })),
-          // A connection that cannot be read says so in its own views; the warning skips it.
-          () => setByConnection((cur) => ({ ...cur, [c.id]: [] })),
-        )
-      }
-    },
-    UNSERVED_POLL_MS,
-    connections.length > 0,
-  )
-  const rows = connections.flatMap((c) => (byConnection[c.id] ?? []).map((u) => ({ ...u, connection: c.name })))
+  // One query per connection; a connection that cannot be read says so in its own views, the warning skips it (its data is dropped on error).
+  const unserved = useQueries({ queries: connections.map((c) => unservedQuery(c.id)) })
+  const rows = connections.flatMap((c, i) => (unserved[i]?.isError ? [] : (unserved[i]?.data ?? [])).map((u) => ({ ...u, connection: c.name })))
   if (rows.length === 0) return null
   return (
     <div className="notice warn" role="status" data-testid="flow-unserved">

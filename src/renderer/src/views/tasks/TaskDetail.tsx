@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { taskQuery } from '../../data/queries.ts'
+import { taskHref } from '../../router/routes.ts'
 import { fmtDuration, fmtMs, fmtTime, spanMs } from '../../lib/format.ts'
 import { prettyClipped } from '../../lib/json.ts'
 import { progress, recent, useFlow } from '../../stores/flow.ts'
@@ -9,6 +10,7 @@ import { DebugTaskButton } from '../debugger/DebugTaskButton.tsx'
 import { ReplayPanel } from '../debugger/ReplayPanel.tsx'
 import { TaskActions } from './TaskActions.tsx'
 import { WhyPanel } from './WhyPanel.tsx'
+import { TaskProfileLinks } from '../profiles/TaskProfileLinks.tsx'
 
 export function TaskDetail({ connectionId, id, onClose }: { connectionId: string; id: string; onClose: () => void }) {
   const openTask = useUi((s) => s.openTask)
@@ -29,6 +31,10 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
         <h2 className="mono selectable" data-testid="task-detail-id">
           {id}
         </h2>
+        {/* The task's address (its queue included, never the token): copy it from here or the address bar to share it. */}
+        <a className="btn small ghost" href={taskHref(connectionId, id)} title="A link to this task (copy it to share)" data-testid="task-link">
+          link
+        </a>
         <button type="button" className="btn small ghost" onClick={onClose} aria-label="Close (Esc)" data-testid="task-detail-close">
           ×
         </button>
@@ -86,6 +92,7 @@ export function TaskDetail({ connectionId, id, onClose }: { connectionId: string
           <DebugTaskButton connectionId={connectionId} task={t} />
           <ReplayPanel key={t.id} connectionId={connectionId} task={t} />
           <WhyPanel connectionId={connectionId} id={id} state={t.state} />
+          <TaskProfileLinks taskId={id} />
           {detail.parent && (
             <div>
               parent:{' '}

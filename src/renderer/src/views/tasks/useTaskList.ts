@@ -22,7 +22,13 @@ const QUIET_MS = 5000
  */
 export function useTaskList(connectionId: string | null, filters: TaskFilters, table: RefObject<TaskTableHandle | null>) {
   const qc = useQueryClient()
-  const query = useInfiniteQuery({ ...tasksQuery(connectionId ?? '', filters), enabled: !!connectionId })
+  const query = useInfiniteQuery({
+    ...tasksQuery(connectionId ?? '', filters),
+    enabled: !!connectionId,
+    // A new filter keeps the rows (and the scrollbar sized by their count) until its first page is in, as a
+    // table should not blink empty on every key; another queue's rows are never shown for this one.
+    placeholderData: (prev, prevQuery) => (prevQuery && (prevQuery.queryKey[1] as { connectionId: string }).connectionId === connectionId ? prev : undefined),
+  })
   const rows = useMemo(() => taskRows(query.data), [query.data])
   const [pending, setPending] = useState<{ key: string; count: number }>({ key: '', count: 0 })
   const refreshed = useRef({ at: 0, version: -1 })
@@ -75,12 +81,14 @@ export function useTaskList(connectionId: string | null, filters: TaskFilters, t
     total: Math.max(first?.total ?? 0, rows.length),
     totalCapped: first?.totalCapped ?? false,
     lastLoadMs: first?.ms ?? null,
-    hasMore: query.hasNextPage,
+    // From the rows shown: TanStack's hasNextPage reads the new filter's own (still empty) data while the
+    // previous rows stand in, which would shrink the scrollbar to those rows for a moment.
+    hasMore: !!query.data?.pages[query.data.pages.length - 1]?.more,
     loading: query.isFetching,
     error: query.error,
     pendingNew: pending.key === key ? pending.count : 0,
     loadMore: () => {
-      if (!query.isFetching && query.hasNextPage) void query.fetchNextPage()
+      if (!query.isFetching && !query.isPlaceholderData && query.hasNextPage) void query.fetchNextPage()
     },
     reload: showNew,
     showNew,

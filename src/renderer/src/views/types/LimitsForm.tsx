@@ -4,6 +4,7 @@ import { apiInputs } from '../../../../api/contract.ts'
 import type { TypeSettings } from '../../../../core/flow.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useAction } from '../../components/hooks.ts'
+import { numberField } from '../../lib/form-check.ts'
 import { call, type ApiError } from '../../transport/index.ts'
 
 type Field = 'maxRunning' | 'rate' | 'groupMaxRunning' | 'groupRate'
@@ -35,7 +36,7 @@ export function LimitsForm({ connectionId, type, settings, onSaved }: { connecti
     const values: Record<string, unknown> = {}
     for (const f of FIELDS) {
       const text = form[f.key].trim()
-      values[f.key] = text === '' ? null : f.numeric && /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text
+      values[f.key] = text === '' ? null : f.numeric ? numberField(text) : text
     }
     const params = { connectionId, type, settings: values }
     const parsed = apiInputs['types.set'].safeParse(params)

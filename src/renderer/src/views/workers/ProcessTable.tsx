@@ -7,6 +7,7 @@ import { useAppInfo } from '../../data/queries.ts'
 import { useUi } from '../../stores/ui.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { attach } from '../debugger/store.ts'
+import { ProcessProfileButtons } from '../profiles/ProfileControls.tsx'
 
 interface Row {
   drone: DroneView
@@ -90,7 +91,7 @@ export function ProcessTable({ drones }: { drones: DroneView[] }) {
                 {r.p.running.length === 0
                   ? '–'
                   : r.p.running.slice(0, 3).map((id) => (
-                      <button key={id} type="button" className="link mono" onClick={() => openTask(id)}>
+                      <button key={id} type="button" className="link mono" onClick={() => openTask(id, r.drone.connectionId)}>
                         {shortId(id)}
                       </button>
                     ))}
@@ -123,6 +124,7 @@ export function ProcessTable({ drones }: { drones: DroneView[] }) {
                 <button type="button" className="btn small ghost" disabled={busy !== null} onClick={() => void restart(r, true)} data-testid="process-debug" title="Restart with the inspector on, for DevTools or another debugger">
                   Inspector
                 </button>
+                <ProcessProfileButtons droneId={r.drone.id} type={r.p.type} workerId={r.p.workerId} disabled={busy !== null || r.p.state === 'starting' || r.p.state === 'stopping'} />
                 {r.p.inspectUrl && <span className="tag accent" title={r.p.inspectUrl}>inspect</span>}
               </td>
             </tr>

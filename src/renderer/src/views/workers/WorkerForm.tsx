@@ -1,13 +1,15 @@
 import { useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
-import type { WorkerDefinitionInput, WorkerDefinitionRecord } from '../../../../api/contract.ts'
+import { workerDefinitionInput, type WorkerDefinitionInput, type WorkerDefinitionRecord } from '../../../../api/contract.ts'
 import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { JsonField } from '../../components/JsonField.tsx'
 import { useAction } from '../../components/hooks.ts'
 import { parseJson, pretty } from '../../lib/json.ts'
 import { useAppInfo, workerDefsQuery } from '../../data/queries.ts'
 import { call } from '../../transport/index.ts'
-import { TASK_TYPE_RE, TASK_TYPE_RULE } from '../../../../core/task.ts'
+import { TASK_TYPE_RULE } from '../../../../core/task.ts'
+import { MAX_CONCURRENCY, MAX_PROCESSES } from '../../../../core/worker-definition.ts'
+import { noteFor, numberField, schemaIssues } from '../../lib/form-check.ts'
 
 
 export function WorkerForm({ editing, onDone }: { editing: WorkerDefinitionRecord | null; onDone: () => void }) {
@@ -22,18 +24,20 @@ export function WorkerForm({ editing, onDone }: { editing: WorkerDefinitionRecor
   const [pickNote, setPickNote] = useState<string | null>(null)
 
   const parsed = parseJson(config)
-  const typeBad = type !== '' && !TASK_TYPE_RE.test(type) ? `a task type is ${TASK_TYPE_RULE}` : null
-  const procBad = !/^\d+$/.test(processes) || Number(processes) < 1 || Number(processes) > 64 ? '1–64' : null
-  const concBad = !/^\d+$/.test(concurrency) || Number(concurrency) < 1 || Number(concurrency) > 10000 ? '1–10000' : null
-  const timeoutBad = timeout !== '' && !/^\d+$/.test(timeout) ? 'milliseconds, a whole number' : null
+  // The contract's schema decides (src/api/contract.ts, core/worker-definition.ts); the notes only word it for this form.
+  const draft = { type, module: module.trim(), processes: numberField(processes) ?? '', concurrency: numberField(concurrency) ?? '', taskTimeoutMs: numberField(timeout), watch }
+  const issues = schemaIssues(workerDefinitionInput, draft)
+  const typeBad = type !== '' ? noteFor(issues, 'type', `a task type is ${TASK_TYPE_RULE}`) : null
+  const procBad = noteFor(issues, 'processes', `1–${MAX_PROCESSES}`)
+  const concBad = noteFor(issues, 'concurrency', `1–${MAX_CONCURRENCY}`)
+  const timeoutBad = noteFor(issues, 'taskTimeoutMs', 'milliseconds, a whole number')
   const invalid = !!(typeBad || procBad || concBad || timeoutBad || !parsed.ok || !type || !module)
 
   const qc = useQueryClient()
   const save = useAction(async () => {
-    const input: WorkerDefinitionInput = { type, module: module.trim(), processes: Number(processes), concurrency: Number(concurrency), watch }
+    const input: WorkerDefinitionInput = workerDefinitionInput.parse(draft)
     if (editing) input.id = editing.id
     if (parsed.ok && parsed.value !== undefined) input.config = parsed.value
-    if (timeout) input.taskTimeoutMs = Number(timeout)
     const saved = await call('workers.save', input)
     await qc.invalidateQueries({ queryKey: workerDefsQuery().queryKey })
     return saved

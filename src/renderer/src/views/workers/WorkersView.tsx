@@ -6,6 +6,7 @@ import { useListKeys } from '../../components/hooks.ts'
 import { useDroneList, useWorkerDefs } from '../../data/queries.ts'
 import { call, toApiError, type ApiError } from '../../transport/index.ts'
 import { DebugTypeButton } from '../debugger/DebugTypeButton.tsx'
+import { ProfileTypeButton } from '../profiles/ProfileControls.tsx'
 import { ProcessTable } from './ProcessTable.tsx'
 import { WorkerForm } from './WorkerForm.tsx'
 
@@ -85,6 +86,7 @@ export function WorkersView() {
                     Edit
                   </button>
                   <DebugTypeButton type={d.type} processes={d.processes} />
+                  <ProfileTypeButton type={d.type} processes={d.processes} />
                   <button type="button" className="btn small danger" onClick={() => void remove(d)} data-testid={`worker-remove-${d.type}`}>
                     Remove
                   </button>
