@@ -73,7 +73,8 @@ describe.each(BACKENDS)('flow control through drones on %s', (backend) => {
           queue: q.queue,
           baseDir: q.dir,
           localQueuePath: join(q.dir, `${name}.db`),
-          workers: { slow: { module: BEHAVE, concurrency: 2 } },
+          // One process each: the room a drone may hold (≤ 10 × its 2 slots) stays below what is queued, whatever the core count.
+          workers: { slow: { module: BEHAVE, processes: 1, concurrency: 2 } },
           // A minute between polls: only the wake-up signal can restart claiming within the test's deadline.
           drone: { ...FAST, name, pollMs: 60_000, bufferPerWorker: 1 },
         }),
