@@ -1,5 +1,5 @@
 import type { SqliteStatement } from '../core/sqlite-lib.ts'
-import type { Completion } from '../core/task.ts'
+import type { ClaimedTask, Completion } from '../core/task.ts'
 
 /**
  * The local queue's rows (see LocalQueue in local-queue.ts): the in-memory task, the table, and how
@@ -7,14 +7,8 @@ import type { Completion } from '../core/task.ts'
  */
 export type LocalTaskState = 'buffered' | 'dispatched' | 'started' | 'done'
 
-export interface LocalTask {
-  id: string
-  type: string
-  payloadJson: string
-  attempt: number
-  maxAttempts: number
-  parentId: string | null
-  leaseSeq: number
+/** A claimed task as the drone holds it: the claim's fields (one definition: ClaimedTask) and the local state. */
+export interface LocalTask extends Pick<ClaimedTask, 'id' | 'type' | 'payloadJson' | 'attempt' | 'maxAttempts' | 'parentId' | 'leaseSeq'> {
   state: LocalTaskState
   workerId: string | null
   pid: number | null

@@ -3,15 +3,10 @@
  * carries batches: a drone dispatches many tasks in one `run`, and the host flushes its events once
  * per turn of its event loop, so a busy worker costs one message per batch, not per task.
  */
-import type { TaskError } from '../core/task.ts'
+import type { ClaimedTask, TaskError } from '../core/task.ts'
 
-export interface RunItem {
-  id: string
-  type: string
-  payloadJson: string
-  attempt: number
-  maxAttempts: number
-  parentId: string | null
+/** One task as a worker process gets it: the claim's fields (one definition: ClaimedTask) and its timeout. */
+export interface RunItem extends Pick<ClaimedTask, 'id' | 'type' | 'payloadJson' | 'attempt' | 'maxAttempts' | 'parentId'> {
   timeoutMs: number
   /** The task's stored W3C traceparent: the run span continues it (src/tracing). */
   traceparent?: string
