@@ -1,4 +1,3 @@
-import type { SqliteStatement } from '../core/sqlite-lib.ts'
 import type { ClaimedTask, Completion } from '../core/task.ts'
 
 /**
@@ -81,12 +80,20 @@ export interface Row {
   started_at: number | null
 }
 
+/**
+ * The prepared `DELETE … WHERE n BETWEEN ? AND ?`, typed by what is used of it: this module's types
+ * reach the package's published declarations (through LocalQueue), and naming better-sqlite3's
+ * Statement there made every TypeScript consumer need @types/better-sqlite3.
+ */
+export interface RangeDelete {
+  run(from: number, to: number): unknown
+}
 
 /**
  * Deletes rows by runs of consecutive numbers: acknowledgements come in batches of tasks written
  * together, so a batch of hundreds is usually a handful of ranges. Sorts `rows` in place.
  */
-export function deleteRuns(removeRange: SqliteStatement, rows: number[]): void {
+export function deleteRuns(removeRange: RangeDelete, rows: number[]): void {
   if (rows.length === 0) return
   rows.sort((a, b) => a - b)
   let from = rows[0]!
