@@ -59,25 +59,7 @@ export class Profiles {
     })
     const startedAt = new Date().toISOString()
     for (const t of run.targets) {
-      const view: ProfileView = {
-        id: randomUUID(),
-        kind: 'cpu',
-        runId: run.id,
-        state: 'running',
-        droneId: entry.id,
-        droneName: entry.name,
-        type: t.type,
-        workerId: t.workerId,
-        pid: t.pid,
-        requested: p.tasks,
-        covered: 0,
-        taskIds: [],
-        samples: 0,
-        bytes: 0,
-        startedAt,
-        endedAt: null,
-        fileName: fileName(t.type, t.workerId, startedAt, 'cpuprofile'),
-      }
+      const view = runningView({ id: randomUUID(), kind: 'cpu', runId: run.id, droneId: entry.id, droneName: entry.name, type: t.type, workerId: t.workerId, pid: t.pid, requested: p.tasks, startedAt })
       byPid.set(t.pid, view)
       this.views.set(view.id, view)
       this.changed(view)
@@ -122,25 +104,7 @@ export class Profiles {
       throw err
     }
     const startedAt = new Date().toISOString()
-    const view: ProfileView = {
-      id,
-      kind: 'heap',
-      runId: id,
-      state: 'running',
-      droneId: entry.id,
-      droneName: entry.name,
-      type: p.type,
-      workerId: shot.workerId,
-      pid: shot.pid,
-      requested: null,
-      covered: 0,
-      taskIds: [],
-      samples: 0,
-      bytes: 0,
-      startedAt,
-      endedAt: null,
-      fileName: fileName(p.type, shot.workerId, startedAt, 'heapsnapshot'),
-    }
+    const view = runningView({ id, kind: 'heap', runId: id, droneId: entry.id, droneName: entry.name, type: p.type, workerId: shot.workerId, pid: shot.pid, requested: null, startedAt })
     this.views.set(id, view)
     this.changed(view)
     void shot.done.then(
@@ -288,6 +252,12 @@ export class Profiles {
       if (!known.has(id)) rmSync(join(this.dir, name), { force: true })
     }
   }
+}
+
+/** A profile or snapshot just begun: nothing covered, sampled or written yet; its file named by kind. */
+function runningView(v: Pick<ProfileView, 'id' | 'kind' | 'runId' | 'droneId' | 'droneName' | 'type' | 'workerId' | 'pid' | 'requested' | 'startedAt'>): ProfileView {
+  const ext = v.kind === 'cpu' ? 'cpuprofile' : 'heapsnapshot'
+  return { ...v, state: 'running', covered: 0, taskIds: [], samples: 0, bytes: 0, endedAt: null, fileName: fileName(v.type, v.workerId, v.startedAt, ext) }
 }
 
 function fileName(type: string, workerId: string, at: string, ext: string): string {
