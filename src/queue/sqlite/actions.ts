@@ -18,7 +18,7 @@ export function cancelTask(s: Statements, id: string, signal: Signal): Task | nu
   assertActionAllowed('cancel', id, row.state)
   s.cancel.run({ id, now })
   if (row.state === 'running') {
-    s.insertAttempt.run({ taskId: id, leaseSeq: row.lease_seq, attempt: row.attempts, drone: row.drone, workerPid: null, startedAt: row.started_at, now, outcome: 'cancelled', error: null })
+    s.insertAttempt.run(id, row.lease_seq, row.attempts, row.drone, null, row.started_at, now, 'cancelled', null)
   }
   signal({ kind: 'cancel', ids: [id] }, now)
   return toTask(s.getTask.get(id)!)

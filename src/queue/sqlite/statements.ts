@@ -54,10 +54,12 @@ export function prepareStatements(db: SqliteDatabase) {
         claimed_by = NULL, drone = NULL, started_at = NULL, worker_pid = NULL WHERE id = @id`),
     handback: p(`UPDATE tasks SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_expires_at = NULL,
         claimed_by = NULL, drone = NULL, started_at = NULL, worker_pid = NULL WHERE id = @id`),
+    /**
+     * One ended attempt, positional parameters in column order (task, lease_seq, attempt, drone, worker
+     * pid, started, finished, outcome, error): better-sqlite3 binds a named parameter by a property
+     * lookup, which cost a completion batch ~1.4 µs per row.
+     */
     insertAttempt: p(`INSERT INTO task_attempts (task_id, lease_seq, attempt, drone, worker_pid, started_at, finished_at, outcome, error)
-      VALUES (@taskId, @leaseSeq, @attempt, @drone, @workerPid, @startedAt, @now, @outcome, @error)`),
-    /** insertAttempt with positional parameters, in its column order: the completions' per-task twin (see succeed). */
-    insertAttemptHot: p(`INSERT INTO task_attempts (task_id, lease_seq, attempt, drone, worker_pid, started_at, finished_at, outcome, error)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     leaseExtend: p(`UPDATE tasks SET lease_expires_at = @expires
       WHERE id = @id AND lease_seq = @leaseSeq AND state = 'running' AND lease_expires_at > @now`),

@@ -49,7 +49,7 @@ export function applyCompletions(s: Statements, completions: Completion[], now: 
       refused.push(c.id)
       continue
     }
-    s.insertAttemptHot.run(c.id, row.lease_seq, row.attempts, row.drone, workerPid, c.startedAt ? c.startedAt.getTime() : row.started_at, now, outcome, error)
+    s.insertAttempt.run(c.id, row.lease_seq, row.attempts, row.drone, workerPid, c.startedAt ? c.startedAt.getTime() : row.started_at, now, outcome, error)
   }
   return { refused, requeuedTypes }
 }
@@ -65,7 +65,7 @@ export function rescueExpired(
   const types = new Set<string>()
   for (const row of s.rescuable.all(params)) {
     const error = JSON.stringify({ message: leaseExpiredMessage(row.drone, row.attempts) })
-    s.insertAttempt.run({ taskId: row.id, leaseSeq: row.lease_seq, attempt: row.attempts, drone: row.drone, workerPid: null, startedAt: row.started_at, now, outcome: 'lease-expired', error })
+    s.insertAttempt.run(row.id, row.lease_seq, row.attempts, row.drone, null, row.started_at, now, 'lease-expired', error)
     if (row.attempts >= row.max_attempts) {
       s.fail.run({ id: row.id, error, now, workerPid: null })
       failed.push(row.id)
