@@ -6,7 +6,8 @@ import { attach } from './store.ts'
 /**
  * "Debug this task", in a task's detail: opens the debugger on a worker process of the task's type in
  * a drone this console runs on the task's connection (restarted with the inspector), with the task
- * ready to be sent again once the breakpoints are set.
+ * ready to be sent again once the breakpoints are set. That drone sends every task of the type to the
+ * debugged process while the session is open, so the copy runs there whatever `processes` is.
  */
 export function DebugTaskButton({ connectionId, task }: { connectionId: string; task: Task }) {
   const go = useUi((s) => s.go)
