@@ -98,7 +98,7 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
     <div className="stack debugger" data-testid="debugger" data-state={state}>
       <div className="view-head">
         <h1>Debugger</h1>
-        <p className="muted">
+        <p className="muted" data-testid="debug-head">
           {s.replay ? (
             <>
               <span className="mono">{s.type}</span> · replay of task <span className="mono selectable">{s.replay.taskId}</span> in a scratch process (pid {s.pid ?? '–'}), nothing written to its queue ·{' '}
