@@ -2,7 +2,7 @@
  * "Debug the next task of type T" with several processes, below the UI: a real drone on an SQLite
  * queue serving `dbg` with 3 processes (and `other` with 2), the console service attaching without
  * naming a process. Every next dbg task then runs in the debugged process and stops at its breakpoint
- * while other types run on; detaching lets the held tasks finish; the debugged process dying ends the
+ * (the drone claiming no more of the type than that process holds) while other types run on; detaching lets the held tasks finish; the debugged process dying ends the
  * routing and no task is lost. Naming a process (Workers' per-process Debug) routes nothing.
  */
 import { readFileSync } from 'node:fs'
@@ -84,6 +84,9 @@ describe('debug routing with processes > 1', () => {
       })) as { result: { value: number } }
       seen.push(n.result.value)
       if (i === 0) {
+        // The drone holds no more dbg tasks than the one process takes (concurrency 1 + prefetch 1):
+        // the rest stay in the queue, claimable by other drones, instead of waiting here.
+        expect((await states(ids)).filter((x) => x === 'queued')).toHaveLength(3)
         // A dbg task is held at a breakpoint: another type's tasks run on its own processes meanwhile.
         await allSucceeded(await enqueue('other', 4, () => ({})))
       }
