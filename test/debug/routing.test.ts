@@ -2,8 +2,9 @@
  * "Debug the next task of type T" with several processes, below the UI: a real drone on an SQLite
  * queue serving `dbg` with 3 processes (and `other` with 2), the console service attaching without
  * naming a process. Every next dbg task then runs in the debugged process and stops at its breakpoint
- * (the drone claiming no more of the type than that process holds) while other types run on; detaching lets the held tasks finish; the debugged process dying ends the
- * routing and no task is lost. Naming a process (Workers' per-process Debug) routes nothing.
+ * (the drone claiming no more of the type than that process holds) while other types run on;
+ * detaching lets the held tasks finish; the debugged process dying ends the routing and no task is
+ * lost. Naming a process (Workers' per-process Debug) routes nothing.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
