@@ -137,8 +137,14 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   /** How many more tasks dispatch() would take now. */
   freeSlots(): number {
+    // Called on every dispatch round: a loop over the slots, no array built, unless a pin holds.
+    const pin = this.livePin()
+    if (pin) return Math.max(0, this.capacity - pin.inHand.size)
     let free = 0
-    for (const p of this.targets()) free += Math.max(0, this.capacity - p.inHand.size)
+    for (const slot of this.slots) {
+      const p = slot.current
+      if (p?.dispatchable) free += Math.max(0, this.capacity - p.inHand.size)
+    }
     return free
   }
 
