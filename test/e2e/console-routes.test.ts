@@ -120,7 +120,10 @@ describe('console e2e: routes', () => {
     await expect.poll(() => page.getByTestId('tasks-state').inputValue(), { timeout: T }).toBe('failed')
     await expect.poll(() => listed(page), { timeout: T }).toEqual(only(failedId))
 
-    // Typed text is written after the debounce, as one history entry per search: Back empties the box again.
+    // Typed text is written after the debounce, as one history entry per burst of typing (each pause
+    // rewrites it): Back after "no…", a pause, "…thing matches this" returns to before the search.
+    await page.getByTestId('tasks-search').fill('no')
+    await expect.poll(hash, { timeout: T }).toBe(`#/tasks?state=failed&q=no&connection=${EMBEDDED_ID}`)
     await page.getByTestId('tasks-search').fill('nothing matches this')
     await expect.poll(hash, { timeout: T }).toBe(`#/tasks?state=failed&q=nothing%20matches%20this&connection=${EMBEDDED_ID}`)
     await page.getByTestId('tasks-empty').waitFor({ timeout: T })
