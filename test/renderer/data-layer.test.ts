@@ -8,6 +8,7 @@ import type { ActivityEntry } from '../../src/api/audit.ts'
 import type { BulkJobView } from '../../src/api/bulk-jobs.ts'
 import type { DroneView, PushMessage, TaskDetail } from '../../src/api/contract.ts'
 import type { Task } from '../../src/core/task.ts'
+import { listFetched } from '../../src/renderer/src/data/list-freshness.ts'
 import { applyPushesToCache } from '../../src/renderer/src/data/push-cache.ts'
 import { activityQuery, bulkJobsQuery, dronesQuery, taskQuery } from '../../src/renderer/src/data/queries.ts'
 import { FIRST_PAGE, mergeHead, taskRows, type TasksData, type TasksPage } from '../../src/renderer/src/data/tasks.ts'
@@ -32,6 +33,20 @@ describe('pushes → query cache', () => {
       { channel: 'drones', drones: drones(3) },
     ])
     expect(qc.getQueryData(dronesQuery().queryKey)?.map((d) => d.id)).toEqual(['d0', 'd1', 'd2'])
+  })
+
+  it('drops a pushed list that arrived before a read of the list answered (a dismissed drone does not come back)', () => {
+    const qc = new QueryClient()
+    const drones = (...ids: string[]) => ids.map((id) => ({ id }) as DroneView)
+    // The push (the stopped drone still listed) arrives at t=10 and waits for the next frame; the
+    // dismiss's re-read answers at t=20 with the list without it; then the frame applies the batch.
+    qc.setQueryData(dronesQuery().queryKey, drones())
+    listFetched('drones.list', 20)
+    applyPushesToCache(qc, [{ channel: 'drones', drones: drones('stopped') }], [10])
+    expect(qc.getQueryData(dronesQuery().queryKey)).toEqual([])
+    // A push that arrived after the reply is newer than it: applied.
+    applyPushesToCache(qc, [{ channel: 'drones', drones: drones('stopped') }, { channel: 'drones', drones: drones('new') }], [15, 30])
+    expect(qc.getQueryData(dronesQuery().queryKey)?.map((d) => d.id)).toEqual(['new'])
   })
 
   it('prepends activity once, and drops pushes for a list not loaded yet', () => {

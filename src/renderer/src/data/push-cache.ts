@@ -4,6 +4,7 @@ import type { TaskEvent } from '../../../core/events.ts'
 import type { Task } from '../../../core/task.ts'
 import { ACTIVITY_SHOWN, activityQuery, bulkJobsQuery, dronesQuery, workerDefsQuery } from './queries.ts'
 import { applyProfilePush } from '../views/profiles/data.ts'
+import { pushIsStale } from './list-freshness.ts'
 
 type BulkJob = ApiResults['tasks.bulkJobs'][number]
 
@@ -23,15 +24,16 @@ const STATE_AFTER: Partial<Record<TaskEvent['kind'], Task['state']>> = {
 /**
  * Applies one batch of pushes (stores/push.ts batches them per animation frame) to the query cache:
  * one `setQueryData` per list per batch (the last drones/definitions message wins, they are whole
- * lists), and the flow's task events onto the cached details of those tasks.
+ * lists, unless a read of the list answered after it arrived: `receivedAt`, list-freshness.ts), and
+ * the flow's task events onto the cached details of those tasks.
  */
-export function applyPushesToCache(client: QueryClient, batch: readonly PushMessage[]): void {
+export function applyPushesToCache(client: QueryClient, batch: readonly PushMessage[], receivedAt?: readonly number[]): void {
   let drones: ApiResults['drones.list'] | null = null
   let defs: ApiResults['workers.list'] | null = null
   const taskEvents: TaskEvent[] = []
-  for (const m of batch) {
-    if (m.channel === 'drones') drones = m.drones
-    else if (m.channel === 'worker-definitions') defs = m.definitions
+  for (const [i, m] of batch.entries()) {
+    if (m.channel === 'drones') drones = pushIsStale('drones.list', receivedAt?.[i]) ? null : m.drones
+    else if (m.channel === 'worker-definitions') defs = pushIsStale('workers.list', receivedAt?.[i]) ? null : m.definitions
     else if (m.channel === 'activity') client.setQueryData(activityQuery().queryKey, (items) => addActivity(items, m.entry))
     else if (m.channel === 'bulk') client.setQueryData(bulkJobsQuery().queryKey, (jobs) => updateBulkJob(jobs, m.job))
     else if (m.channel === 'profiles') applyProfilePush(client, m.profile)

@@ -1,6 +1,7 @@
 import { queryOptions, useQuery } from '@tanstack/react-query'
 import type { ApiResults, Connection, DroneView, WorkerDefinitionRecord } from '../../../api/contract.ts'
-import { apiQuery } from './api-query.ts'
+import { apiQuery, callApi } from './api-query.ts'
+import { listFetched, type PushedList } from './list-freshness.ts'
 
 /**
  * Named queries of the console. Add one here (apiQuery + how fresh it must be), read it with
@@ -8,10 +9,19 @@ import { apiQuery } from './api-query.ts'
  * push-cache.ts with `setQueryData(xQuery(...).queryKey, …)`.
  */
 
+/** A pushed whole list's read: it records when its reply arrived, so an older push is not applied over it (list-freshness.ts). */
+function recordedRead<T>(list: PushedList, read: () => Promise<T>): () => Promise<T> {
+  return async () => {
+    const result = await read()
+    listFetched(list)
+    return result
+  }
+}
+
 /** Pushed on every change (`drones` channel) and re-read on reconnect: never stale in between. */
-export const dronesQuery = () => queryOptions({ ...apiQuery('drones.list', {}), staleTime: Infinity })
+export const dronesQuery = () => queryOptions({ ...apiQuery('drones.list', {}), queryFn: recordedRead('drones.list', () => callApi('drones.list', {})), staleTime: Infinity })
 /** Pushed on every change (`worker-definitions` channel). */
-export const workerDefsQuery = () => queryOptions({ ...apiQuery('workers.list', {}), staleTime: Infinity })
+export const workerDefsQuery = () => queryOptions({ ...apiQuery('workers.list', {}), queryFn: recordedRead('workers.list', () => callApi('workers.list', {})), staleTime: Infinity })
 /** Changed only by this console's own actions, which invalidate it. */
 export const connectionsQuery = () => queryOptions({ ...apiQuery('connections.list', {}), staleTime: Infinity })
 export const appInfoQuery = () => queryOptions({ ...apiQuery('app.info', {}), staleTime: Infinity })

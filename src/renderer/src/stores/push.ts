@@ -1,5 +1,6 @@
 import type { QueryClient } from '@tanstack/react-query'
 import type { PushMessage } from '../../../api/contract.ts'
+import { receivedNow } from '../data/list-freshness.ts'
 import { applyPushesToCache } from '../data/push-cache.ts'
 import { subscribe } from '../transport/index.ts'
 import { applyReplayEvent } from '../views/debugger/replays.ts'
@@ -18,13 +19,17 @@ import { useNotices } from './notices.ts'
  * logs stay in their zustand stores.
  */
 let queue: PushMessage[] = []
+/** When each queued message arrived (list-freshness.ts: a list read that answered since wins over it). */
+let arrivals: number[] = []
 let scheduled = false
 let client: QueryClient | null = null
 
 function flush(): void {
   scheduled = false
   const batch = queue
+  const receivedAt = arrivals
   queue = []
+  arrivals = []
   let flowed = false
   for (const m of batch) {
     if (m.channel === 'flow') {
@@ -34,7 +39,7 @@ function flush(): void {
     else if (m.channel === 'debug') applyDebugEvent(m.sessionId, m.event)
     else if (m.channel === 'replay') applyReplayEvent(m.replayId, m.event)
   }
-  if (client) applyPushesToCache(client, batch)
+  if (client) applyPushesToCache(client, batch, receivedAt)
   if (flowed) useFlow.getState().bump()
 }
 
@@ -49,6 +54,7 @@ export function startPushes(queryClient: QueryClient): () => void {
   client = queryClient
   return subscribe((m) => {
     queue.push(m)
+    arrivals.push(receivedNow())
     schedule()
   })
 }
