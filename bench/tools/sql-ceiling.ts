@@ -88,7 +88,44 @@ async function v7(label: string, extra = '', completeText?: (S: string) => strin
   await current(label, extra, completeText)
   makeId = randomUUID
 }
+/**
+ * A history table (issue #13's open question): a success moves its row out of `tasks` (DELETE … RETURNING)
+ * into `tasks_done`, which has only a primary key and the list index, instead of a new row version in
+ * `tasks` with its index entries. Successes only, as in every variant here; the fence is the current one.
+ */
+async function history() {
+  makeId = uuidv7
+  const S = 'sw_ceiling'
+  const st = await setup(S, `CREATE TABLE $S.tasks_done (LIKE $S.tasks INCLUDING DEFAULTS); ALTER TABLE $S.tasks_done ADD PRIMARY KEY (id);
+    CREATE INDEX tasks_done_list ON $S.tasks_done (created_at DESC, id DESC)`)
+  const cols = (await client.query<{ c: string }>(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'tasks' ORDER BY ordinal_position`, [S])).rows.map((r) => r.c)
+  const set: Record<string, string> = {
+    state: `'succeeded'`, result: 'm.c_result -> 0', finished_at: 'now()', worker_pid: 'm.c_pid', lease_expires_at: 'NULL', claimed_by: 'NULL',
+    worker_started_at: 'to_timestamp(m.c_started / 1000)',
+  }
+  const fence = st.complete.text.slice(0, st.complete.text.indexOf('), done AS ('))
+  const text = `${fence}), moved AS (
+      DELETE FROM "${S}".tasks t USING c WHERE t.id = c.id
+      RETURNING t.*, c.result AS c_result, c.worker_pid AS c_pid, c.started_ms AS c_started, c.ord AS c_ord
+    ), ins AS (
+      INSERT INTO "${S}".tasks_done (${cols.map((c) => `"${c}"`).join(', ')})
+      SELECT ${cols.map((c) => set[c] ?? `m."${c}"`).join(', ')} FROM moved m
+    )
+    SELECT c_ord::int AS ord FROM moved`
+  await run('UUIDv7, successes moved to a history table',
+    async (n) => (await client.query({ text: st.claim.text, values: [['noop'], [n], 'c', 'd', 30000] })).rows,
+    async (rows) => {
+      const batch = completionsJson(rows.map((r) => ({ id: r.id, leaseSeq: r.lease_seq, outcome: { kind: 'succeeded', resultJson: 'null' }, workerPid: 1, startedAt: new Date() })))
+      const r = await client.query(text, [batch])
+      if (r.rowCount !== rows.length) throw new Error(`history: moved ${r.rowCount} of ${rows.length}`)
+    })
+  const done = (await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${S}".tasks_done WHERE state = 'succeeded'`)).rows[0]!.n
+  if (Number(done) !== N) throw new Error(`history: ${done} rows in tasks_done, expected ${N}`)
+  makeId = randomUUID
+}
+
 const variants: Record<string, () => Promise<void>> = {
+  history,
   current: () => current('current statements'),
   uuid7: async () => {
     makeId = uuidv7

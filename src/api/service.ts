@@ -17,7 +17,7 @@ import { Connections, EMBEDDED_ID } from './connections.ts'
 import { classifyConnectionError } from './connection-errors.ts'
 import { apiInputs, type ApiErrorShape, type ApiMethod, type ApiParams, type ApiResults, type PushMessage } from './contract.ts'
 import { DebugSessions } from '../debug/sessions.ts'
-import { debugTarget } from './debug.ts'
+import { attachDebug } from './debug.ts'
 import { Replays, processReplayRunner, replayRequest, type ReplayRunner } from './replay.ts'
 import { AUDITED, describeActor, describeTarget, type Actor } from './audit.ts'
 import { BulkJobs } from './bulk-jobs.ts'
@@ -433,7 +433,7 @@ export class ConsoleService {
         this.pushDrones()
         return view
       },
-      'debug.attach': async (p) => this.debug.attach(await debugTarget(this.drones, this.definitions, p)),
+      'debug.attach': (p) => attachDebug(this.debug, this.drones, this.definitions, p),
       'debug.command': (p) => this.debug.send(p.sessionId, p.command),
       'debug.detach': (p) => ({ detached: this.debug.detach(p.sessionId) }),
       'debug.sessions': () => this.debug.list(),

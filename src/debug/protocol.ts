@@ -135,6 +135,11 @@ export interface DebugReplay {
 
 export interface DebugSessionView extends DebugTarget {
   sessionId: string
+  /**
+   * Set while the drone sends every next task of `type` to this process (the session was attached
+   * for "the next task of type T" or "debug this task", not to one chosen process): until it closes.
+   */
+  routed?: true
   scripts: DebugScript[]
   breakpoints: DebugBreakpoint[]
   paused: DebugPause | null

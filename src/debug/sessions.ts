@@ -9,18 +9,35 @@ import { DebugSession } from './session.ts'
 
 export class DebugSessions {
   private readonly sessions = new Map<string, DebugSession>()
+  /** Sessions the drone routes their type's next tasks to (route()): what ends that routing. */
+  private readonly routes = new Map<string, () => void>()
 
   constructor(private readonly push: (sessionId: string, event: DebugEvent) => void) {}
 
   async attach(target: DebugTarget): Promise<DebugSessionView> {
     const live = [...this.sessions.values()].find((s) => s.target.inspectUrl === target.inspectUrl && !s.closed)
-    if (live) return live.view()
+    if (live) return this.viewOf(live)
     const session = await DebugSession.open(target, (s, event) => {
-      if (event.method === 'closed') this.sessions.delete(s.id)
+      if (event.method === 'closed') this.ended(s.id)
       this.push(s.id, event)
     })
     this.sessions.set(session.id, session)
-    return session.view()
+    return this.viewOf(session)
+  }
+
+  /**
+   * Ties a routing of the session's type to its process (Drone.pinDebug) to the session: `release`
+   * runs once when it closes, however (detach, its process exiting, the console stopping), or at once
+   * if it is closed already. A session routed already keeps its first release (it is the same pin).
+   */
+  route(sessionId: string, release: () => void): DebugSessionView | null {
+    const s = this.sessions.get(sessionId)
+    if (!s || s.closed) {
+      release()
+      return null
+    }
+    if (!this.routes.has(sessionId)) this.routes.set(sessionId, release)
+    return this.viewOf(s)
   }
 
   /**
@@ -29,7 +46,7 @@ export class DebugSessions {
    */
   async attachReplay(target: DebugTarget): Promise<DebugSessionView> {
     const session = await DebugSession.open(target, (s, event) => {
-      if (event.method === 'closed') this.sessions.delete(s.id)
+      if (event.method === 'closed') this.ended(s.id)
       this.push(s.id, event)
     })
     this.sessions.set(session.id, session)
@@ -48,23 +65,37 @@ export class DebugSessions {
   }
 
   view(sessionId: string): DebugSessionView {
-    return this.get(sessionId).view()
+    return this.viewOf(this.get(sessionId))
   }
 
   list(): DebugSessionView[] {
-    return [...this.sessions.values()].map((s) => s.view())
+    return [...this.sessions.values()].map((s) => this.viewOf(s))
   }
 
   detach(sessionId: string): boolean {
     const s = this.sessions.get(sessionId)
     if (!s) return false
     s.close('detached from the console')
-    this.sessions.delete(sessionId)
+    this.ended(sessionId)
     return true
   }
 
   closeAll(): void {
     for (const id of [...this.sessions.keys()]) this.detach(id)
+  }
+
+  private viewOf(s: DebugSession): DebugSessionView {
+    const view = s.view()
+    if (this.routes.has(s.id)) view.routed = true
+    return view
+  }
+
+  /** A session closed: forgotten, and the routing tied to it (route()) ended. */
+  private ended(sessionId: string): void {
+    this.sessions.delete(sessionId)
+    const release = this.routes.get(sessionId)
+    this.routes.delete(sessionId)
+    release?.()
   }
 
   private get(sessionId: string): DebugSession {

@@ -306,6 +306,22 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
   }
 
   /**
+   * A console debug session on the process `pid` of `type` ("debug the next task of type T"): every
+   * next task of the type is dispatched to that process until unpinDebug(), or until the process stops
+   * taking tasks (it exits or is replaced); the type's other processes finish what they hold and get
+   * nothing new meanwhile, other types are untouched. False when no ready process of the type has that pid.
+   */
+  pinDebug(type: string, pid: number): boolean {
+    return this.workers.pin(type, pid)
+  }
+
+  /** Ends pinDebug()'s routing: the tasks buffered meanwhile go to every process of the type again. */
+  unpinDebug(type: string, pid: number): void {
+    this.workers.unpin(type, pid)
+    if (this._state === 'running') this.loop.freed(type)
+  }
+
+  /**
    * Runs the next `tasks` tasks of a type (or of one process) under the V8 CPU profiler: one part per
    * process, N split as src/workers/profiling.ts says. Throws when no process of the type is ready.
    */
@@ -424,8 +440,9 @@ export class Drone extends EventEmitter<{ event: [DroneEvent] }> {
 
   private onWorkerEvent(e: WorkerEvent): void {
     if (this.listenerCount('event') > 0) this.emit('event', e)
-    // A new or replaced process has free slots: fill them.
-    if (e.kind === 'worker-ready' && this._state === 'running') this.loop.dispatch(e.type)
+    // A new or replaced process has free slots: fill them. An exit too: a debug pin on the process
+    // ended with it, and the type's other processes may be idle with tasks buffered.
+    if ((e.kind === 'worker-ready' || e.kind === 'worker-exited') && this._state === 'running') this.loop.dispatch(e.type)
   }
 
   private summary(): Record<string, unknown> {

@@ -108,10 +108,13 @@ export class Loop implements Service {
     if (!t || this.deps.draining()) return 0
     const sent: Array<{ task: HeldTask; workerId: string; pid: number }> = []
     const taken = new Set<string>()
+    // A debug session's pin (WorkerSet.pin): its pool alone, which hands everything to that process.
+    const pinned = this.deps.workers.pinned(type)
+    const entries = pinned ? [pinned] : t.entries
     for (let round = 0; round < DISPATCH_ROUNDS; round++) {
       let best: PoolEntry | undefined
       let bestFree = 0
-      for (const e of t.entries) {
+      for (const e of entries) {
         const free = e.pool.freeSlots()
         if (free > bestFree) {
           best = e
@@ -152,7 +155,11 @@ export class Loop implements Service {
       // round trip (measured: ~1.8× throughput on no-op tasks); while outcomes pile up beyond one
       // capacity's worth (the queue is slow or down), nothing more is claimed.
       const done = ledger.finishing(t.type)
-      const room = done >= t.capacity ? 0 : this.capacity(t, now) - (ledger.inHand(t.type) - done)
+      // While a debug session pins the type to one process, claim no more than that process holds:
+      // the rest stays in the queue for other drones instead of waiting here behind a breakpoint.
+      const pinned = workers.pinned(t.type)
+      const capacity = pinned ? pinned.pool.capacity : this.capacity(t, now)
+      const room = done >= t.capacity ? 0 : capacity - (ledger.inHand(t.type) - done)
       if (room > 0) wants.push({ type: t.type, limit: Math.min(room, CLAIM_MAX) })
     }
     if (wants.length === 0) return

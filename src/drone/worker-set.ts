@@ -104,6 +104,30 @@ export class WorkerSet {
     return out
   }
 
+  /**
+   * Routes every next task of `type` to the process `pid` (a console debug session's: "debug the
+   * next task of type T" with several processes): that process's pool takes them all, the type's
+   * other pools none, while the pin holds. False when no dispatchable process of the type has that pid.
+   */
+  pin(type: string, pid: number): boolean {
+    const entries = this.byType.get(type)?.entries ?? []
+    const entry = entries.find((e) => e.pool.pin(pid))
+    if (!entry) return false
+    // One pin per type: a pin elsewhere (another definition's process) ends.
+    for (const e of entries) if (e !== entry) e.pool.unpin()
+    return true
+  }
+
+  /** Ends the pin of `type` on `pid` (a no-op when the type's pin is on another process by now). */
+  unpin(type: string, pid: number): void {
+    for (const e of this.byType.get(type)?.entries ?? []) e.pool.unpin(pid)
+  }
+
+  /** The type's pool holding a live pin, if any: dispatch goes there alone. */
+  pinned(type: string): PoolEntry | undefined {
+    return this.byType.get(type)?.entries.find((e) => e.pool.pinnedPid() !== undefined)
+  }
+
   /** Aborts tasks in whichever process of the type holds them. */
   abort(type: string, ids: string[], reason: AbortReason): void {
     if (ids.length === 0) return

@@ -85,13 +85,20 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly type: string
   private readonly opts: Required<Omit<WorkerPoolOptions, 'maxTasksPerProcess' | 'maxRssMb' | 'id'>> &
     Pick<WorkerPoolOptions, 'maxTasksPerProcess' | 'maxRssMb'>
-  private readonly capacity: number
+  /** Tasks one process holds at most (`concurrency + prefetch`): all a pinned pool takes. */
+  readonly capacity: number
   private readonly slots: Slot[] = []
   /** Which process holds each task in hand. */
   private readonly owner = new Map<string, PoolProcess>()
   private startPromise: Promise<void> | undefined
   private stopPromise: Promise<void> | undefined
   private stopping = false
+  /**
+   * A console debug session's process (pin()): while it can take tasks, it gets every task of this
+   * pool, so the next task of the type stops at the session's breakpoints. The process itself, not
+   * its slot: a replacement (a crash, a recycle) comes back without the inspector, and the pin with it.
+   */
+  private pinned: PoolProcess | undefined
 
   constructor(options: WorkerPoolOptions) {
     super()
@@ -130,6 +137,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   /** How many more tasks dispatch() would take now. */
   freeSlots(): number {
+    // Called on every dispatch round: a loop over the slots, no array built, unless a pin holds.
+    const pin = this.livePin()
+    if (pin) return Math.max(0, this.capacity - pin.inHand.size)
     let free = 0
     for (const slot of this.slots) {
       const p = slot.current
@@ -138,11 +148,46 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return free
   }
 
+  /**
+   * Sends every next task to the process `pid` (a debug session's) while it takes tasks: true when it
+   * is one of this pool's and dispatchable. The others finish what they hold and get nothing new until
+   * unpin(), or until the pinned process stops taking tasks (it exits, is recycled or restarted): the
+   * pool then dispatches to all again by itself, so no task waits on a process that is gone.
+   */
+  pin(pid: number): boolean {
+    const p = this.slots.find((s) => s.current?.pid === pid)?.current
+    if (!p?.dispatchable) return false
+    this.pinned = p
+    return true
+  }
+
+  /** Ends a pin (only the one on `pid` when given: a newer pin on another process stays). */
+  unpin(pid?: number): void {
+    if (pid === undefined || this.pinned?.pid === pid) this.pinned = undefined
+  }
+
+  /** The pinned process's pid while the pin holds (it still takes tasks), else undefined. */
+  pinnedPid(): number | undefined {
+    return this.livePin()?.pid
+  }
+
+  private livePin(): PoolProcess | undefined {
+    if (this.pinned && !this.pinned.dispatchable) this.pinned = undefined
+    return this.pinned
+  }
+
+  /** The processes dispatch() may use: the pinned one alone while its pin holds. */
+  private targets(): PoolProcess[] {
+    const pin = this.livePin()
+    if (pin) return [pin]
+    return this.slots.map((s) => s.current).filter((p): p is PoolProcess => p?.dispatchable === true)
+  }
+
   /** Assigns tasks to the least-loaded processes, one `run` message per process; the rest are left out. */
   dispatch(tasks: RunItem[]): Array<{ id: string; workerId: string; pid: number }> {
     const out: Array<{ id: string; workerId: string; pid: number }> = []
     if (this.stopping) return out
-    const procs = this.slots.map((s) => s.current).filter((p): p is PoolProcess => p?.dispatchable === true)
+    const procs = this.targets()
     const batches = new Map<PoolProcess, RunItem[]>()
     for (const task of tasks) {
       let best: PoolProcess | undefined

@@ -38,6 +38,16 @@ describe('console debugger e2e', () => {
 
   const debuggerState = (state: string) => s.page.locator(`[data-testid="debugger"][data-state="${state}"]`).waitFor({ timeout: 30_000 })
   const pausedLine = async () => Number(await s.page.getByTestId('debug-source').getAttribute('data-paused-line'))
+  /**
+   * A replay with the debugger answers once its scratch process is paused before the handler: on a
+   * loaded CI machine that is a process start, a module load and a CDP attach, so the server's own
+   * limits (60 s) bound the wait, not the page's default; a refused replay fails with its reason.
+   */
+  const replayUnderDebugger = async () => {
+    const paused = s.page.locator('[data-testid="view-debugger"] [data-testid="debugger"][data-state="paused"]')
+    await paused.or(s.page.getByTestId('replay-error')).first().waitFor({ timeout: 60_000 })
+    expect(await s.page.getByTestId('replay-error').allTextContents()).toEqual([])
+  }
   const variable = (scope: string, name: string) => s.page.locator(`[data-testid="debug-scope-${scope}"] [data-testid="debug-var"][data-name="${name}"] [data-testid="debug-var-value"]`).first()
 
   it('breaks on a line clicked in the worker module, shows the locals, evaluates, steps, resumes; the task succeeds', async () => {
@@ -177,7 +187,7 @@ describe('console debugger e2e', () => {
     await s.page.getByTestId('replay-run').click()
 
     // The Debugger opens on the replay's process, paused at the handler's first line in the worker module, before it runs.
-    await s.page.getByTestId('view-debugger').waitFor({ timeout: T })
+    await replayUnderDebugger()
     await debuggerState('paused')
     expect(await s.page.getByTestId('debug-status').textContent()).toBe(`paused at the start of the handler, replayee.mjs:${HANDLER_START}: set breakpoints, then Resume or step`)
     expect(await pausedLine()).toBe(HANDLER_START)
@@ -228,6 +238,7 @@ describe('console debugger e2e', () => {
     await s.page.getByTestId('debug-replay-load').click()
     expect(await s.page.getByTestId('replay-debug').isChecked()).toBe(true)
     await s.page.getByTestId('replay-run').click()
+    await replayUnderDebugger()
     await debuggerState('paused')
     await expect.poll(pausedLine, { timeout: T }).toBe(HANDLER_START)
     await s.page.getByTestId('debug-resume').click()

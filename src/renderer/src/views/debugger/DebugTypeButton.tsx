@@ -3,9 +3,9 @@ import { useUi } from '../../stores/ui.ts'
 import { attach } from './store.ts'
 
 /**
- * "Debug" on a worker definition: the debugger on the first process of its type in the first running
- * drone serving it, so the next task of that type stops at a breakpoint (every next task when the
- * definition has one process, the default; with more, those that process gets).
+ * "Debug" on a worker definition: the debugger on one process of its type in the first running drone
+ * serving it (restarted with the inspector), and that drone sends every next task of the type to that
+ * process while the session is open, so the next task stops at a breakpoint whatever `processes` is.
  */
 export function DebugTypeButton({ type, processes }: { type: string; processes: number }) {
   const go = useUi((s) => s.go)
@@ -19,7 +19,7 @@ export function DebugTypeButton({ type, processes }: { type: string; processes: 
         !droneId
           ? `No running drone of this console serves ${type}: start one in Drones`
           : processes > 1
-            ? `Debug one of the ${processes} processes of ${type}: the tasks it gets stop at your breakpoints`
+            ? `Debug the next task of type ${type}: one of its ${processes} processes runs with the debugger, and every ${type} task goes to it until you detach`
             : `Debug the next task of type ${type}`
       }
       onClick={() => {

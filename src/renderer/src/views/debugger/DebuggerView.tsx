@@ -98,7 +98,7 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
     <div className="stack debugger" data-testid="debugger" data-state={state}>
       <div className="view-head">
         <h1>Debugger</h1>
-        <p className="muted">
+        <p className="muted" data-testid="debug-head">
           {s.replay ? (
             <>
               <span className="mono">{s.type}</span> · replay of task <span className="mono selectable">{s.replay.taskId}</span> in a scratch process (pid {s.pid ?? '–'}), nothing written to its queue ·{' '}
@@ -106,6 +106,11 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
           ) : (
             <>
               <span className="mono">{s.type}</span> · process {s.workerId} (pid {s.pid ?? '–'}) · drone {s.droneName} ·{' '}
+              {s.routed && !closed && (
+                <span data-testid="debug-routed" title="Attached for the next task of this type: the drone sends every task of the type to this process until you detach (its other processes get none meanwhile)">
+                  every next {s.type} task runs here ·{' '}
+                </span>
+              )}
             </>
           )}
           <code className="mono selectable" data-testid="inspect-url" title="The inspector listens on loopback only; the console's server relays to it">
@@ -119,7 +124,7 @@ function Session({ closed, error }: { closed: string | null; error: string | nul
           </button>
         )}
         {closed && !s.replay && (
-          <button type="button" className="btn small" onClick={() => void attach({ droneId: s.droneId, type: s.type, workerId: s.workerId }, useDebug.getState().task, breakpoints)} data-testid="debug-reattach" title="The process was replaced (a restart, a crash, a changed module): debug its successor">
+          <button type="button" className="btn small" onClick={() => void attach({ droneId: s.droneId, type: s.type, ...(s.routed ? {} : { workerId: s.workerId }) }, useDebug.getState().task, breakpoints)} data-testid="debug-reattach" title="The process was replaced (a restart, a crash, a changed module): debug its successor">
             Attach again
           </button>
         )}
