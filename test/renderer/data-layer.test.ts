@@ -109,10 +109,10 @@ describe('hash routes', () => {
   it('round-trips a task link with its queue, and falls back to Flow on anything unknown', () => {
     const href = taskHref('conn-1', 'a b/c')
     expect(href).toBe('#/tasks/a%20b%2Fc?connection=conn-1')
-    expect(parseRoute(href)).toEqual({ view: 'tasks', id: 'a b/c', connection: 'conn-1' })
-    expect(parseRoute('#/drones')).toEqual({ view: 'drones', id: null, connection: null })
-    expect(parseRoute('')).toEqual({ view: 'flow', id: null, connection: null })
-    expect(parseRoute('#/nope/1')).toEqual({ view: 'flow', id: null, connection: null })
+    expect(parseRoute(href)).toEqual({ view: 'tasks', id: 'a b/c', connection: 'conn-1', filters: {} })
+    expect(parseRoute('#/drones')).toEqual({ view: 'drones', id: null, connection: null, filters: {} })
+    expect(parseRoute('')).toEqual({ view: 'flow', id: null, connection: null, filters: {} })
+    expect(parseRoute('#/nope/1')).toEqual({ view: 'flow', id: null, connection: null, filters: {} })
     expect(formatRoute({ view: 'activity' })).toBe('#/activity')
   })
 

@@ -1,5 +1,7 @@
 import { create } from 'zustand'
+import type { TaskFilters } from '../data/tasks.ts'
 import { navigate } from '../router/navigate.ts'
+import { parseRoute, tasksRoute } from '../router/routes.ts'
 import type { ViewId } from '../router/views.ts'
 
 export { VIEWS, viewDigit, type ViewId } from '../router/views.ts'
@@ -16,6 +18,8 @@ interface UiState {
   taskId: string | null
   /** the task left open when the operator went to another view */
   lastTaskId: string | null
+  /** the Tasks filters left in the address when the operator went to another view (only for `go('tasks')`; the view reads the address) */
+  lastTaskFilters: TaskFilters
   showHelp: boolean
   go(view: ViewId): void
   setTheme(theme: Theme): void
@@ -34,15 +38,19 @@ export function rememberConnection(id: string | null): void {
   if (id) globalThis.localStorage?.setItem('swarmage.connection', id)
 }
 
+/** The filters in the address now: the Tasks view's, none elsewhere. */
+const routeFilters = (): TaskFilters => parseRoute(globalThis.location?.hash ?? '').filters
+
 export const useUi = create<UiState>((set, get) => ({
   view: 'flow',
   theme: storedTheme(),
   connectionId: globalThis.localStorage?.getItem('swarmage.connection') ?? null,
   taskId: null,
   lastTaskId: null,
+  lastTaskFilters: {},
   showHelp: false,
-  // The task detail is a panel beside the list: going back to Tasks shows the task left open there (closing it forgets it).
-  go: (view) => navigate(view === 'tasks' && get().lastTaskId ? { view, id: get().lastTaskId, connection: get().connectionId } : { view }),
+  // The task detail is a panel beside the list: going back to Tasks shows the list as it was left, filters and open task (closing it forgets it).
+  go: (view) => navigate(view === 'tasks' ? tasksRoute(get().lastTaskId, get().connectionId, get().lastTaskFilters) : { view }),
   setTheme: (theme) => {
     globalThis.localStorage?.setItem('swarmage.theme', theme)
     set({ theme })
@@ -50,9 +58,16 @@ export const useUi = create<UiState>((set, get) => ({
   selectConnection: (connectionId) => {
     rememberConnection(connectionId)
     set({ connectionId, lastTaskId: null })
-    // A task id means nothing in another queue: its detail closes.
-    if (get().taskId) navigate({ view: 'tasks' })
+    // A task id means nothing in another queue: its detail closes. The filters stay (as a choice of what to
+    // look at, they apply to any queue), and an address that names the old queue is rewritten to the new one.
+    const r = parseRoute(globalThis.location?.hash ?? '')
+    if (r.view === 'tasks' && (r.id || r.connection)) navigate(tasksRoute(null, connectionId, r.filters))
   },
-  // A task link names its queue, so the address alone reopens it (pasted into a chat, or after Back).
-  openTask: (taskId, connectionId) => navigate(taskId ? { view: 'tasks', id: taskId, connection: connectionId ?? get().connectionId } : { view: get().view }),
+  // A task link names its queue, so the address alone reopens it (pasted into a chat, or after Back); opened
+  // from a filtered list it keeps the filters, so closing the detail returns to the same list.
+  openTask: (taskId, connectionId) => {
+    const filters = routeFilters()
+    if (taskId) navigate(tasksRoute(taskId, connectionId ?? get().connectionId, filters))
+    else navigate(get().view === 'tasks' ? tasksRoute(null, get().connectionId, filters) : { view: get().view })
+  },
 }))

@@ -7,9 +7,24 @@ import type { TaskList } from './useTaskList.ts'
 /** Text filters wait this long after the last key before querying (one query per word, not per key). */
 const DEBOUNCE_MS = 300
 
-export function TaskFilters({ filters, onChange, types, list }: { filters: Filters; onChange: (f: Filters) => void; types: string[]; list: Pick<TaskList, 'total' | 'totalCapped' | 'rows' | 'loading' | 'lastLoadMs'> }) {
+/** `edit`: which text box the change was typed in (none for the state picked from the list). */
+type OnChange = (f: Filters, edit?: 'type' | 'search') => void
+
+export function TaskFilters({ filters, onChange, types, list }: { filters: Filters; onChange: OnChange; types: string[]; list: Pick<TaskList, 'total' | 'totalCapped' | 'rows' | 'loading' | 'lastLoadMs'> }) {
   const [type, setType] = useState(filters.type ?? '')
   const [search, setSearch] = useState(filters.search ?? '')
+  // The boxes hold the text being typed; the filters come from the address. When the address changes a
+  // filter (Back, Forward, a link, or this box's own debounced write landing), the box shows it — unless
+  // it already says so, so a trailing space being typed is not taken away. Adjusted during render (not in
+  // an effect) so the debounce below never sees the old text against the new filters and writes it back.
+  const [shown, setShown] = useState({ type: filters.type ?? '', search: filters.search ?? '' })
+  const routeType = filters.type ?? ''
+  const routeSearch = filters.search ?? ''
+  if (shown.type !== routeType || shown.search !== routeSearch) {
+    setShown({ type: routeType, search: routeSearch })
+    if (shown.type !== routeType && type.trim() !== routeType) setType(routeType)
+    if (shown.search !== routeSearch && search.trim() !== routeSearch) setSearch(routeSearch)
+  }
   const { total, totalCapped: capped, loading, lastLoadMs } = list
   const loaded = list.rows.length
 
@@ -20,7 +35,7 @@ export function TaskFilters({ filters, onChange, types, list }: { filters: Filte
       else delete next.type
       if (search.trim()) next.search = search.trim()
       else delete next.search
-      if (next.type !== filters.type || next.search !== filters.search) onChange(next)
+      if (next.type !== filters.type || next.search !== filters.search) onChange(next, next.type !== filters.type ? 'type' : 'search')
     }, DEBOUNCE_MS)
     return () => clearTimeout(t)
   }, [type, search, filters, onChange])

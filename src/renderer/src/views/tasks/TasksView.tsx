@@ -4,8 +4,10 @@ import { ErrorBox } from '../../components/ErrorBox.tsx'
 import { useListKeys } from '../../components/hooks.ts'
 import { useWorkerDefList } from '../../data/queries.ts'
 import type { TaskFilters as Filters } from '../../data/tasks.ts'
+import { useTaskFilters } from '../../router/hash-router.ts'
+import { navigate } from '../../router/navigate.ts'
+import { parseRoute, tasksRoute } from '../../router/routes.ts'
 import { byType } from '../../stores/flow.ts'
-import { useTasksUi } from '../../stores/tasks.ts'
 import { useUi } from '../../stores/ui.ts'
 import { BulkBar } from './BulkBar.tsx'
 import { TaskDetail } from './TaskDetail.tsx'
@@ -17,16 +19,19 @@ export function TasksView() {
   const connectionId = useUi((s) => s.connectionId)
   const openId = useUi((s) => s.taskId)
   const openTask = useUi((s) => s.openTask)
-  const filters = useTasksUi((s) => s.filters)
+  const filters = useTaskFilters()
   const defs = useWorkerDefList()
   const [cursor, setCursor] = useState(-1)
   const table = useRef<TaskTableHandle | null>(null)
   const list = useTaskList(connectionId, filters, table)
   const { rows, error, loading, pendingNew } = list
 
-  const onFilters = useCallback((f: Filters) => {
+  // A filter is written to the address (the open task stays open beside the new list). A picked state
+  // is a deliberate step, so it is a new history entry that Back undoes; typed text is an `edit` burst
+  // (navigate.ts): one entry per search, not one per pause in typing, so Back is not flooded by keys.
+  const onFilters = useCallback((f: Filters, edit?: 'type' | 'search') => {
     setCursor(-1)
-    useTasksUi.getState().setFilters(f)
+    navigate(tasksRoute(parseRoute(window.location.hash).id, useUi.getState().connectionId, f), { edit })
   }, [])
 
   const move = (i: number) => {
