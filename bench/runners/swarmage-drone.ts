@@ -1,7 +1,11 @@
 // One extra drone process for the multi-drone runs: says it is ready, starts on 'go' (cold) or starts
 // paused and resumes on 'go' (warm), stops on SIGTERM (draining).
 import { Drone, openQueue } from '../../src/index.ts'
+import { useDroneHeap } from '../../src/drone/heap.ts'
 import { droneOptions, workers } from './swarmage-config.ts'
+
+// As `swarmage drone` runs: a drone process with its heap bound (docs/performance.md "Fourth round — memory").
+useDroneHeap()
 
 const [address, localQueuePath, mode = 'cold'] = process.argv.slice(2)
 const queue = await openQueue(address!, { migrate: true })

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { Drone, openQueue } from '../../src/index.ts'
+import { useDroneHeap } from '../../src/drone/heap.ts'
 import { droneOptions, workers } from './swarmage-config.ts'
 import { PG, deferred, emit, kib, latencySummary, cpuByRole, machineCpuMs, parseArgs, rssSampler, sleep } from '../lib.ts'
 
@@ -18,6 +19,8 @@ const schema = `sw_bench_${process.pid}`
 const dir = mkdtempSync(join(tmpdir(), 'swarmage-bench-'))
 const address = backend === 'postgres' ? `${PG}${PG.includes('?') ? '&' : '?'}schema=${schema}` : `sqlite:${join(dir, 'swarm.db')}`
 
+// As `swarmage drone` runs its process: the heap bound (docs/performance.md "Fourth round — memory").
+useDroneHeap()
 const rss = rssSampler()
 const queue = await openQueue(address, { migrate: true })
 let workerPeak = 0

@@ -5,6 +5,7 @@
 // counting and logging starts without ever being held back (docs/performance.md#flow-control).
 // Profile the drone and its workers: NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" node …
 // --listen attaches an event listener (as the console and bench runner do), so every event is built.
+// The process's heap is bound as `swarmage drone` bounds it (src/drone/heap.ts); --v8-defaults leaves V8 alone.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +13,9 @@ import pg from 'pg'
 import { Drone, openQueue } from '../../src/index.ts'
 import { PG, sleep } from '../lib.ts'
 import { droneOptions, workers } from '../runners/swarmage-config.ts'
+import { useDroneHeap } from '../../src/drone/heap.ts'
+
+if (!process.argv.includes('--v8-defaults')) useDroneHeap()
 
 const backend = (process.argv[2] ?? 'sqlite') as 'sqlite' | 'postgres'
 const tasks = Number(process.argv[3] ?? 20_000)

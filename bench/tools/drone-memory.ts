@@ -1,12 +1,14 @@
 // A drone process alone on PostgreSQL (the tasks are enqueued by a child process first, so no
 // producer garbage is counted): burn-down rate, drone CPU per task, peak RSS, and with HPROF=1 the
 // bytes allocated per task by function (V8's sampling heap profiler, collected objects included).
-//   node --import tsx bench/tools/drone-memory.ts [tasks=50000]   (tsx's loader adds ~40 MB of RSS;
-//   bundle it with esbuild into bench/.build to measure RSS as deployed)
+//   node --import tsx bench/tools/drone-memory.ts [tasks=50000] [--v8-defaults]   (tsx's loader adds ~40 MB
+//   of RSS; bundle it with esbuild into bench/.build to measure RSS as deployed)
+// The drone's heap is bound as `swarmage drone` bounds it (src/drone/heap.ts); --v8-defaults leaves V8 alone.
 import { Drone, openQueue } from '../../src/index.ts'
 import { workers, droneOptions } from '../runners/swarmage-config.ts'
 import pg from 'pg'
 import { execFileSync } from 'node:child_process'
+import { useDroneHeap } from '../../src/drone/heap.ts'
 const schema = `sw_mem_${process.pid}`
 const address = `postgres://postgres@127.0.0.1:5432/test?schema=${schema}`
 const N = Number(process.argv[2] ?? 50000)
@@ -17,6 +19,7 @@ if (process.argv[3] === 'enqueue') {
   await q.close(); process.exit(0)
 }
 execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, String(N), 'enqueue', address], { stdio: 'inherit' })
+if (!process.argv.includes('--v8-defaults')) useDroneHeap()
 const queue = await openQueue(address)
 const drone = new Drone({ queue, workers: { noop: workers.noop }, drone: { ...droneOptions, name: `mem-${process.pid}` }, localQueuePath: `/tmp/mem-${process.pid}.db` })
 let peak = 0

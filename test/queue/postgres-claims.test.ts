@@ -151,3 +151,25 @@ describe('PostgreSQL claims under concurrency', () => {
     expect(await d.taskCount({ type: 'burn', state: 'succeeded' })).toBe(n)
   })
 })
+
+describe('PostgreSQL claims: run_at as epoch ms (no Date parsed per claimed task)', () => {
+  it('gives runAt in whole ms as Date.getTime() did, and keeps sub-ms order, with and without flow settings', async () => {
+    const d = await open()
+    const client = new pg.Client(TEST_PG)
+    await client.connect()
+    try {
+      for (const type of ['runat-free', 'runat-lim']) {
+        const ids = await insertMany(d, type, 2)
+        // Microsecond run_at values within one ms, the later one inserted first.
+        await client.query(`UPDATE "${schema}".tasks SET run_at = $2 WHERE id = $1`, [ids[0], '2026-01-01 00:00:00.123900+00'])
+        await client.query(`UPDATE "${schema}".tasks SET run_at = $2 WHERE id = $1`, [ids[1], '2026-01-01 00:00:00.123400+00'])
+        if (type === 'runat-lim') await d.typeSettingsPut({ type, settings: { paused: false, maxRunning: 10, rate: null, groupMaxRunning: null, groupRate: null } })
+        const got = await d.taskClaim({ droneId: 'runat', droneName: 'runat', wants: [{ type, limit: 5 }], leaseMs: 30_000 })
+        expect(got.map((t) => t.id)).toEqual([ids[1], ids[0]])
+        expect(got.map((t) => t.runAt)).toEqual([Date.parse('2026-01-01T00:00:00.123Z'), Date.parse('2026-01-01T00:00:00.123Z')])
+      }
+    } finally {
+      await client.end()
+    }
+  })
+})

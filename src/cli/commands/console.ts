@@ -15,6 +15,7 @@ import { parseQueueAddress } from '../../queue/address.ts'
 import { examplesRequested } from '../../api/examples.ts'
 import { ConsoleService, EMBEDDED_ID } from '../../api/service.ts'
 import { defaultStaticDir } from '../../console/static-dir.ts'
+import { useDroneHeap } from '../../drone/heap.ts'
 import { isLoopbackHost, startConsoleServer } from '../../console/server.ts'
 import { commandContext, intOption, type CommonOptions } from '../context.ts'
 
@@ -62,6 +63,8 @@ export function consoleCommand(program: Command): void {
       if (!tls && !opts.insecure && !isLoopbackHost(opts.host)) {
         throw new InputError(`--host ${opts.host} is not loopback: give --tls-cert and --tls-key (or reach a loopback console through an SSH tunnel), or --insecure to serve plain HTTP`)
       }
+      // This process runs the console's drones: their heap bound (src/drone/heap.ts), before they start.
+      useDroneHeap()
       const ctx = await commandContext(opts)
       if (typeof ctx.address !== 'string') throw new InputError('the console cannot open a plug-in queue module ({ module }) yet: give --queue sqlite:… or postgres://…')
       const parsed = parseQueueAddress(ctx.address, ctx.baseDir)

@@ -9,6 +9,7 @@ import { CONFIG_NAMES } from '../../config/load.ts'
 import { commandContext, common, intOption, openCliQueue, type CommonOptions } from '../context.ts'
 import type { Output } from '../output.ts'
 import type { Drone } from '../../drone/drone.ts'
+import { useDroneHeap } from '../../drone/heap.ts'
 import { startMetricsServer, type MetricsServer } from '../../metrics/server.ts'
 import type { Queue } from '../../queue/queue.ts'
 
@@ -35,6 +36,8 @@ export function registerDrone(program: Command): void {
       }
       const { config, baseDir, path } = ctx.loaded
       checkWorkerModules(config.workers, ctx.cwd)
+      // This process is the drone's own: bound its heap (src/drone/heap.ts; an operator's own V8 heap flags win).
+      useDroneHeap()
       // Loaded here, not at start-up: `swarmage tasks` need not load the drone and the worker pool.
       const { Drone } = await import('../../drone/drone.ts')
       const queue = await openCliQueue(ctx, { migrate: true })

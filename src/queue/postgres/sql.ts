@@ -12,6 +12,12 @@ export const TASK_COLUMNS =
 const LIVE = `('queued', 'running')`
 const FINAL = `('succeeded', 'failed', 'cancelled')`
 const MS = `interval '1 millisecond'`
+/**
+ * A claimed task's run_at as epoch milliseconds (float8, microseconds as the fraction; the claim's
+ * ORDER BY run_at sorts by it alike): pg parses a timestamptz into a Date with a regular expression,
+ * once per claimed task, and the drone only wants the number (docs/performance.md "Fourth round").
+ */
+const RUN_AT_MS = `(extract(epoch FROM run_at) * 1000)::float8 AS run_at`
 
 /**
  * Every fixed SQL statement of the PostgreSQL driver, built once per schema. Identifiers are quoted,
@@ -117,7 +123,7 @@ export function buildStatements(schema: string) {
         RETURNING t.id, t.type, t.payload, t.attempts, t.max_attempts, t.parent_id, t.lease_seq, t.priority, t.run_at, t.traceparent
       )
       SELECT id::text AS id, type, payload::text AS payload, attempts, max_attempts, parent_id::text AS parent_id,
-             lease_seq::float8 AS lease_seq, priority, run_at, traceparent
+             lease_seq::float8 AS lease_seq, priority, ${RUN_AT_MS}, traceparent
       FROM claimed
       UNION ALL SELECT NULL, type, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM limited
       ORDER BY priority DESC NULLS LAST, run_at`,
@@ -141,7 +147,7 @@ export function buildStatements(schema: string) {
         ) g
       )
       SELECT id::text AS id, type, payload::text AS payload, attempts, max_attempts, parent_id::text AS parent_id,
-             lease_seq::float8 AS lease_seq, run_at, traceparent
+             lease_seq::float8 AS lease_seq, ${RUN_AT_MS}, traceparent
       FROM claimed ORDER BY priority DESC, run_at`,
     ),
     /** Locks the settings rows of the limited types a claim wants (serializes their claims). */
