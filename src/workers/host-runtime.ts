@@ -27,6 +27,12 @@ export interface HostTransport {
   send(message: FromWorker): void
   /** Sends the last message and ends the process once it is delivered. */
   sendLastAndExit(message: FromWorker): void
+  /**
+   * True once the drone that started this process is gone. Its last `run` messages can still be in the
+   * pipe when it dies and are read before the channel's end: tasks started from them would run while
+   * their lease runs out and run again elsewhere, so none is started (host.ts exits the process).
+   */
+  orphaned?(): boolean
 }
 
 /** Stats cadence: the pool derives CPU % and decides RSS recycling from these. */
@@ -168,7 +174,7 @@ export class HostRuntime {
    */
   private pump(): void {
     const worker = this.worker
-    if (!worker || this.shuttingDown) return
+    if (!worker || this.shuttingDown || this.transport.orphaned?.()) return
     let batch: TaskContext[] | undefined
     // Sub-millisecond epoch time (same clock as Date.now()): 'started' is what latency is measured by.
     const at = performance.timeOrigin + performance.now()

@@ -25,6 +25,10 @@ if (name) {
 }
 
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort
+// The drone's pid: a SIGKILLed parent re-parents us (to init or a subreaper) at once, before the
+// channel's end is read, so a changed ppid is the first sign that the drone is gone.
+const parentPid = process.ppid
+const orphaned = (): boolean => process.ppid !== parentPid
 
 function connect(): { transport: HostTransport; listen(handler: (m: ToWorker) => void): void } | undefined {
   if (parentPort) {
@@ -36,6 +40,7 @@ function connect(): { transport: HostTransport; listen(handler: (m: ToWorker) =>
           parentPort.postMessage(m)
           setTimeout(() => process.exit(0), 50)
         },
+        orphaned,
       },
       listen: (handler) => parentPort.on('message', (e) => handler(e.data as ToWorker)),
     }
@@ -52,6 +57,7 @@ function connect(): { transport: HostTransport; listen(handler: (m: ToWorker) =>
         if (!process.connected) process.exit(0)
         send(m, undefined, {}, () => process.exit(0))
       },
+      orphaned,
     },
     listen: (handler) => process.on('message', (m) => handler(m as ToWorker)),
   }
@@ -70,8 +76,7 @@ process.on('disconnect', () => process.exit(0))
 // Ctrl-C in a terminal reaches the whole process group: the drone drains and tells us to shut down,
 // so a worker must not die on the same SIGINT (its running task would be handed back, not finished).
 process.on('SIGINT', () => undefined)
-const parentPid = process.ppid
 setInterval(() => {
-  if (process.ppid !== parentPid) process.exit(0)
+  if (orphaned()) process.exit(0)
 }, 1_000).unref()
 channel.listen((message) => runtime.handle(message))

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, expect, it } from 'vitest'
 import { tsxImportUrl } from '../../src/workers/fork-spawner.ts'
@@ -193,5 +196,33 @@ describe('WorkerPool faults', () => {
     for (const pid of pids) expect(isAlive(pid)).toBe(true)
     parent.kill('SIGKILL')
     for (const pid of pids) await until(() => !isAlive(pid), 10_000, `worker ${pid} to exit`)
+  })
+
+  it('a worker whose drone died starts none of the tasks still in its pipe', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swarmage-orphan-run-'))
+    const marks = join(dir, 'starts')
+    const parent = spawn(process.execPath, ['--import', tsxImportUrl(), fixture('run-then-die-parent.ts'), fixture('marks-start.mjs'), marks], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    })
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: parent.stdout! }).once('line', resolve)
+        parent.once('exit', (code) => reject(new Error(`parent exited early (${code})`)))
+      })
+      const { pid } = JSON.parse(line) as { pid: number }
+      // Held still while its drone sends a task and dies: the 'run' message waits in the pipe, read
+      // only after the drone is gone, as when a drone is SIGKILLed with a dispatch in flight.
+      process.kill(pid, 'SIGSTOP')
+      const parentGone = new Promise<void>((resolve) => parent.once('exit', () => resolve()))
+      parent.stdin!.write('go\n')
+      await parentGone
+      process.kill(pid, 'SIGCONT')
+      await until(() => !isAlive(pid), 10_000, `worker ${pid} to exit`)
+      // Started, it would run while its lease runs out and run again after the rescue: a duplicate.
+      expect(existsSync(marks) ? readFileSync(marks, 'utf8') : '').toBe('')
+    } finally {
+      parent.kill('SIGKILL')
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
