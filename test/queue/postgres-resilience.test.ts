@@ -17,6 +17,8 @@ class Proxy {
   private server = net.createServer((client) => this.accept(client))
   private pairs = new Set<{ client: net.Socket; upstream: net.Socket; frozen: boolean }>()
   refusing = false
+  /** The next client message containing this text freezes its connection (then it is cleared). */
+  freezeOn: string | null = null
   port = 0
 
   constructor(private readonly target: { host: string; port: number }) {}
@@ -43,6 +45,11 @@ class Proxy {
     this.pairs.add(pair)
     const forward = (from: net.Socket, to: net.Socket) =>
       from.on('data', (chunk) => {
+        // A path that dies while this message is on its way (once): the pair freezes before it passes.
+        if (from === client && this.freezeOn !== null && chunk.includes(this.freezeOn)) {
+          this.freezeOn = null
+          pair.frozen = true
+        }
         if (!pair.frozen) to.write(chunk)
       })
     forward(client, upstream)
@@ -184,6 +191,21 @@ describe('PostgreSQL wake-ups and connection failures', () => {
     await writer.taskInsertMany({ tasks: [row('after-blackhole')] })
     await until(() => signals.some((s) => s.kind === 'tasks' && s.types?.includes('after-blackhole') === true), 5000, 'a push after recovery')
   })
+
+  it('gives up on a LISTEN that goes unanswered (the path died after the connect) and listens on a new connection', async () => {
+    // Before: no heartbeat runs until 'listening', so the listener stayed 'connecting' and the drone polled for good.
+    proxy.freezeOn = 'LISTEN'
+    const d = await open({ connectionString: proxy.address(TEST_PG), heartbeatMs: 100, heartbeatTimeoutMs: 300 })
+    const writer = await open()
+    const signals: QueueSignal[] = []
+    const sub = await d.signalSubscribe((s) => signals.push(s))
+    subs.push(sub)
+    await until(() => sub.mode() === 'push', 5000, 'a new LISTEN connection')
+    expect(proxy.freezeOn).toBeNull()
+    expect(d.listenerError?.message).toMatch(/did not answer LISTEN within 300 ms/)
+    await writer.taskInsertMany({ tasks: [row('after-frozen-listen')] })
+    await until(() => signals.some((s) => s.kind === 'tasks' && s.types?.includes('after-frozen-listen') === true), 5000, 'a push on the new connection')
+  }, 20_000)
 
   it('fails a query on a black-holed pool connection as retryable, then works on a fresh one', async () => {
     const d = await open({ connectionString: proxy.address(TEST_PG), poolSize: 1, queryTimeoutMs: 300 })

@@ -21,12 +21,14 @@ export type ListenerState = 'stopped' | 'connecting' | 'listening' | 'down'
 
 /**
  * The LISTEN service: one dedicated connection per driver, shared by its subscribers. Start and stop
- * are idempotent. Death is noticed three ways: the client's 'error' and 'end' events, and a heartbeat
- * query with a timeout (which also catches a connection that silently stopped answering). While down,
+ * are idempotent. Death is noticed four ways: the client's 'error' and 'end' events, a LISTEN left
+ * unanswered for the heartbeat timeout (the path died after the connect), and a heartbeat query with
+ * a timeout (which also catches a connection that silently stopped answering). While down,
  * the state is 'down' (subscribers poll) and the connection is re-made with capped backoff; after a
  * reconnect, one {kind:'tasks'} signal covers whatever was enqueued in the gap.
  *
  *   stopped --start--> connecting --LISTEN ok--> listening --error/end/heartbeat--> down
+ *   connecting --error/end/LISTEN unanswered--> down
  *   down --backoff--> connecting;  any --stop--> stopped
  */
 export class PgListener {
@@ -112,7 +114,10 @@ export class PgListener {
     this.client = client
     try {
       await client.connect()
-      await client.query(`LISTEN ${quoteIdent(this.options.channel)}`)
+      // Bounded like a heartbeat: a path that goes dead between the connect and this answer would
+      // otherwise leave the listener 'connecting' for good (no heartbeat runs before 'listening'), the
+      // drone polling forever (the fault suite's black-hole scenario caught it once on CI).
+      await answeredWithin(client.query(`LISTEN ${quoteIdent(this.options.channel)}`), this.heartbeatTimeoutMs, 'LISTEN')
     } catch (err) {
       if (this.client === client) this.down(client, err instanceof Error ? err : new Error(String(err)))
       else void endQuietly(client)
@@ -240,6 +245,19 @@ export class PgListener {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
     this.heartbeatTimer = null
     this.reconnectTimer = null
+  }
+}
+
+/** The query's answer, or an error naming what went unanswered once `ms` pass. */
+async function answeredWithin<T>(query: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`LISTEN connection did not answer ${what} within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([query, timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }
 
