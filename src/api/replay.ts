@@ -16,6 +16,7 @@ import { InputError, NotFoundError } from '../core/errors.ts'
 import type { Task, TaskError } from '../core/task.ts'
 import type { Queue } from '../queue/queue.ts'
 import type { DebugSessionView, DebugTarget } from '../debug/protocol.ts'
+import { withTimeout } from '../core/timeout.ts'
 import { replay } from '../debug/replay.ts'
 import type { LogStream } from '../queue/driver.ts'
 import type { ProcessSpawner } from '../workers/spawner.ts'
@@ -174,12 +175,6 @@ export class Replays {
     for (const abort of this.awaitingDebugger) abort.abort('the console is stopping')
     await Promise.allSettled([...this.running.values()])
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
 }
 
 /** What `tasks.replay` runs: the task as stored, its definition's module and config unless told otherwise. */

@@ -1,4 +1,5 @@
 import pg from 'pg'
+import { withTimeout } from '../../core/timeout.ts'
 import type { QueueSignal } from '../driver.ts'
 import { quoteIdent } from './ident.ts'
 
@@ -117,7 +118,7 @@ export class PgListener {
       // Bounded like a heartbeat: a path that goes dead between the connect and this answer would
       // otherwise leave the listener 'connecting' for good (no heartbeat runs before 'listening'), the
       // drone polling forever (the fault suite's black-hole scenario caught it once on CI).
-      await answeredWithin(client.query(`LISTEN ${quoteIdent(this.options.channel)}`), this.heartbeatTimeoutMs, 'LISTEN')
+      await this.answered(client.query(`LISTEN ${quoteIdent(this.options.channel)}`), 'LISTEN')
     } catch (err) {
       if (this.client === client) this.down(client, err instanceof Error ? err : new Error(String(err)))
       else void endQuietly(client)
@@ -167,23 +168,18 @@ export class PgListener {
 
   private async heartbeat(client: pg.Client): Promise<void> {
     if (this.client !== client || this.state !== 'listening') return
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.heartbeatTimeoutMs)
-    })
     try {
-      const answer = await Promise.race([client.query('SELECT 1').then(() => 'ok' as const), timeout])
-      if (answer === 'timeout') {
-        this.down(client, new Error(`LISTEN connection did not answer a heartbeat within ${this.heartbeatTimeoutMs} ms`))
-        return
-      }
+      await this.answered(client.query('SELECT 1'), 'a heartbeat')
     } catch (err) {
       this.down(client, err instanceof Error ? err : new Error(String(err)))
       return
-    } finally {
-      clearTimeout(timer)
     }
     if (this.client === client && this.state === 'listening') this.scheduleHeartbeat(client)
+  }
+
+  /** The query's answer, or an error naming what went unanswered within the heartbeat timeout. */
+  private answered<T>(query: Promise<T>, what: string): Promise<T> {
+    return withTimeout(query, this.heartbeatTimeoutMs, `LISTEN connection did not answer ${what} within ${this.heartbeatTimeoutMs} ms`)
   }
 
   /** Payloads are `{"t":[types]|null}` or `{"c":[ids]}` (sql.ts); anything else is ignored. */
@@ -245,19 +241,6 @@ export class PgListener {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
     this.heartbeatTimer = null
     this.reconnectTimer = null
-  }
-}
-
-/** The query's answer, or an error naming what went unanswered once `ms` pass. */
-async function answeredWithin<T>(query: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`LISTEN connection did not answer ${what} within ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([query, timeout])
-  } finally {
-    clearTimeout(timer)
   }
 }
 
